@@ -1,0 +1,238 @@
+"""The lab catalog: every ``labs/<lab>/lab.toml``, validated into frozen dataclasses.
+
+lab.toml belongs to the kit (stages, points, timeouts, hints). The implementation folder may add a ``run.toml``
+that overrides only how its program is started, so a network lab can be solved in any language while the
+grading rules stay the kit's own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labkit.errors import LabConfigError
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KNOWN_SERVICES = frozenset({"postgres", "redis"})
+RUN_KINDS = frozenset({"server", "driver", "none"})
+
+
+@dataclass(frozen=True)
+class Stage:
+    slug: str
+    title: str
+    points: int
+    timeout: float
+    hints: tuple[str, ...]
+    index: int
+
+    @property
+    def module_name(self) -> str:
+        return f"stage_{self.slug.replace('-', '_')}.py"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits applied to every learner process (see ``labkit.supervisor``)."""
+
+    memory_mb: int = 1024
+    output_mb: int = 8
+    open_files: int = 256
+    processes: int = 128
+    cpu_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    kind: str
+    command: tuple[str, ...]
+    ready: str = "tcp"
+    ready_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Lab:
+    id: str
+    title: str
+    track: str
+    summary: str
+    competencies: tuple[str, ...]
+    services: tuple[str, ...]
+    run: RunSpec
+    limits: Limits
+    stages: tuple[Stage, ...]
+    folder: Path
+    grader_folder: Path
+    solution_folder: Path
+
+    @property
+    def max_points(self) -> int:
+        return sum(stage.points for stage in self.stages)
+
+    def stage(self, selector: str) -> Stage:
+        """Finds a stage by 1-based number or slug."""
+        if selector.isdigit():
+            number = int(selector)
+            if 1 <= number <= len(self.stages):
+                return self.stages[number - 1]
+        for stage in self.stages:
+            if stage.slug == selector:
+                return stage
+        choices = ", ".join(f"{s.index} {s.slug}" for s in self.stages)
+        raise LabConfigError(f"lab {self.id!r} has no stage {selector!r}", hint=f"stages are: {choices}")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    root: Path
+    labs: tuple[Lab, ...] = field(default=())
+
+    def get(self, lab_id: str) -> Lab:
+        for lab in self.labs:
+            if lab.id == lab_id:
+                return lab
+        known = ", ".join(lab.id for lab in self.labs) or "none"
+        raise LabConfigError(f"unknown lab {lab_id!r}", hint=f"known labs: {known} (see `labkit list`)")
+
+
+def find_kit_root(start: Path | None = None) -> Path:
+    """Locates the kit checkout: $LABKIT_HOME, then the working directory and its parents, then the package."""
+    candidates: list[Path] = []
+    if env := os.environ.get("LABKIT_HOME"):
+        candidates.append(Path(env))
+    here = (start or Path.cwd()).resolve()
+    candidates.extend([here, *here.parents])
+    candidates.append(Path(__file__).resolve().parents[2])
+    for candidate in candidates:
+        if (candidate / "labs").is_dir() and (candidate / "graders" / "labkit").is_dir():
+            return candidate
+    raise LabConfigError(
+        "cannot find the labkit checkout (a folder with labs/ and graders/labkit/)",
+        hint="run labkit from inside the repository, or set LABKIT_HOME to its path",
+    )
+
+
+def load_catalog(root: Path | None = None) -> Catalog:
+    root = root or find_kit_root()
+    labs = []
+    for toml_path in sorted((root / "labs").glob("*/lab.toml")):
+        labs.append(load_lab(toml_path, root))
+    return Catalog(root=root, labs=tuple(labs))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise LabConfigError(f"{path} is missing") from error
+    except tomllib.TOMLDecodeError as error:
+        raise LabConfigError(f"{path} is not valid TOML: {error}") from error
+
+
+def load_lab(toml_path: Path, root: Path) -> Lab:
+    data = read_toml(toml_path)
+    where = str(toml_path)
+    lab_id = _require(data, "id", str, where)
+    if lab_id != toml_path.parent.name or not SLUG.match(lab_id):
+        raise LabConfigError(f"{where}: id {lab_id!r} must be a slug equal to its folder name")
+    services = tuple(_optional(data, "services", list, where, []))
+    unknown = set(services) - KNOWN_SERVICES
+    if unknown:
+        raise LabConfigError(f"{where}: unknown services {sorted(unknown)}; known: {sorted(KNOWN_SERVICES)}")
+    stages_data = _optional(data, "stages", list, where, [])
+    if not stages_data:
+        raise LabConfigError(f"{where}: a lab needs at least one [[stages]] table")
+    stages = tuple(_parse_stage(raw, index, where) for index, raw in enumerate(stages_data, start=1))
+    slugs = [stage.slug for stage in stages]
+    if len(set(slugs)) != len(slugs):
+        raise LabConfigError(f"{where}: stage slugs must be unique, got {slugs}")
+    return Lab(
+        id=lab_id,
+        title=_require(data, "title", str, where),
+        track=_require(data, "track", str, where),
+        summary=_optional(data, "summary", str, where, ""),
+        competencies=tuple(_optional(data, "competencies", list, where, [])),
+        services=services,
+        run=parse_run(_optional(data, "run", dict, where, {}), where),
+        limits=_parse_limits(_optional(data, "limits", dict, where, {}), where),
+        stages=stages,
+        folder=toml_path.parent,
+        grader_folder=root / "graders" / lab_id,
+        solution_folder=root / "solutions" / lab_id,
+    )
+
+
+def parse_run(raw: dict[str, Any], where: str, base: RunSpec | None = None) -> RunSpec:
+    kind = _optional(raw, "kind", str, where, base.kind if base else "server")
+    if kind not in RUN_KINDS:
+        raise LabConfigError(f"{where}: run.kind must be one of {sorted(RUN_KINDS)}, got {kind!r}")
+    command = _optional(raw, "command", list, where, list(base.command) if base else [])
+    if kind != "none" and (not command or not all(isinstance(part, str) for part in command)):
+        raise LabConfigError(f"{where}: run.command must be a non-empty array of strings")
+    ready_timeout = _optional(raw, "ready_timeout", (int, float), where, base.ready_timeout if base else 10.0)
+    return RunSpec(
+        kind=kind,
+        command=tuple(command),
+        ready=_optional(raw, "ready", str, where, base.ready if base else "tcp"),
+        ready_timeout=float(ready_timeout),
+    )
+
+
+def resolve_run(lab: Lab, impl: Path) -> RunSpec:
+    """The run spec for one implementation folder: the lab's default, overridden by ``impl/run.toml``."""
+    run_toml = impl / "run.toml"
+    if not run_toml.is_file():
+        return lab.run
+    return parse_run(read_toml(run_toml), str(run_toml), base=lab.run)
+
+
+def _parse_stage(raw: Any, index: int, where: str) -> Stage:
+    if not isinstance(raw, dict):
+        raise LabConfigError(f"{where}: stage {index} must be a table")
+    here = f"{where} stage {index}"
+    slug = _require(raw, "slug", str, here)
+    if not SLUG.match(slug):
+        raise LabConfigError(f"{here}: slug {slug!r} must be lowercase words joined by '-'")
+    points = _require(raw, "points", int, here)
+    timeout = _require(raw, "timeout", (int, float), here)
+    if points < 0 or timeout <= 0:
+        raise LabConfigError(f"{here}: points must be >= 0 and timeout > 0")
+    hints = _optional(raw, "hints", list, here, [])
+    return Stage(
+        slug=slug,
+        title=_require(raw, "title", str, here),
+        points=points,
+        timeout=float(timeout),
+        hints=tuple(str(hint) for hint in hints),
+        index=index,
+    )
+
+
+def _parse_limits(raw: dict[str, Any], where: str) -> Limits:
+    defaults = Limits()
+    values = {}
+    for name in ("memory_mb", "output_mb", "open_files", "processes", "cpu_seconds"):
+        value = _optional(raw, name, int, f"{where} [limits]", getattr(defaults, name))
+        if value <= 0:
+            raise LabConfigError(f"{where} [limits]: {name} must be positive")
+        values[name] = value
+    return Limits(**values)
+
+
+def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in data:
+        raise LabConfigError(f"{where}: missing required key {key!r}")
+    return _optional(data, key, kind, where, None)
+
+
+def _optional(data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any) -> Any:
+    value = data.get(key, default)
+    if key in data and (not isinstance(value, kind) or isinstance(value, bool) and kind is int):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise LabConfigError(f"{where}: {key!r} must be {names}, got {type(value).__name__}")
+    return value

@@ -1,0 +1,181 @@
+"""The `labkit` command: list the catalog, grade, show hints, and check the machine."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from labkit.catalog import Catalog, Lab, load_catalog
+from labkit.errors import HarnessError
+from labkit.results import RunResult
+from labkit.grading import SERVICE_CHOICES, GradeOptions, grade_labs
+from labkit.writers import FORMATS, render, render_terminal
+
+app = typer.Typer(
+    help="labkit: hands-on backend engineering labs, graded against real servers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _catalog() -> Catalog:
+    try:
+        return load_catalog()
+    except HarnessError as error:
+        errors.print(f"[magenta]labkit:[/] {error}", highlight=False)
+        raise typer.Exit(2) from error
+
+
+@app.command("list")
+def list_labs(
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Show the lab catalog."""
+    catalog = _catalog()
+    if fmt == "json":
+        console.print_json(json.dumps([_lab_summary(lab) for lab in catalog.labs]))
+        return
+    if fmt != "table":
+        _usage(f"unknown format {fmt!r}; use table or json")
+    table = Table(title="labkit labs", title_justify="left")
+    for column in ("lab", "title", "track", "competencies", "stages", "points", "services"):
+        table.add_column(column, overflow="fold")
+    for lab in catalog.labs:
+        table.add_row(
+            lab.id, lab.title, lab.track, ", ".join(lab.competencies), str(len(lab.stages)),
+            str(lab.max_points), ", ".join(lab.services) or "none",
+        )  # fmt: skip
+    console.print(table)
+
+
+def _lab_summary(lab: Lab) -> dict[str, object]:
+    return {
+        "id": lab.id,
+        "title": lab.title,
+        "track": lab.track,
+        "summary": lab.summary,
+        "competencies": list(lab.competencies),
+        "services": list(lab.services),
+        "points": lab.max_points,
+        "stages": [{"index": s.index, "slug": s.slug, "title": s.title, "points": s.points} for s in lab.stages],
+    }
+
+
+@app.command()
+def grade(
+    lab_id: Annotated[str | None, typer.Argument(metavar="LAB", help="lab id, e.g. tcp-kv")] = None,
+    impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
+    stage: Annotated[str | None, typer.Option(help="grade up to this stage (number or slug)")] = None,
+    seed: Annotated[int | None, typer.Option(help="replay a run's randomised inputs")] = None,
+    services: Annotated[str, typer.Option(help="auto, embedded, docker or external")] = "auto",
+    sandbox: Annotated[str, typer.Option(help="process (docker comes with the container path)")] = "process",
+    fmt: Annotated[str, typer.Option("--format", help="terminal, json or junit")] = "terminal",
+    out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
+    all_labs: Annotated[bool, typer.Option("--all", help="grade every lab")] = False,
+    impl_root: Annotated[Path | None, typer.Option(help="with --all: a tree with one folder per lab")] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="show every check and transcripts")] = False,
+) -> None:
+    """Grade an implementation. Exit 0: all passed, 1: some check failed, 2: usage or harness error."""
+    catalog = _catalog()
+    if fmt not in FORMATS:
+        _usage(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if services not in SERVICE_CHOICES:
+        _usage(f"unknown services provider {services!r}; choose from {', '.join(SERVICE_CHOICES)}")
+    if sandbox != "process":
+        _usage(f"sandbox {sandbox!r} is not available in this version; use --sandbox process")
+    if all_labs == (lab_id is not None):
+        _usage("give either a LAB or --all")
+    if impl_root is not None and not all_labs:
+        _usage("--impl-root goes with --all; for one lab use --impl")
+    try:
+        labs = list(catalog.labs) if all_labs else [catalog.get(lab_id or "")]
+        until = labs[0].stage(stage).index if stage and not all_labs else 0
+        if stage and all_labs:
+            _usage("--stage needs a single LAB")
+        impls = [_impl_for(lab, impl, impl_root) for lab in labs]
+    except HarnessError as error:
+        _usage(str(error))
+    options = GradeOptions(
+        seed=seed if seed is not None else secrets.randbelow(2**31),
+        services=services,
+        until=until,
+        show_progress=fmt == "terminal" and out is None,
+    )
+    try:
+        run = grade_labs(catalog, list(zip(labs, impls, strict=True)), options, console)
+    except HarnessError as error:
+        errors.print(f"[magenta]labkit: harness error (not your fault):[/] {error}", highlight=False)
+        raise typer.Exit(2) from error
+    except KeyboardInterrupt as interrupt:
+        errors.print("[magenta]labkit:[/] interrupted; learner processes and services were stopped")
+        raise typer.Exit(2) from interrupt
+    if fmt == "terminal" and out is None:
+        render_terminal(run, console, verbose=verbose)
+    elif out is None:
+        typer.echo(render(run, fmt), nl=False)
+    else:
+        text = render(run, fmt) if fmt != "terminal" else _terminal_text(run, verbose)
+        out.write_text(text, encoding="utf-8")
+        render_terminal(run, console, verbose=verbose)
+    raise typer.Exit(run.exit_code)
+
+
+def _impl_for(lab: Lab, impl: Path | None, impl_root: Path | None) -> Path:
+    folder = impl if impl is not None else (impl_root / lab.id if impl_root is not None else lab.folder)
+    folder = folder.resolve()
+    if not folder.is_dir():
+        raise HarnessError(f"implementation folder {folder} does not exist")
+    return folder
+
+
+def _terminal_text(run: RunResult, verbose: bool) -> str:
+    recorder = Console(record=True, width=110, file=io.StringIO())
+    render_terminal(run, recorder, verbose=verbose)
+    return recorder.export_text()
+
+
+@app.command()
+def hint(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    stage: Annotated[str | None, typer.Argument(metavar="STAGE", help="number or slug")] = None,
+) -> None:
+    """Show the hints for a stage (or for every stage) without spoiling the solution."""
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+        stages = [lab.stage(stage)] if stage else list(lab.stages)
+    except HarnessError as error:
+        _usage(str(error))
+    for chosen in stages:
+        console.print(f"[bold]{chosen.index} {chosen.slug}[/] — {chosen.title}")
+        for number, text in enumerate(chosen.hints, start=1):
+            console.print(f"  {number}. {text}", highlight=False)
+        if not chosen.hints:
+            console.print("  (no hints for this stage: the README's section on it is the spec)")
+
+
+@app.command()
+def doctor() -> None:
+    """Report which service providers work here, and why not."""
+    from labkit.doctor import run_doctor
+
+    raise typer.Exit(run_doctor(console))
+
+
+def _usage(message: str) -> NoReturn:
+    errors.print(f"[red]labkit: usage error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,83 @@
+"""Fixtures every grader can use: the learner's program, seeded randomness, and fresh services per check."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from labkit import context
+from labkit.catalog import Lab, resolve_run
+from labkit.plugin import GradingState, state_of
+from labkit.ports import free_port
+from labkit.supervisor import LaunchSpec, LearnerProcess
+
+_launches = itertools.count(1)
+
+StartLearner = Callable[[], LearnerProcess]
+
+
+@pytest.fixture(scope="session")
+def grading(request: pytest.FixtureRequest) -> GradingState:
+    return state_of(request.config)
+
+
+@pytest.fixture(scope="session")
+def lab(grading: GradingState) -> Lab:
+    return grading.lab
+
+
+@pytest.fixture(scope="session")
+def impl_dir(grading: GradingState) -> Path:
+    return grading.impl
+
+
+@pytest.fixture
+def rng(grading: GradingState, request: pytest.FixtureRequest) -> random.Random:
+    """Randomness derived from the run's seed and the check's id, so one check replays without the others."""
+    return random.Random(grading.seed ^ zlib.crc32(request.node.nodeid.encode()))
+
+
+def launch_spec(grading: GradingState) -> LaunchSpec:
+    run = resolve_run(grading.lab, grading.impl)
+    port = free_port()
+    substitutions = {"{python}": sys.executable, "{port}": str(port)}
+    command = tuple(substitutions.get(part, part) for part in run.command)
+    number = next(_launches)
+    return LaunchSpec(
+        command=command,
+        cwd=grading.impl,
+        logs=grading.run_dir / "learner" / str(number),
+        marker=f"{grading.run_id}.{number}",
+        limits=grading.lab.limits,
+        port=port,
+    )
+
+
+@pytest.fixture
+def start_learner(grading: GradingState) -> Iterator[StartLearner]:
+    """A factory: each call starts one more instance of the learner's program and waits until it is ready."""
+    started: list[LearnerProcess] = []
+
+    def start() -> LearnerProcess:
+        process = LearnerProcess.start(launch_spec(grading))
+        started.append(process)
+        context.current().processes.append(process)
+        context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
+        process.wait_ready_tcp(resolve_run(grading.lab, grading.impl).ready_timeout)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def learner(start_learner: StartLearner) -> LearnerProcess:
+    """The learner's program, started fresh for this check and ready on ``learner.port``."""
+    return start_learner()

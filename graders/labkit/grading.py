@@ -1,0 +1,88 @@
+"""One `labkit grade` run over one or more labs: seeds, run ids, scratch folders, progress and clean-up."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from labkit import __version__
+from labkit.catalog import Catalog, Lab
+from labkit.engine import GradeRequest, run_grader
+from labkit.errors import HarnessError
+from labkit.results import LabResult, RunResult
+from labkit.sweep import kill_marked
+
+SERVICE_CHOICES = ("auto", "embedded", "docker", "external")
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    seed: int
+    services: str = "auto"
+    sandbox: str = "process"
+    until: int = 0
+    show_progress: bool = True
+
+
+def new_run_id() -> str:
+    return f"lk{uuid.uuid4().hex[:12]}"
+
+
+def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: GradeOptions, console: Console) -> RunResult:
+    run = RunResult(
+        labkit_version=__version__,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        seed=options.seed,
+        services=options.services,
+        sandbox=options.sandbox,
+        python=platform.python_version(),
+        platform=f"{sys.platform}-{platform.machine()}",
+    )
+    started = time.monotonic()
+    for lab, impl in targets:
+        run.labs.append(_grade_one(catalog, lab, impl, options, console))
+    run.duration_s = round(time.monotonic() - started, 3)
+    return run
+
+
+def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, console: Console) -> LabResult:
+    run_id = new_run_id()
+    run_dir = Path(tempfile.mkdtemp(prefix=f"labkit-{lab.id}-"))
+    request = GradeRequest(
+        lab=lab,
+        impl=impl,
+        kit_root=catalog.root,
+        run_dir=run_dir,
+        run_id=run_id,
+        seed=options.seed,
+        services=options.services,
+        until=options.until,
+    )
+    keep = False
+    try:
+        if not options.show_progress:
+            return run_grader(request)
+        with console.status(f"grading {lab.id}…") as status:
+            return run_grader(request, lambda event: _progress(status, lab, event))
+    except HarnessError as error:
+        keep = True
+        return LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
+    finally:
+        kill_marked(run_id, prefix=True)
+        if not keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _progress(status: Any, lab: Lab, event: dict[str, Any]) -> None:
+    if event.get("event") == "check-start":
+        status.update(f"grading {lab.id} · {event['stage']} · {event['check']}…")

@@ -1,0 +1,239 @@
+"""The labkit pytest plugin: stages as a ladder, per-check timeouts, and verdicts recorded into the results model.
+
+Loaded explicitly by ``labkit grade`` (``-p labkit.plugin``) with plugin autoload off. It never imports the
+learner's code; fixtures (``labkit.fixtures``) start the learner's program as a separate process.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Generator, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+import pytest
+
+from labkit import context
+from labkit.catalog import Lab, Stage, load_lab
+from labkit.classify import Verdict, classify
+from labkit.errors import CheckTimedOut, LabConfigError
+from labkit.results import CheckResult, LabResult, StageResult, Status, split_points
+from labkit.sweep import kill_marked
+
+FAILING = (Status.FAILED, Status.TIMEOUT, Status.ERROR)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("labkit")
+    group.addoption("--labkit-kit-root", required=True, help="the labkit checkout")
+    group.addoption("--labkit-lab", required=True, help="lab id")
+    group.addoption("--labkit-impl", required=True, help="implementation folder")
+    group.addoption("--labkit-results", required=True, help="where to write the lab's results JSON")
+    group.addoption("--labkit-run-dir", required=True, help="scratch folder for logs and services")
+    group.addoption("--labkit-run-id", required=True, help="marker carried by every process of this run")
+    group.addoption("--labkit-seed", type=int, default=0)
+    group.addoption("--labkit-services", default="auto")
+    group.addoption("--labkit-until", type=int, default=0, help="last stage to run (1-based); 0 = all")
+    group.addoption("--labkit-events-fd", type=int, default=-1, help="file descriptor for progress events")
+
+
+@dataclass
+class GradingState:
+    lab: Lab
+    impl: Path
+    run_dir: Path
+    run_id: str
+    seed: int
+    services: str
+    results_path: Path
+    events: IO[str] | None
+    stage_of: dict[str, Stage] = field(default_factory=dict)
+    checks: dict[str, CheckResult] = field(default_factory=dict)
+    until: int = 0
+    failed_stage: Stage | None = None
+    aborted: str | None = None
+
+    def emit(self, **event: Any) -> None:
+        if self.events is not None:
+            self.events.write(json.dumps(event) + "\n")
+            self.events.flush()
+
+
+STATE_KEY = pytest.StashKey[GradingState]()
+
+
+def state_of(config: pytest.Config) -> GradingState:
+    return config.stash[STATE_KEY]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = Path(config.getoption("--labkit-kit-root"))
+    lab_id = config.getoption("--labkit-lab")
+    lab = load_lab(root / "labs" / lab_id / "lab.toml", root)
+    fd = config.getoption("--labkit-events-fd")
+    config.stash[STATE_KEY] = GradingState(
+        lab=lab,
+        impl=Path(config.getoption("--labkit-impl")),
+        run_dir=Path(config.getoption("--labkit-run-dir")),
+        run_id=config.getoption("--labkit-run-id"),
+        seed=config.getoption("--labkit-seed"),
+        services=config.getoption("--labkit-services"),
+        results_path=Path(config.getoption("--labkit-results")),
+        events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
+    )
+    config.pluginmanager.import_plugin("labkit.fixtures")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Orders checks by stage, drops stages after --labkit-until, and rejects modules that are not stages."""
+    state = state_of(config)
+    by_module = {stage.module_name: stage for stage in state.lab.stages}
+    until = state.until = config.getoption("--labkit-until") or len(state.lab.stages)
+    kept: list[pytest.Item] = []
+    for item in items:
+        stage = by_module.get(item.path.name)
+        if stage is None:
+            raise LabConfigError(f"{item.path} is not a stage of {state.lab.id} (see its lab.toml)")
+        if stage.index <= until:
+            state.stage_of[item.nodeid] = stage
+            kept.append(item)
+    kept.sort(key=lambda item: state.stage_of[item.nodeid].index)
+    items[:] = kept
+    counts = {stage.slug: 0 for stage in state.lab.stages}
+    for item in kept:
+        counts[state.stage_of[item.nodeid].slug] += 1
+    shares = {slug: iter(split_points(stage.points, counts[slug])) for slug, stage in _stages(state)}
+    for item in kept:
+        stage = state.stage_of[item.nodeid]
+        state.checks[item.nodeid] = CheckResult(
+            id=f"{stage.slug}/{getattr(item, 'originalname', item.name)}",
+            name=check_title(item),
+            status=Status.SKIPPED,
+            max_points=next(shares[stage.slug]),
+            message="not run",
+        )
+    state.emit(event="collected", checks=len(kept))
+
+
+def _stages(state: GradingState) -> Iterator[tuple[str, Stage]]:
+    return ((stage.slug, stage) for stage in state.lab.stages)
+
+
+def check_title(item: pytest.Item) -> str:
+    function = getattr(item, "function", None)
+    doc = (function.__doc__ or "").strip().splitlines() if function else []
+    if doc:
+        return doc[0].rstrip(".")
+    name = getattr(item, "originalname", item.name)
+    return name.removeprefix("check_").removeprefix("test_").replace("_", " ")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = state_of(item.config)
+    context.reset()
+    stage = state.stage_of[item.nodeid]
+    if state.aborted:
+        pytest.skip(f"not run: {state.aborted}")
+    if state.failed_stage is not None and state.failed_stage.index < stage.index:
+        pytest.skip(f"not run: stage {state.failed_stage.index} '{state.failed_stage.slug}' did not pass")
+    state.emit(event="check-start", stage=stage.slug, check=state.checks[item.nodeid].name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Arms a SIGALRM for the stage's timeout; blocking socket calls are interrupted and the check fails."""
+    seconds = state_of(item.config).stage_of[item.nodeid].timeout
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        raise CheckTimedOut(seconds)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return (yield)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report: pytest.TestReport = yield
+    state = state_of(item.config)
+    check = state.checks[item.nodeid]
+    check.duration_s = round(check.duration_s + call.duration, 4)
+    if call.excinfo is None:
+        if call.when == "call":
+            check.status, check.points, check.message = Status.PASSED, check.max_points, ""
+        return report
+    error = call.excinfo.value
+    if isinstance(error, pytest.skip.Exception):
+        check.status, check.message = Status.SKIPPED, str(error.msg)
+        return report
+    if call.when == "teardown" and check.status in FAILING:
+        return report  # keep the first, more telling verdict
+    record_failure(state, item, check, classify(error))
+    return report
+
+
+def record_failure(state: GradingState, item: pytest.Item, check: CheckResult, verdict: Verdict) -> None:
+    check.status, check.points = verdict.status, 0.0
+    check.message, check.expected, check.got, check.hint = verdict.message, verdict.expected, verdict.got, verdict.hint
+    check.message += exit_note(context.current())
+    check.stderr_tail = context.current().stderr_tail()
+    stage = state.stage_of[item.nodeid]
+    if state.failed_stage is None or stage.index < state.failed_stage.index:
+        state.failed_stage = stage
+    if verdict.status is Status.ERROR:
+        state.aborted = "the run stopped after a harness error"
+
+
+def exit_note(ctx: context.CheckContext) -> str:
+    codes = [code for process in ctx.processes if (code := process.exit_code()) is not None]
+    if not codes:
+        return ""
+    return f"\n(your program exited with code {codes[0]} during this check)"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    state = state_of(item.config)
+    check = state.checks[item.nodeid]
+    check.transcript = context.current().capped_transcript()
+    state.emit(event="check-end", stage=state.stage_of[item.nodeid].slug, check=check.name, status=check.status)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = state_of(session.config)
+    kill_marked(state.run_id, prefix=True)
+    result = build_lab_result(state)
+    if exitstatus in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) and result.error is None:
+        result.error = f"pytest stopped with {pytest.ExitCode(exitstatus).name}"
+    state.results_path.write_text(json.dumps(asdict(result), default=str), encoding="utf-8")
+    state.emit(event="finished")
+    if state.events is not None:
+        state.events.close()
+
+
+def build_lab_result(state: GradingState) -> LabResult:
+    result = LabResult(id=state.lab.id, title=state.lab.title, impl=str(state.impl))
+    by_stage: dict[str, list[CheckResult]] = {stage.slug: [] for stage in state.lab.stages}
+    for nodeid, check in state.checks.items():
+        by_stage[state.stage_of[nodeid].slug].append(check)
+    for stage in state.lab.stages[: state.until or None]:
+        result.stages.append(
+            StageResult(
+                slug=stage.slug,
+                title=stage.title,
+                index=stage.index,
+                max_points=stage.points,
+                checks=by_stage[stage.slug],
+                hints=list(stage.hints),
+            )
+        )
+    return result
+

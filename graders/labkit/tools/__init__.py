@@ -1,0 +1,1 @@
+"""Network tools graders use to talk to learner programs; each records what it does into the check transcript."""

@@ -1,0 +1,66 @@
+"""JUnit XML: one testsuite per stage, one testcase per check, as CI systems expect."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from labkit.results import CheckResult, RunResult, Status
+
+
+def render_junit(run: RunResult) -> str:
+    root = ET.Element("testsuites", name="labkit", time=f"{run.duration_s:.3f}")
+    for lab in run.labs:
+        for stage in lab.stages:
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                name=f"{lab.id}.{stage.index:02d}-{stage.slug}",
+                tests=str(len(stage.checks)),
+                failures=str(_count(stage.checks, Status.FAILED, Status.TIMEOUT)),
+                errors=str(_count(stage.checks, Status.ERROR)),
+                skipped=str(_count(stage.checks, Status.SKIPPED)),
+                time=f"{sum(check.duration_s for check in stage.checks):.3f}",
+            )
+            for check in stage.checks:
+                suite.append(_testcase(lab.id, stage.slug, check))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _testcase(lab_id: str, stage_slug: str, check: CheckResult) -> ET.Element:
+    case = ET.Element(
+        "testcase", classname=f"{lab_id}.{stage_slug}", name=check.name, time=f"{check.duration_s:.3f}"
+    )
+    body = _failure_text(check)
+    if check.status in (Status.FAILED, Status.TIMEOUT):
+        ET.SubElement(case, "failure", message=check.message.splitlines()[0] if check.message else "").text = body
+    elif check.status is Status.ERROR:
+        ET.SubElement(case, "error", message=check.message.splitlines()[0] if check.message else "").text = body
+    elif check.status is Status.SKIPPED:
+        ET.SubElement(case, "skipped", message=check.message)
+    ET.SubElement(case, "properties").append(
+        ET.Element("property", name="points", value=f"{check.points:g}/{check.max_points:g}")
+    )
+    return case
+
+
+def _failure_text(check: CheckResult) -> str:
+    parts = [check.message]
+    if check.expected is not None:
+        parts.append(f"Expected: {check.expected}")
+    if check.got is not None:
+        parts.append(f"Got: {check.got}")
+    if check.stderr_tail:
+        parts.append(f"stderr (tail):\n{check.stderr_tail}")
+    if check.hint:
+        parts.append(f"Hint: {check.hint}")
+    return _xml_safe("\n".join(parts))
+
+
+def _xml_safe(text: str) -> str:
+    """XML 1.0 forbids most control characters; learner output can contain anything."""
+    return "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def _count(checks: list[CheckResult], *statuses: Status) -> int:
+    return sum(1 for check in checks if check.status in statuses)

@@ -1,0 +1,26 @@
+"""Fixtures for the tcp-kv stages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from kvwire import KvClient
+
+from labkit.supervisor import LearnerProcess
+from labkit.tools.tcp import TcpClient
+
+
+@pytest.fixture
+def kv(learner: LearnerProcess) -> Iterator[Callable[..., KvClient]]:
+    """A factory of connected tcp-kv clients to the learner's server; all are closed after the check."""
+    clients: list[TcpClient] = []
+
+    def connect(label: str = "client", timeout: float = 2.0) -> KvClient:
+        tcp = TcpClient.connect(learner.port or 0, label=label, timeout=timeout)
+        clients.append(tcp)
+        return KvClient(tcp)
+
+    yield connect
+    for client in clients:
+        client.close()
