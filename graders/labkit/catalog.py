@@ -232,7 +232,7 @@ def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
 
 def _optional(data: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any) -> Any:
     value = data.get(key, default)
-    if key in data and (not isinstance(value, kind) or isinstance(value, bool) and kind is int):
+    if key in data and (not isinstance(value, kind) or (isinstance(value, bool) and kind is int)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise LabConfigError(f"{where}: {key!r} must be {names}, got {type(value).__name__}")
     return value

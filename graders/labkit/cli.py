@@ -14,8 +14,8 @@ from rich.table import Table
 
 from labkit.catalog import Catalog, Lab, load_catalog
 from labkit.errors import HarnessError
-from labkit.results import RunResult
 from labkit.grading import SERVICE_CHOICES, GradeOptions, grade_labs
+from labkit.results import RunResult
 from labkit.writers import FORMATS, render, render_terminal
 
 app = typer.Typer(
@@ -175,7 +175,3 @@ def doctor() -> None:
 def _usage(message: str) -> NoReturn:
     errors.print(f"[red]labkit: usage error:[/] {message}", highlight=False)
     raise typer.Exit(2)
-
-
-if __name__ == "__main__":
-    app()

@@ -9,14 +9,16 @@ from typing import Protocol
 MAX_TRANSCRIPT_LINES = 200
 
 
-class HasStderrTail(Protocol):
+class WatchedProcess(Protocol):
     def stderr_tail(self) -> str: ...
+
+    def exit_code(self) -> int | None: ...
 
 
 @dataclass
 class CheckContext:
     transcript: list[str] = field(default_factory=list)
-    processes: list[HasStderrTail] = field(default_factory=list)
+    processes: list[WatchedProcess] = field(default_factory=list)
     dropped_lines: int = 0
 
     def log(self, line: str) -> None:

@@ -46,8 +46,7 @@ def grader_env() -> dict[str, str]:
 
 def pytest_command(request: GradeRequest, results: Path, events_fd: int) -> list[str]:
     stage_files = [
-        str(request.lab.grader_folder / stage.module_name)
-        for stage in request.lab.stages[: request.until or None]
+        str(request.lab.grader_folder / stage.module_name) for stage in request.lab.stages[: request.until or None]
     ]
     return [
         sys.executable, "-m", "pytest",

@@ -59,20 +59,20 @@ def launch_spec(grading: GradingState) -> LaunchSpec:
     )
 
 
+def start_ready(grading: GradingState, started: list[LearnerProcess]) -> LearnerProcess:
+    process = LearnerProcess.start(launch_spec(grading))
+    started.append(process)
+    context.current().processes.append(process)
+    context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
+    process.wait_ready_tcp(resolve_run(grading.lab, grading.impl).ready_timeout)
+    return process
+
+
 @pytest.fixture
 def start_learner(grading: GradingState) -> Iterator[StartLearner]:
     """A factory: each call starts one more instance of the learner's program and waits until it is ready."""
     started: list[LearnerProcess] = []
-
-    def start() -> LearnerProcess:
-        process = LearnerProcess.start(launch_spec(grading))
-        started.append(process)
-        context.current().processes.append(process)
-        context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
-        process.wait_ready_tcp(resolve_run(grading.lab, grading.impl).ready_timeout)
-        return process
-
-    yield start
+    yield lambda: start_ready(grading, started)
     for process in started:
         process.stop()
 
@@ -81,3 +81,23 @@ def start_learner(grading: GradingState) -> Iterator[StartLearner]:
 def learner(start_learner: StartLearner) -> LearnerProcess:
     """The learner's program, started fresh for this check and ready on ``learner.port``."""
     return start_learner()
+
+
+@pytest.fixture(scope="module")
+def _stage_processes(grading: GradingState) -> Iterator[list[LearnerProcess]]:
+    started: list[LearnerProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def stage_learner(grading: GradingState, _stage_processes: list[LearnerProcess]) -> LearnerProcess:
+    """One learner program shared by the checks of a stage (a stage is a module), restarted if a check left it
+    dead, so a crash is reported by the check that caused it and does not cascade. Use ``learner`` instead when
+    a check stops or signals the program."""
+    if _stage_processes and _stage_processes[-1].exit_code() is None:
+        process = _stage_processes[-1]
+        context.current().processes.append(process)
+        return process
+    return start_ready(grading, _stage_processes)

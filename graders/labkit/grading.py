@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import sys
@@ -35,7 +36,8 @@ class GradeOptions:
 
 
 def new_run_id() -> str:
-    return f"lk{uuid.uuid4().hex[:12]}"
+    """A marker for every process of one run; LABKIT_RUN_ID_PREFIX lets a test session find its own runs."""
+    return f"{os.environ.get('LABKIT_RUN_ID_PREFIX', 'lk')}{uuid.uuid4().hex[:12]}"
 
 
 def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: GradeOptions, console: Console) -> RunResult:

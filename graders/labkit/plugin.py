@@ -182,7 +182,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def record_failure(state: GradingState, item: pytest.Item, check: CheckResult, verdict: Verdict) -> None:
     check.status, check.points = verdict.status, 0.0
-    check.message, check.expected, check.got, check.hint = verdict.message, verdict.expected, verdict.got, verdict.hint
+    check.message, check.expected, check.got, check.hint = (
+        verdict.message,
+        verdict.expected,
+        verdict.got,
+        verdict.hint,
+    )
     check.message += exit_note(context.current())
     check.stderr_tail = context.current().stderr_tail()
     stage = state.stage_of[item.nodeid]
@@ -236,4 +241,3 @@ def build_lab_result(state: GradingState) -> LabResult:
             )
         )
     return result
-

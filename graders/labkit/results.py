@@ -134,9 +134,7 @@ class RunResult:
 def lab_from_dict(data: dict[str, Any]) -> LabResult:
     stages = []
     for stage in data["stages"]:
-        checks = [
-            CheckResult(**{**check, "status": Status(check["status"])}) for check in stage["checks"]
-        ]
+        checks = [CheckResult(**{**check, "status": Status(check["status"])}) for check in stage["checks"]]
         stages.append(
             StageResult(
                 slug=stage["slug"],
@@ -147,9 +145,7 @@ def lab_from_dict(data: dict[str, Any]) -> LabResult:
                 hints=list(stage.get("hints", [])),
             )
         )
-    return LabResult(
-        id=data["id"], title=data["title"], impl=data["impl"], stages=stages, error=data.get("error")
-    )
+    return LabResult(id=data["id"], title=data["title"], impl=data["impl"], stages=stages, error=data.get("error"))
 
 
 def split_points(total: int, parts: int) -> list[float]:

@@ -24,7 +24,18 @@ from labkit.errors import CheckFailed, HarnessError
 from labkit.ports import LOOPBACK, is_accepting
 from labkit.sweep import MARKER_VARIABLE, kill_marked
 
-ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ", "GOPATH", "GOCACHE", "GOROOT", "CARGO_HOME", "RUSTUP_HOME", "JAVA_HOME")
+ENV_ALLOW = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "GOPATH",
+    "GOCACHE",
+    "GOROOT",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "JAVA_HOME",
+)
 POLL_INTERVAL_S = 0.01
 STDERR_TAIL_BYTES = 2000
 

@@ -6,18 +6,23 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from kvwire import KvClient
-
 from labkit.supervisor import LearnerProcess
 from labkit.tools.tcp import TcpClient
 
 
 @pytest.fixture
-def kv(learner: LearnerProcess) -> Iterator[Callable[..., KvClient]]:
+def server(stage_learner: LearnerProcess) -> LearnerProcess:
+    """The server under test; stages whose checks stop it override this with a fresh ``learner``."""
+    return stage_learner
+
+
+@pytest.fixture
+def kv(server: LearnerProcess) -> Iterator[Callable[..., KvClient]]:
     """A factory of connected tcp-kv clients to the learner's server; all are closed after the check."""
     clients: list[TcpClient] = []
 
     def connect(label: str = "client", timeout: float = 2.0) -> KvClient:
-        tcp = TcpClient.connect(learner.port or 0, label=label, timeout=timeout)
+        tcp = TcpClient.connect(server.port or 0, label=label, timeout=timeout)
         clients.append(tcp)
         return KvClient(tcp)
 

@@ -65,7 +65,10 @@ class KvClient:
                     hint="malformed or invalid requests get an ERROR reply; the connection stays usable",
                 )
             if not got_payload:
-                fail(f"the ERROR reply to {what} has no message", hint="put a short UTF-8 message after the status")
+                fail(
+                    f"the ERROR reply to {what} has no message",
+                    hint="put a short UTF-8 message after the status",
+                )
             return got_payload
         expected_payload = payload or b""
         if (got_status, got_payload) != (status, expected_payload):
@@ -106,7 +109,5 @@ def expect_alive(learner: LearnerProcess, after: str) -> None:
         fail(
             f"your server exited with code {code} after {after}",
             expected="the server keeps running and serving other clients",
-            hint="handle errors per connection (EOF, ConnectionResetError, BrokenPipeError) instead of letting them kill the process",
+            hint="handle EOF, ConnectionResetError and BrokenPipeError per connection; never let them end the process",
         )
-
-

@@ -3,26 +3,26 @@
 from kvwire import GET, SET, expect_alive, request
 
 
-def check_client_closing_mid_frame(kv, learner):
+def check_client_closing_mid_frame(kv, server):
     """A client that closes mid-frame does not affect others"""
     leaver = kv("leaving client")
     leaver.tcp.send(request(SET, b"gone", b"never finished")[:9], note="9 bytes of a SET, then close")
     leaver.tcp.close()
     survivor = kv("next client")
     survivor.set(b"alive", b"yes")
-    expect_alive(learner, "a client closed its connection mid-frame")
+    expect_alive(server, "a client closed its connection mid-frame")
 
 
-def check_client_resetting_mid_frame(kv, learner):
+def check_client_resetting_mid_frame(kv, server):
     """A client that resets (RST) mid-frame does not affect others"""
     leaver = kv("resetting client")
     leaver.tcp.send(request(SET, b"gone", b"never finished")[:6], note="6 bytes of a SET, then RST")
     leaver.tcp.reset()
     kv("next client").set(b"alive", b"yes")
-    expect_alive(learner, "a client reset its connection mid-frame")
+    expect_alive(server, "a client reset its connection mid-frame")
 
 
-def check_client_resetting_before_reading_a_large_reply(kv, learner, rng):
+def check_client_resetting_before_reading_a_large_reply(kv, server, rng):
     """A client that resets before reading a 1 MiB reply does not crash the server"""
     value = rng.randbytes(1024 * 1024)
     kv("writer", timeout=5.0).set(b"large", value)
@@ -32,10 +32,10 @@ def check_client_resetting_before_reading_a_large_reply(kv, learner, rng):
         impatient.tcp.reset()
     survivor = kv("next client", timeout=5.0)
     survivor.get(b"large", value)
-    expect_alive(learner, "clients reset their connections while a large reply was being sent")
+    expect_alive(server, "clients reset their connections while a large reply was being sent")
 
 
-def check_many_abrupt_disconnects_at_random_offsets(kv, learner, rng):
+def check_many_abrupt_disconnects_at_random_offsets(kv, server, rng):
     """Twenty clients vanishing at random offsets leave the server serving"""
     stream = request(SET, b"chaos", b"x" * 64) + request(GET, b"chaos")
     for n in range(1, 21):
@@ -46,5 +46,5 @@ def check_many_abrupt_disconnects_at_random_offsets(kv, learner, rng):
             leaver.tcp.reset()
         else:
             leaver.tcp.close()
-    expect_alive(learner, "twenty clients disconnected abruptly")
+    expect_alive(server, "twenty clients disconnected abruptly")
     kv("last client").set(b"alive", b"yes")

@@ -4,7 +4,6 @@ import struct
 
 import psutil
 from kvwire import ERROR, GET, MAX_FRAME, MAX_KEY, SET, frame
-
 from labkit.checks import expect
 
 RSS_BUDGET = 200 * 1024 * 1024
@@ -24,12 +23,12 @@ def expect_error_then_closed(client, what):
     )
 
 
-def check_huge_length_prefix_is_refused_without_allocating(kv, learner):
+def check_huge_length_prefix_is_refused_without_allocating(kv, server):
     """A 4 GiB length prefix gets ERROR and a close, without allocating it"""
     client = kv()
     client.tcp.send(struct.pack(">I", 0xFFFFFFFF), note="length prefix 4294967295, no body follows")
     expect_error_then_closed(client, "a frame announcing 4294967295 bytes")
-    rss = psutil.Process(learner.pid).memory_info().rss
+    rss = psutil.Process(server.pid).memory_info().rss
     expect(
         rss < RSS_BUDGET,
         f"your server uses {rss // (1024 * 1024)} MiB after an oversize frame",
@@ -56,7 +55,10 @@ def check_malformed_bodies_get_error_and_the_connection_stays_open(kv):
         (frame(b"\x01\x00\x09abc"), "key_len 9 with only 3 key bytes"),
         (frame(b"\x01\x00\x01kEXTRA"), "a GET with bytes after the key"),
         (frame(b"\x03\x00\x01kEXTRA"), "a DELETE with bytes after the key"),
-        (frame(bytes([SET]) + struct.pack(">H", MAX_KEY + 1) + b"k" * (MAX_KEY + 1) + b"v"), "a 1025-byte key"),
+        (
+            frame(bytes([SET]) + struct.pack(">H", MAX_KEY + 1) + b"k" * (MAX_KEY + 1) + b"v"),
+            "a 1025-byte key",
+        ),
     ]
     for data, what in cases:
         client.tcp.send(data, note=what)

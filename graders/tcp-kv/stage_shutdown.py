@@ -2,12 +2,18 @@
 
 import signal
 
+import pytest
 from kvwire import GET, describe, frame, request
-
 from labkit.checks import expect, expect_bytes, fail
 
 GRACE_S = 2.0
 SLACK_S = 1.0  # scheduling noise on a loaded 2-core machine; the spec promises 2 s
+
+
+@pytest.fixture
+def server(learner):
+    """A fresh server per check: these checks may crash or stop it."""
+    return learner
 
 
 def expect_clean_exit(learner):
@@ -29,23 +35,23 @@ def expect_clean_exit(learner):
         )
 
 
-def check_sigterm_with_idle_clients_exits_zero(kv, learner):
+def check_sigterm_with_idle_clients_exits_zero(kv, server):
     """SIGTERM with idle clients connected: exit 0 within 2 s"""
     for n in range(1, 4):
         kv(f"idle client {n}").set(b"idle-%d" % n, b"v")
-    learner.send_signal(signal.SIGTERM)
-    expect_clean_exit(learner)
+    server.send_signal(signal.SIGTERM)
+    expect_clean_exit(server)
 
 
-def check_in_flight_reply_completes_before_exit(kv, learner, rng):
+def check_in_flight_reply_completes_before_exit(kv, server, rng):
     """A reply already being sent is finished before the server exits"""
     value = rng.randbytes(1024 * 1024)
     client = kv(timeout=5.0)
     client.set(b"payload", value)
     client.tcp.send(request(GET, b"payload"), note="GET payload")
     header = client.tcp.recv_exact(5, "the start of the reply")
-    learner.send_signal(signal.SIGTERM)
+    server.send_signal(signal.SIGTERM)
     rest = client.tcp.recv_exact(len(value), "the rest of the reply, after SIGTERM")
     expect_bytes(header + rest, frame(b"\x00" + value), f"the reply to {describe(GET, b'payload')}")
     expect(client.tcp.closed_by_peer(within=GRACE_S + SLACK_S), "the connection was not closed on shutdown")
-    expect_clean_exit(learner)
+    expect_clean_exit(server)

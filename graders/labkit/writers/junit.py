@@ -28,9 +28,7 @@ def render_junit(run: RunResult) -> str:
 
 
 def _testcase(lab_id: str, stage_slug: str, check: CheckResult) -> ET.Element:
-    case = ET.Element(
-        "testcase", classname=f"{lab_id}.{stage_slug}", name=check.name, time=f"{check.duration_s:.3f}"
-    )
+    case = ET.Element("testcase", classname=f"{lab_id}.{stage_slug}", name=check.name, time=f"{check.duration_s:.3f}")
     body = _failure_text(check)
     if check.status in (Status.FAILED, Status.TIMEOUT):
         ET.SubElement(case, "failure", message=check.message.splitlines()[0] if check.message else "").text = body

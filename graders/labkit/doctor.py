@@ -1,0 +1,56 @@
+"""`labkit doctor`: what this machine can run, and why not, before a learner hits it mid-grade."""
+
+from __future__ import annotations
+
+import platform
+import socket
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from labkit.ports import LOOPBACK
+
+
+def run_doctor(console: Console) -> int:
+    """Prints a report and returns 0 when grading can work here (at least one provider and loopback ports)."""
+    from labkit.services import DockerProvider, EmbeddedProvider, ExternalProvider
+
+    table = Table(title="labkit doctor", title_justify="left")
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("details", overflow="fold")
+    python_ok = sys.version_info >= (3, 11)
+    table.add_row("python", _mark(python_ok), f"{platform.python_version()} at {sys.executable} (needs 3.11+)")
+    ports_ok, ports_detail = _loopback_ports()
+    table.add_row("loopback ports", _mark(ports_ok), ports_detail)
+    usable: dict[str, bool] = {}
+    for provider in (DockerProvider, EmbeddedProvider, ExternalProvider):
+        availability = provider.availability()
+        usable[provider.name] = availability.usable
+        table.add_row(f"services: {provider.name}", _mark(availability.usable), availability.reason)
+    auto = "docker" if usable.get("docker") else "embedded" if usable.get("embedded") else None
+    table.add_row(
+        "services: auto",
+        _mark(auto is not None),
+        f"--services auto would use {auto}" if auto else "no provider usable: labs with services cannot run",
+    )
+    console.print(table)
+    return 0 if python_ok and ports_ok and any(usable.values()) else 1
+
+
+def _loopback_ports() -> tuple[bool, str]:
+    try:
+        with socket.socket() as probe:
+            probe.bind((LOOPBACK, 0))
+            probe.listen()
+            port = probe.getsockname()[1]
+            with socket.create_connection((LOOPBACK, port), timeout=1):
+                pass
+    except OSError as error:
+        return False, f"cannot listen and connect on {LOOPBACK}: {error}"
+    return True, f"can listen and connect on {LOOPBACK} (tried port {port})"
+
+
+def _mark(ok: bool) -> str:
+    return "[green]ok[/]" if ok else "[red]no[/]"

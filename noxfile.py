@@ -1,0 +1,44 @@
+"""Developer sessions: `nox -s tests lint typecheck`, `nox -s grade -- tcp-kv --impl solutions/tcp-kv`, `nox -s bench`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def install(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    install(session)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "graders", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "graders", "tests", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    install(session)
+    session.run("mypy")
+
+
+@nox.session
+def grade(session: nox.Session) -> None:
+    """Passes its arguments to `labkit grade`, e.g. `nox -s grade -- tcp-kv --impl solutions/tcp-kv`."""
+    install(session)
+    session.run("labkit", "grade", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    install(session)
+    session.run("python", "tests/bench/bench_grading.py", *session.posargs)

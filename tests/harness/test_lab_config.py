@@ -1,0 +1,58 @@
+"""Malformed lab metadata is a harness error with a precise message, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from labkit.catalog import load_catalog, resolve_run
+from labkit.errors import LabConfigError
+from support import KIT, run_labkit
+
+GOOD = (KIT / "labs" / "tcp-kv" / "lab.toml").read_text()
+
+
+def kit_with(tmp_path: Path, lab_toml: str) -> Path:
+    (tmp_path / "graders" / "labkit").mkdir(parents=True)
+    (tmp_path / "labs" / "tcp-kv").mkdir(parents=True)
+    (tmp_path / "labs" / "tcp-kv" / "lab.toml").write_text(lab_toml)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("id = ", "not valid TOML"),
+        (GOOD.replace('id = "tcp-kv"', 'id = "other"'), "must be a slug equal to its folder name"),
+        (GOOD.replace('title = "Key-value store over TCP"\n', ""), "missing required key 'title'"),
+        (GOOD.replace("points = 5", 'points = "five"'), "'points' must be int"),
+        (GOOD.replace("services = []", 'services = ["mongodb"]'), "unknown services"),
+        (GOOD.replace('slug = "framing"', 'slug = "connect"'), "stage slugs must be unique"),
+        (GOOD.replace('slug = "framing"', 'slug = "Bad Slug"'), "must be lowercase words"),
+        (GOOD.replace('command = ["{python}", "server.py"]', "command = []"), "non-empty array"),
+        (GOOD.replace("memory_mb = 1024", "memory_mb = 0"), "memory_mb must be positive"),
+        (GOOD.split("[[stages]]")[0], "at least one [[stages]]"),
+    ],
+)
+def test_malformed_lab_toml_is_explained(tmp_path: Path, toml: str, message: str) -> None:
+    with pytest.raises(LabConfigError, match=message.replace("[", r"\[")):
+        load_catalog(kit_with(tmp_path, toml))
+
+
+def test_cli_reports_a_broken_catalog_as_exit_2(tmp_path: Path) -> None:
+    root = kit_with(tmp_path, "id = ")
+    shutil.copytree(KIT / "graders" / "labkit", root / "graders" / "labkit", dirs_exist_ok=True)
+    done = run_labkit("list", env={"LABKIT_HOME": str(root)})
+    assert done.returncode == 2
+    assert "not valid TOML" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_run_toml_overrides_only_the_command(tmp_path: Path) -> None:
+    lab = load_catalog(KIT).get("tcp-kv")
+    (tmp_path / "run.toml").write_text('command = ["./server"]\n')
+    run = resolve_run(lab, tmp_path)
+    assert run.command == ("./server",) and run.ready_timeout == lab.run.ready_timeout
+    (tmp_path / "run.toml").write_text("command = 5\n")
+    with pytest.raises(LabConfigError, match=r"run\.toml"):
+        resolve_run(lab, tmp_path)

@@ -1,0 +1,46 @@
+"""The kit proves itself: every solution earns full marks, every starter fails cleanly."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+from labkit.catalog import Lab, load_catalog
+from support import KIT, SCHEMA, grade_json, run_labkit
+
+CATALOG = load_catalog(KIT)
+
+
+@pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)
+def test_solution_earns_full_marks(lab: Lab) -> None:
+    code, result = grade_json(lab.id, lab.solution_folder)
+    jsonschema.validate(result, json.loads(SCHEMA.read_text()))
+    summary = result["labs"][0]
+    failures = [c for s in summary["stages"] for c in s["checks"] if c["status"] != "passed"]
+    assert failures == [], failures
+    assert (code, summary["points"], summary["passed"]) == (0, summary["max_points"], True)
+
+
+@pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)
+def test_starter_fails_stage_one_cleanly(lab: Lab) -> None:
+    code, result = grade_json(lab.id, lab.folder)
+    summary = result["labs"][0]
+    assert code == 1, "a starter must fail as the learner's fault (exit 1), never as a harness error (exit 2)"
+    first = summary["stages"][0]
+    assert first["status"] == "failed"
+    assert all(s["status"] == "skipped" for s in summary["stages"][1:]), "the ladder stops at stage 1"
+    failed = [c for c in first["checks"] if c["status"] == "failed"]
+    assert failed and all(c["message"] and "harness error" not in c["message"] for c in failed)
+    assert "Traceback (most recent call last)" not in json.dumps(result["labs"][0]["error"])
+
+
+def test_grade_all_solutions_as_junit() -> None:
+    done = run_labkit("grade", "--all", "--impl-root", str(KIT / "solutions"), "--format", "junit", "--seed", "7")
+    assert done.returncode == 0, done.stderr
+    root = ET.fromstring(done.stdout)
+    cases = root.findall(".//testcase")
+    assert cases and not root.findall(".//failure") and not root.findall(".//error")
+    suites = {suite.get("name") for suite in root.findall("testsuite")}
+    assert {f"{lab.id}.01-{lab.stages[0].slug}" for lab in CATALOG.labs} <= suites
