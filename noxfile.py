@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests lint typecheck`, `nox -s grade -- tcp-kv --impl solutions/tcp-kv`, `nox -s bench`."""
+"""Developer sessions: `nox` (lint, typecheck, tests), `nox -s grade -- tcp-kv`, `nox -s bench`."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from labkit.sweep import marked_processes
 from support import RUN_PREFIX
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from labkit.catalog import Lab, load_catalog
 from support import KIT, scenarios
 

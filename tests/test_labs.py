@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import jsonschema
 import pytest
+
 from labkit.catalog import Lab, load_catalog
 from support import KIT, SCHEMA, grade_json, run_labkit
 
@@ -21,6 +23,18 @@ def test_solution_earns_full_marks(lab: Lab) -> None:
     failures = [c for s in summary["stages"] for c in s["checks"] if c["status"] != "passed"]
     assert failures == [], failures
     assert (code, summary["points"], summary["passed"]) == (0, summary["max_points"], True)
+
+
+ALTERNATIVES = sorted(path for path in (KIT / "tests" / "alternatives").glob("*/*") if path.is_dir())
+
+
+@pytest.mark.parametrize("impl", ALTERNATIVES, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_alternative_correct_design_earns_full_marks(impl: Path) -> None:
+    """Correct implementations built differently from the reference pass too: checks test behaviour."""
+    code, result = grade_json(impl.parent.name, impl)
+    summary = result["labs"][0]
+    failures = [c for s in summary["stages"] for c in s["checks"] if c["status"] != "passed"]
+    assert (code, failures) == (0, [])
 
 
 @pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from support import KIT
-
 from labkit.catalog import load_catalog
+from support import KIT
 
 README = (KIT / "README.md").read_text(encoding="utf-8")
 

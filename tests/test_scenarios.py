@@ -7,6 +7,7 @@ After an intended change of wording, re-record with
 from __future__ import annotations
 
 import pytest
+
 from support import RECORD, Scenario, grade_json, scenarios, verdict_summary
 
 

@@ -6,7 +6,7 @@ import itertools
 import random
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from labkit.supervisor import LaunchSpec, LearnerProcess
 
 _launches = itertools.count(1)
 
-StartLearner = Callable[[], LearnerProcess]
+StartLearner = Callable[..., LearnerProcess]
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +43,7 @@ def rng(grading: GradingState, request: pytest.FixtureRequest) -> random.Random:
     return random.Random(grading.seed ^ zlib.crc32(request.node.nodeid.encode()))
 
 
-def launch_spec(grading: GradingState) -> LaunchSpec:
+def launch_spec(grading: GradingState, env: Mapping[str, str] | None = None) -> LaunchSpec:
     run = resolve_run(grading.lab, grading.impl)
     port = free_port()
     substitutions = {"{python}": sys.executable, "{port}": str(port)}
@@ -56,11 +56,14 @@ def launch_spec(grading: GradingState) -> LaunchSpec:
         marker=f"{grading.run_id}.{number}",
         limits=grading.lab.limits,
         port=port,
+        extra_env=env,
     )
 
 
-def start_ready(grading: GradingState, started: list[LearnerProcess]) -> LearnerProcess:
-    process = LearnerProcess.start(launch_spec(grading))
+def start_ready(
+    grading: GradingState, started: list[LearnerProcess], env: Mapping[str, str] | None = None
+) -> LearnerProcess:
+    process = LearnerProcess.start(launch_spec(grading, env))
     started.append(process)
     context.current().processes.append(process)
     context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
@@ -70,9 +73,14 @@ def start_ready(grading: GradingState, started: list[LearnerProcess]) -> Learner
 
 @pytest.fixture
 def start_learner(grading: GradingState) -> Iterator[StartLearner]:
-    """A factory: each call starts one more instance of the learner's program and waits until it is ready."""
+    """A factory: each call starts one more instance of the learner's program and waits until it is ready.
+    ``start_learner(env={"DATABASE_URL": postgres.dsn()})`` adds variables to its allow-listed environment."""
     started: list[LearnerProcess] = []
-    yield lambda: start_ready(grading, started)
+
+    def start(env: Mapping[str, str] | None = None) -> LearnerProcess:
+        return start_ready(grading, started, env)
+
+    yield start
     for process in started:
         process.stop()
 

@@ -53,6 +53,7 @@ class GradingState:
     stage_of: dict[str, Stage] = field(default_factory=dict)
     checks: dict[str, CheckResult] = field(default_factory=dict)
     until: int = 0
+    provider: str | None = None
     failed_stage: Stage | None = None
     aborted: str | None = None
 
@@ -85,6 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
         events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
     )
     config.pluginmanager.import_plugin("labkit.fixtures")
+    config.pluginmanager.import_plugin("labkit.service_fixtures")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -188,7 +190,12 @@ def record_failure(state: GradingState, item: pytest.Item, check: CheckResult, v
         verdict.got,
         verdict.hint,
     )
-    check.message += exit_note(context.current())
+    code = learner_exit_code(context.current())
+    if code is not None and "exited with code" not in check.message:
+        check.message += f"\n(your program exited with code {code} during this check)"
+        if code != 0:
+            # The check's own advice is about a symptom; the program ending under it is the cause.
+            check.hint = "your program stopped while this check ran: its stderr below shows why"
     check.stderr_tail = context.current().stderr_tail()
     stage = state.stage_of[item.nodeid]
     if state.failed_stage is None or stage.index < state.failed_stage.index:
@@ -197,11 +204,9 @@ def record_failure(state: GradingState, item: pytest.Item, check: CheckResult, v
         state.aborted = "the run stopped after a harness error"
 
 
-def exit_note(ctx: context.CheckContext) -> str:
-    codes = [code for process in ctx.processes if (code := process.exit_code()) is not None]
-    if not codes:
-        return ""
-    return f"\n(your program exited with code {codes[0]} during this check)"
+def learner_exit_code(ctx: context.CheckContext) -> int | None:
+    """The exit code of the first learner process of this check that has ended, if any."""
+    return next((code for process in ctx.processes if (code := process.exit_code()) is not None), None)
 
 
 @pytest.hookimpl(trylast=True)
@@ -225,7 +230,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def build_lab_result(state: GradingState) -> LabResult:
-    result = LabResult(id=state.lab.id, title=state.lab.title, impl=str(state.impl))
+    result = LabResult(id=state.lab.id, title=state.lab.title, impl=str(state.impl), services=state.provider)
     by_stage: dict[str, list[CheckResult]] = {stage.slug: [] for stage in state.lab.stages}
     for nodeid, check in state.checks.items():
         by_stage[state.stage_of[nodeid].slug].append(check)

@@ -71,6 +71,7 @@ class LabResult:
     impl: str
     stages: list[StageResult] = field(default_factory=list)
     error: str | None = None
+    services: str | None = None  # the provider that served this lab, and why; None when it used none
 
     @property
     def max_points(self) -> int:
@@ -145,7 +146,14 @@ def lab_from_dict(data: dict[str, Any]) -> LabResult:
                 hints=list(stage.get("hints", [])),
             )
         )
-    return LabResult(id=data["id"], title=data["title"], impl=data["impl"], stages=stages, error=data.get("error"))
+    return LabResult(
+        id=data["id"],
+        title=data["title"],
+        impl=data["impl"],
+        stages=stages,
+        error=data.get("error"),
+        services=data.get("services"),
+    )
 
 
 def split_points(total: int, parts: int) -> list[float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+
 from kvwire import KvClient
 from labkit.supervisor import LearnerProcess
 from labkit.tools.tcp import TcpClient

@@ -36,8 +36,8 @@ class KvClient:
     def __init__(self, tcp: TcpClient) -> None:
         self.tcp = tcp
 
-    def read_reply(self, what: str) -> tuple[int, bytes]:
-        body = self.tcp.recv_u32_frame(f"reply to {what}", MAX_FRAME)
+    def read_reply(self, what: str, hint: str | None = None) -> tuple[int, bytes]:
+        body = self.tcp.recv_u32_frame(f"reply to {what}", MAX_FRAME, hint=hint)
         if not body:
             fail(
                 f"the reply to {what} is an empty frame (length 0)",
@@ -53,9 +53,10 @@ class KvClient:
             )
         return body[0], body[1:]
 
-    def expect_reply(self, what: str, status: int, payload: bytes | None = b"") -> bytes:
-        """Reads one reply and compares it with the expected frame; ``payload=None`` accepts any non-empty text."""
-        got_status, got_payload = self.read_reply(what)
+    def expect_reply(self, what: str, status: int, payload: bytes | None = b"", *, hint: str | None = None) -> bytes:
+        """Reads one reply and compares it with the expected frame; ``payload=None`` accepts any non-empty text.
+        ``hint`` replaces the generic advice when no complete reply arrives."""
+        got_status, got_payload = self.read_reply(what, hint)
         if status == ERROR and payload is None:
             if got_status != ERROR:
                 fail(

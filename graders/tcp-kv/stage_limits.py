@@ -3,6 +3,7 @@
 import struct
 
 import psutil
+
 from kvwire import ERROR, GET, MAX_FRAME, MAX_KEY, SET, frame
 from labkit.checks import expect
 
@@ -15,7 +16,9 @@ def expect_still_usable(client, key=b"after"):
 
 
 def expect_error_then_closed(client, what):
-    client.expect_reply(what, ERROR, None)
+    client.expect_reply(
+        what, ERROR, None, hint="decide from the 4-byte header alone: answer ERROR without waiting for the body"
+    )
     expect(
         client.tcp.closed_by_peer(within=2.0),
         f"after {what} the connection must be closed, but it stayed open",

@@ -3,6 +3,7 @@
 import signal
 
 import pytest
+
 from kvwire import GET, describe, frame, request
 from labkit.checks import expect, expect_bytes, fail
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
+
 from support import KIT, SCHEMA, run_labkit
 
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from labkit.catalog import Limits
 from labkit.errors import CheckFailed
 from labkit.ports import free_port

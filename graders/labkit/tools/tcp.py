@@ -46,7 +46,7 @@ class TcpClient:
             self.sock.sendall(data[start : start + size])
             time.sleep(0.0005)  # lets each piece leave as its own segment on loopback
 
-    def recv_exact(self, count: int, what: str) -> bytes:
+    def recv_exact(self, count: int, what: str, *, hint: str | None = None) -> bytes:
         """Reads exactly ``count`` bytes or fails saying how many arrived before EOF or the deadline."""
         chunks: list[bytes] = []
         received = 0
@@ -59,29 +59,33 @@ class TcpClient:
                 self.sock.settimeout(remaining)
                 chunk = self.sock.recv(min(count - received, 1 << 20))
             except TimeoutError:
-                self._incomplete(what, count, b"".join(chunks), f"no more bytes within {self.timeout:g} s")
+                self._incomplete(what, count, b"".join(chunks), f"no more bytes within {self.timeout:g} s", hint)
             except ConnectionResetError:
-                self._incomplete(what, count, b"".join(chunks), "the connection was reset by your program")
+                self._incomplete(what, count, b"".join(chunks), "the connection was reset by your program", hint)
             if not chunk:
-                self._incomplete(what, count, b"".join(chunks), "your program closed the connection")
+                self._incomplete(what, count, b"".join(chunks), "your program closed the connection", hint)
             chunks.append(chunk)
             received += len(chunk)
         data = b"".join(chunks)
         context.log(f"{self.label} ← {len(data)} bytes ({what}): {escape_bytes(data, 64)}")
         return data
 
-    def _incomplete(self, what: str, count: int, partial: bytes, reason: str) -> NoReturn:
+    def _incomplete(self, what: str, count: int, partial: bytes, reason: str, hint: str | None) -> NoReturn:
         context.log(f"{self.label} ← only {len(partial)} of {count} bytes of {what}: {reason}")
+        if hint is None and partial:
+            hint = "a reply must be written completely (loop over send / use sendall) and in request order"
+        elif hint is None:
+            hint = "answer as soon as a request is complete; do not wait for more bytes than it announced"
         fail(
             f"{self.label} expected {count} bytes of {what} but got {len(partial)}: {reason}",
             expected=f"{count} bytes",
             got=escape_bytes(partial) if partial else "nothing",
-            hint="a reply must be written completely (loop over send / use sendall) and in request order",
+            hint=hint,
         )
 
-    def recv_u32_frame(self, what: str, max_size: int) -> bytes:
+    def recv_u32_frame(self, what: str, max_size: int, *, hint: str | None = None) -> bytes:
         """Reads a big-endian u32 length prefix and that many bytes, refusing absurd lengths."""
-        header = self.recv_exact(4, f"{what} length prefix")
+        header = self.recv_exact(4, f"{what} length prefix", hint=hint)
         (length,) = struct.unpack(">I", header)
         if length > max_size:
             fail(
@@ -89,7 +93,7 @@ class TcpClient:
                 got=escape_bytes(header),
                 hint="the length prefix is a big-endian u32 counting only the bytes after it",
             )
-        return self.recv_exact(length, f"{what} body") if length else b""
+        return self.recv_exact(length, f"{what} body", hint=hint) if length else b""
 
     def closed_by_peer(self, within: float) -> bool:
         """True when the server closes (EOF or reset) within ``within`` seconds; any data read is discarded."""

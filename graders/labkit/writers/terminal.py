@@ -27,7 +27,8 @@ def render_terminal(run: RunResult, console: Console, *, verbose: bool = False) 
 
 def _render_lab(lab: LabResult, run: RunResult, console: Console, verbose: bool) -> None:
     console.print(Text.assemble(("labkit ", "bold"), (lab.id, "bold cyan"), f" — {lab.title}"))
-    console.print(Text(f"implementation: {lab.impl}   seed: {run.seed}   services: {run.services}", style="dim"))
+    services = lab.services or "none"
+    console.print(Text(f"implementation: {lab.impl}   seed: {run.seed}   services: {services}", style="dim"))
     if lab.error:
         console.print(Text(f"harness error (not your fault): {lab.error}", style="magenta"))
     for stage in lab.stages:

@@ -1,0 +1,58 @@
+"""Service fixtures: one PostgreSQL / Redis server per run (started only if a check asks), a fresh database or
+logical Redis db per check. A provider that cannot start is a harness error, never the learner's zero."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+from labkit.plugin import GradingState
+from labkit.services import (
+    REDIS_DEFAULT_DATABASES,
+    PostgresEndpoint,
+    RedisEndpoint,
+    ServiceProvider,
+    fresh_postgres_database,
+    fresh_redis_db,
+    resolve_provider,
+)
+
+
+@pytest.fixture(scope="session")
+def services(grading: GradingState) -> Iterator[ServiceProvider]:
+    provider = resolve_provider(grading.services, grading.run_id, grading.run_dir / "services")
+    grading.provider = f"{provider.name} ({provider.selected_because})"
+    try:
+        yield provider
+    finally:
+        provider.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(services: ServiceProvider) -> PostgresEndpoint:
+    return services.start_postgres()
+
+
+@pytest.fixture
+def postgres(postgres_server: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
+    """A new, empty database for this check; ``postgres.dsn()`` connects to it. Dropped afterwards."""
+    with fresh_postgres_database(postgres_server) as database:
+        yield database
+
+
+@pytest.fixture(scope="session")
+def redis_server(services: ServiceProvider) -> RedisEndpoint:
+    return services.start_redis()
+
+
+@pytest.fixture(scope="session")
+def _redis_db_numbers() -> Iterator[int]:
+    return itertools.cycle(range(REDIS_DEFAULT_DATABASES))
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisEndpoint, _redis_db_numbers: Iterator[int]) -> str:
+    """The URL of a flushed logical Redis database for this check (checks run one at a time)."""
+    return fresh_redis_db(redis_server, next(_redis_db_numbers))

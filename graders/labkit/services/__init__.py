@@ -1,0 +1,69 @@
+"""PostgreSQL and Redis for graders: one server of each per run at most, started on first use.
+
+``resolve_provider`` turns the ``--services`` choice into a provider. "auto" prefers Docker when an engine
+answers within a second and otherwise runs the servers as local processes, so a laptop without Docker still
+grades every lab.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labkit.errors import ServiceUnavailable
+from labkit.services.base import (
+    Availability,
+    PostgresEndpoint,
+    RedisEndpoint,
+    ServiceProvider,
+    wait_postgres_ready,
+    wait_redis_ready,
+)
+from labkit.services.docker import DockerProvider, sweep
+from labkit.services.embedded import EmbeddedProvider
+from labkit.services.external import ExternalProvider
+from labkit.services.fresh import REDIS_DEFAULT_DATABASES, fresh_postgres_database, fresh_redis_db
+
+PROVIDERS: dict[str, type[ServiceProvider]] = {
+    provider.name: provider for provider in (EmbeddedProvider, DockerProvider, ExternalProvider)
+}
+
+__all__ = [
+    "PROVIDERS",
+    "REDIS_DEFAULT_DATABASES",
+    "Availability",
+    "DockerProvider",
+    "EmbeddedProvider",
+    "ExternalProvider",
+    "PostgresEndpoint",
+    "RedisEndpoint",
+    "ServiceProvider",
+    "fresh_postgres_database",
+    "fresh_redis_db",
+    "resolve_provider",
+    "sweep",
+    "wait_postgres_ready",
+    "wait_redis_ready",
+]
+
+
+def resolve_provider(choice: str, run_id: str, workdir: Path) -> ServiceProvider:
+    """The provider for ``choice``; nothing is started until a check asks for a server.
+
+    The provider's ``selected_because`` says why it was picked, for run reports: with "auto" that is the Docker
+    probe's answer, which is the first thing to know when a run used a provider the learner did not expect.
+    """
+    reason = f"--services {choice}"
+    if choice == "auto":
+        docker = DockerProvider.availability()
+        choice = DockerProvider.name if docker.usable else EmbeddedProvider.name
+        reason = f"auto: {docker.reason}"
+        if not docker.usable:
+            reason += f"; {EmbeddedProvider.availability().reason}"
+    provider_class = PROVIDERS.get(choice)
+    if provider_class is None:
+        raise ServiceUnavailable(
+            f"unknown services provider {choice!r}", hint=f"choose auto or one of {', '.join(sorted(PROVIDERS))}"
+        )
+    provider = provider_class(run_id, workdir)
+    provider.selected_because = reason
+    return provider

@@ -1,0 +1,63 @@
+"""Per-check isolation on one server per run: a new PostgreSQL database, or a flushed Redis logical db.
+
+Creating a database takes milliseconds where starting a server takes most of a second (or a container start),
+so every check gets a clean slate without paying for a server of its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import psycopg
+import redis
+from psycopg import sql
+
+from labkit.errors import ServiceUnavailable
+from labkit.services.base import PostgresEndpoint, RedisEndpoint
+
+REDIS_DEFAULT_DATABASES = 16  # redis.conf `databases 16`: indexes 0..15 unless the server says otherwise
+
+
+def _admin(endpoint: PostgresEndpoint, statement: sql.Composed) -> None:
+    try:
+        with psycopg.connect(endpoint.dsn(), autocommit=True, connect_timeout=5) as conn:
+            conn.execute(statement)
+    except psycopg.Error as exc:
+        raise ServiceUnavailable(
+            f"PostgreSQL at {endpoint.host}:{endpoint.port}: {statement.as_string()} failed: {exc}",
+            hint=f"the role {endpoint.user!r} needs CREATEDB; is the server still running?",
+        ) from exc
+
+
+@contextmanager
+def fresh_postgres_database(endpoint: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
+    """Yields ``endpoint`` pointed at a new empty database, dropped (with its connections) afterwards."""
+    dbname = f"labkit_{secrets.token_hex(6)}"
+    name = sql.Identifier(dbname)
+    _admin(endpoint, sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        yield replace(endpoint, dbname=dbname)
+    finally:
+        _admin(endpoint, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+def fresh_redis_db(endpoint: RedisEndpoint, db_index: int) -> str:
+    """FLUSHDBs logical database ``db_index`` and returns its URL.
+
+    The caller picks the index: a server has ``REDIS_DEFAULT_DATABASES`` (0..15) unless configured otherwise,
+    and two checks running at the same time must not share one.
+    """
+    client = redis.Redis.from_url(endpoint.url(db_index), socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        raise ServiceUnavailable(
+            f"Redis at {endpoint.host}:{endpoint.port}: FLUSHDB on db {db_index} failed: {exc}",
+            hint=f"db indexes run from 0 to {REDIS_DEFAULT_DATABASES - 1} on a default server",
+        ) from exc
+    finally:
+        client.close()
+    return endpoint.url(db_index)

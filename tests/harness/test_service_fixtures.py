@@ -1,0 +1,97 @@
+"""The service fixtures through the real grading path: a throwaway lab whose checks use PostgreSQL and Redis,
+graded with the embedded provider and with the external provider pointed at servers this test started."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from labkit.services import EmbeddedProvider
+from support import run_labkit
+
+LAB_TOML = """
+id = "svc-demo"
+title = "Service fixtures demo"
+track = "test"
+services = ["postgres", "redis"]
+[run]
+kind = "none"
+[[stages]]
+slug = "data"
+title = "Fresh data per check"
+points = 4
+timeout = 20
+hints = ["none"]
+"""
+
+STAGE = """
+import psycopg
+import redis
+
+
+def check_postgres_first(postgres):
+    with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'marker'").fetchone()[0] == 0
+        conn.execute("CREATE TABLE marker (id int)")
+
+
+def check_postgres_second_sees_a_fresh_database(postgres):
+    check_postgres_first(postgres)
+
+
+def check_redis_first(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    assert client.dbsize() == 0
+    client.set("marker", "1")
+
+
+def check_redis_second_sees_a_flushed_db(redis_url):
+    check_redis_first(redis_url)
+"""
+
+
+@pytest.fixture
+def demo_kit(tmp_path: Path) -> Path:
+    (tmp_path / "labs" / "svc-demo").mkdir(parents=True)
+    (tmp_path / "labs" / "svc-demo" / "lab.toml").write_text(LAB_TOML)
+    (tmp_path / "graders" / "labkit").mkdir(parents=True)
+    (tmp_path / "graders" / "svc-demo").mkdir()
+    (tmp_path / "graders" / "svc-demo" / "stage_data.py").write_text(textwrap.dedent(STAGE))
+    return tmp_path
+
+
+def grade_demo(kit: Path, services: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+    done = run_labkit(
+        "grade", "svc-demo", "--services", services, "--format", "json",
+        env={"LABKIT_HOME": str(kit), **(env or {})},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result: dict = json.loads(done.stdout)  # type: ignore[type-arg]
+    return result
+
+
+def test_embedded_services_give_each_check_a_fresh_database(demo_kit: Path) -> None:
+    lab = grade_demo(demo_kit, "embedded")["labs"][0]
+    assert lab["points"] == 4
+    assert lab["services"].startswith("embedded")
+
+
+def test_external_services_use_the_given_servers(demo_kit: Path, tmp_path: Path) -> None:
+    with EmbeddedProvider("lktest-external", tmp_path / "servers") as servers:
+        postgres, redis_server = servers.start_postgres(), servers.start_redis()
+        env = {"LABKIT_POSTGRES_URL": postgres.dsn(), "LABKIT_REDIS_URL": redis_server.url()}
+        lab = grade_demo(demo_kit, "external", env)["labs"][0]
+    assert lab["points"] == 4
+    assert lab["services"].startswith("external")
+
+
+def test_unusable_provider_is_a_harness_error_not_a_zero(demo_kit: Path) -> None:
+    env = {"LABKIT_HOME": str(demo_kit), "LABKIT_POSTGRES_URL": "", "LABKIT_REDIS_URL": ""}
+    done = run_labkit("grade", "svc-demo", "--services", "external", "--format", "json", env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    check = json.loads(done.stdout)["labs"][0]["stages"][0]["checks"][0]
+    assert check["status"] == "error"
+    assert "LABKIT_POSTGRES_URL" in check["message"]
