@@ -16,6 +16,7 @@ from labkit.services import (
     ServiceProvider,
     fresh_postgres_database,
     fresh_redis_db,
+    learner_role,
     resolve_provider,
 )
 
@@ -40,6 +41,14 @@ def postgres(postgres_server: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
     """A new, empty database for this check; ``postgres.dsn()`` connects to it. Dropped afterwards."""
     with fresh_postgres_database(postgres_server) as database:
         yield database
+
+
+@pytest.fixture
+def postgres_learner(postgres: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
+    """The same fresh database as ``postgres``, reached as an unprivileged role that owns it: hand this DSN to
+    learner code and run learner SQL with it; keep ``postgres`` (superuser) for the grader's own inspection."""
+    with learner_role(postgres) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ kind = "none"
 [[stages]]
 slug = "data"
 title = "Fresh data per check"
-points = 4
+points = 6
 timeout = 20
 hints = ["none"]
 """
@@ -40,6 +40,25 @@ def check_postgres_first(postgres):
 
 def check_postgres_second_sees_a_fresh_database(postgres):
     check_postgres_first(postgres)
+
+
+def check_learner_role_owns_its_database_and_nothing_more(postgres, postgres_learner):
+    assert postgres_learner.dbname == postgres.dbname and postgres_learner.user != postgres.user
+    with psycopg.connect(postgres_learner.dsn(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE mine (id int PRIMARY KEY)")
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0] is False
+        try:
+            conn.execute("COPY mine FROM PROGRAM 'true'")
+        except psycopg.errors.InsufficientPrivilege:
+            pass
+        else:
+            raise AssertionError("COPY FROM PROGRAM must be refused to the learner role")
+
+
+def check_learner_role_is_dropped_afterwards(postgres):
+    with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
+        left = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'labkit_learner_%'").fetchone()[0]
+    assert left == 0, f"{left} learner roles were left behind"
 
 
 def check_redis_first(redis_url):
@@ -75,7 +94,7 @@ def grade_demo(kit: Path, services: str, env: dict[str, str] | None = None) -> d
 
 def test_embedded_services_give_each_check_a_fresh_database(demo_kit: Path) -> None:
     lab = grade_demo(demo_kit, "embedded")["labs"][0]
-    assert lab["points"] == 4
+    assert lab["points"] == 6
     assert lab["services"].startswith("embedded")
 
 
@@ -84,7 +103,7 @@ def test_external_services_use_the_given_servers(demo_kit: Path, tmp_path: Path)
         postgres, redis_server = servers.start_postgres(), servers.start_redis()
         env = {"LABKIT_POSTGRES_URL": postgres.dsn(), "LABKIT_REDIS_URL": redis_server.url()}
         lab = grade_demo(demo_kit, "external", env)["labs"][0]
-    assert lab["points"] == 4
+    assert lab["points"] == 6
     assert lab["services"].startswith("external")
 
 
