@@ -19,6 +19,7 @@ from labkit.errors import LabConfigError
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KNOWN_SERVICES = frozenset({"postgres", "redis"})
 RUN_KINDS = frozenset({"server", "driver", "none"})
+MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class RunSpec:
     command: tuple[str, ...]
     ready: str = "tcp"
     ready_timeout: float = 10.0
+    module: str | None = None  # kind "driver": the learner module the driver imports
 
 
 @dataclass(frozen=True)
@@ -172,23 +174,29 @@ def parse_run(raw: dict[str, Any], where: str, base: RunSpec | None = None) -> R
     if kind not in RUN_KINDS:
         raise LabConfigError(f"{where}: run.kind must be one of {sorted(RUN_KINDS)}, got {kind!r}")
     command = _optional(raw, "command", list, where, list(base.command) if base else [])
-    if kind != "none" and (not command or not all(isinstance(part, str) for part in command)):
+    if kind == "server" and (not command or not all(isinstance(part, str) for part in command)):
         raise LabConfigError(f"{where}: run.command must be a non-empty array of strings")
+    module = _optional(raw, "module", str, where, base.module if base else None)
+    if kind == "driver" and (module is None or not MODULE.match(module)):
+        raise LabConfigError(f'{where}: run.module must name the learner\'s Python module, e.g. module = "wallet"')
     ready_timeout = _optional(raw, "ready_timeout", (int, float), where, base.ready_timeout if base else 10.0)
     return RunSpec(
         kind=kind,
         command=tuple(command),
         ready=_optional(raw, "ready", str, where, base.ready if base else "tcp"),
         ready_timeout=float(ready_timeout),
+        module=module,
     )
 
 
 def resolve_run(lab: Lab, impl: Path) -> RunSpec:
-    """The run spec for one implementation folder: the lab's default, overridden by ``impl/run.toml``."""
+    """The run spec for one implementation folder: the lab's default, overridden by ``impl/run.toml``.
+    Only server labs read run.toml: a driver lab's interface is Python, and a lab of kind "none" runs nothing."""
     run_toml = impl / "run.toml"
-    if not run_toml.is_file():
+    if lab.run.kind != "server" or not run_toml.is_file():
         return lab.run
-    return parse_run(read_toml(run_toml), str(run_toml), base=lab.run)
+    # run.toml says how to start the program, never what kind of lab this is.
+    return parse_run({**read_toml(run_toml), "kind": lab.run.kind}, str(run_toml), base=lab.run)
 
 
 def _parse_stage(raw: Any, index: int, where: str) -> Stage:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from labkit import context
+from labkit import context, driver_main
 from labkit.catalog import Lab, resolve_run
+from labkit.driver import Driver
 from labkit.plugin import GradingState, state_of
 from labkit.ports import free_port
 from labkit.supervisor import LaunchSpec, LearnerProcess
@@ -20,6 +21,7 @@ from labkit.supervisor import LaunchSpec, LearnerProcess
 _launches = itertools.count(1)
 
 StartLearner = Callable[..., LearnerProcess]
+StartDriver = Callable[..., Driver]
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +50,9 @@ def launch_spec(grading: GradingState, env: Mapping[str, str] | None = None) -> 
     port = free_port()
     substitutions = {"{python}": sys.executable, "{port}": str(port)}
     command = tuple(substitutions.get(part, part) for part in run.command)
+    if run.kind == "driver":
+        assert run.module is not None, "the catalog requires run.module for driver labs"
+        command = (sys.executable, "-I", str(Path(driver_main.__file__)), str(grading.impl), run.module)
     number = next(_launches)
     return LaunchSpec(
         command=command,
@@ -57,6 +62,7 @@ def launch_spec(grading: GradingState, env: Mapping[str, str] | None = None) -> 
         limits=grading.lab.limits,
         port=port,
         extra_env=env,
+        pipes=run.kind == "driver",
     )
 
 
@@ -109,3 +115,29 @@ def stage_learner(grading: GradingState, _stage_processes: list[LearnerProcess])
         context.current().processes.append(process)
         return process
     return start_ready(grading, _stage_processes)
+
+
+@pytest.fixture
+def start_driver(grading: GradingState) -> Iterator[StartDriver]:
+    """Driver labs: a factory of driver processes, each importing the learner's module in its own process.
+    ``start_driver(env={"DATABASE_URL": ...})`` adds variables; several drivers give real concurrency."""
+    started: list[LearnerProcess] = []
+    run = resolve_run(grading.lab, grading.impl)
+
+    def start(env: Mapping[str, str] | None = None) -> Driver:
+        process = LearnerProcess.start(launch_spec(grading, env))
+        started.append(process)
+        context.current().processes.append(process)
+        driver = Driver(process, run.module or "")
+        driver.wait_ready(run.ready_timeout)
+        return driver
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def driver(start_driver: StartDriver) -> Driver:
+    """One driver process for this check, with the learner's module imported."""
+    return start_driver()

@@ -49,6 +49,7 @@ class LaunchSpec:
     limits: Limits
     port: int | None = None
     extra_env: Mapping[str, str] | None = None
+    pipes: bool = False  # stdin/stdout are pipes to the grader (a driver's protocol) instead of /dev/null and a file
 
 
 def learner_env(spec: LaunchSpec, scratch: Path) -> dict[str, str]:
@@ -108,8 +109,8 @@ class LearnerProcess:
                     command,
                     cwd=spec.cwd,
                     env=learner_env(spec, scratch),
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
+                    stdin=subprocess.PIPE if spec.pipes else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE if spec.pipes else out,
                     stderr=err,
                     start_new_session=True,
                     preexec_fn=limit_resources(spec.limits),
@@ -223,6 +224,9 @@ class LearnerProcess:
             self.popen.wait(timeout=5)
         except subprocess.TimeoutExpired as error:
             raise HarnessError(f"learner process {self.popen.pid} did not die after SIGKILL") from error
+        for pipe in (self.popen.stdin, self.popen.stdout):
+            if pipe is not None:
+                pipe.close()
         kill_marked(self.spec.marker)
 
 

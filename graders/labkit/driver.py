@@ -1,0 +1,150 @@
+"""The grader's side of a driver: a proxy that calls functions of the learner's module in its own process.
+
+``driver.call("transfer", 1, 2, 500)`` returns what the learner's function returned, or raises:
+``LearnerRaised`` when the function raised (catch it to check an expected exception), or ``CheckFailed`` when
+the call did not return in time or the process died. Either way the learner reads a verdict, never a traceback
+of the grader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import threading
+import time
+from typing import Any
+
+from labkit import context
+from labkit.driver_main import decode_value, encode_value
+from labkit.errors import CheckFailed
+from labkit.supervisor import LearnerProcess
+
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+DEFAULT_CALL_TIMEOUT_S = 10.0
+REPR_LIMIT = 120
+
+
+class LearnerRaised(CheckFailed):
+    """The learner's function raised an exception; ``type_name`` and ``text`` say which."""
+
+    def __init__(self, function: str, type_name: str, text: str, trace: str) -> None:
+        super().__init__(
+            f"your {function}() raised {type_name}: {text}",
+            got=_last_lines(trace, 12),
+            hint="the traceback above is from your code; the spec in the lab README says what this call must do",
+        )
+        self.function = function
+        self.type_name = type_name
+        self.text = text
+
+
+class Driver:
+    """One driver process. Calls are serialised per driver; use several drivers for concurrency."""
+
+    def __init__(self, process: LearnerProcess, module: str) -> None:
+        self.process = process
+        self.module = module
+        self._buffer = b""
+        self._next_id = 1
+        self._lock = threading.Lock()
+        self._broken: str | None = None
+
+    def wait_ready(self, timeout: float) -> None:
+        hello = self._read_message("loading your module", timeout)
+        if not hello.get("ready"):
+            error = hello.get("error", {})
+            raise CheckFailed(
+                f"your module {self.module!r} could not be imported: {error.get('type')}: {error.get('message')}",
+                got=_last_lines(str(error.get("traceback", "")), 12),
+                hint=f"run `python -c 'import {self.module}'` in your lab folder to see the same error",
+            )
+
+    def call(self, function: str, *args: Any, timeout: float = DEFAULT_CALL_TIMEOUT_S, quiet: bool = False,
+             **kwargs: Any) -> Any:  # fmt: skip
+        with self._lock:
+            if self._broken is not None:
+                raise CheckFailed(f"cannot call your {function}(): {self._broken}")
+            call_id = self._next_id
+            self._next_id += 1
+            shown = _call_repr(function, args, kwargs)
+            if not quiet:
+                context.log(f"→ {shown}")
+            request = {"id": call_id, "call": function, "args": encode_value(args), "kwargs": encode_value(kwargs)}
+            self._write(json.dumps(request).encode() + b"\n", function)
+            reply = self._read_message(f"{function}()", timeout)
+            if reply.get("id") != call_id:
+                self._break(f"the driver answered call {reply.get('id')} instead of {call_id}")
+                raise CheckFailed(f"the reply to your {function}() was out of order; was stdout redirected?")
+            if reply.get("ok"):
+                value = decode_value(reply.get("value"))
+                if not quiet:
+                    context.log(f"← {_short(repr(value))}")
+                return value
+            error = reply.get("error", {})
+            if not quiet:
+                context.log(f"← raised {error.get('type')}: {_short(str(error.get('message')))}")
+            raise LearnerRaised(
+                function, str(error.get("type")), str(error.get("message")), str(error.get("traceback"))
+            )
+
+    def _write(self, data: bytes, function: str) -> None:
+        stdin = self.process.popen.stdin
+        assert stdin is not None, "a driver process is started with pipes"
+        try:
+            stdin.write(data)
+            stdin.flush()
+        except (BrokenPipeError, ValueError) as error:
+            raise self._died(f"{function}()") from error
+
+    def _read_message(self, during: str, timeout: float) -> dict[str, Any]:
+        stdout = self.process.popen.stdout
+        assert stdout is not None, "a driver process is started with pipes"
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._break(f"an earlier call, {during}, did not return")
+                self.process.stop()
+                raise CheckFailed(
+                    f"your {during} did not return within {timeout:g} s",
+                    hint="look for a wait that never ends: a lock never released, a blocking read, an endless retry",
+                )
+            ready, _, _ = select.select([stdout], [], [], min(remaining, 0.5))
+            if not ready:
+                continue
+            chunk = os.read(stdout.fileno(), 1 << 16)
+            if not chunk:
+                raise self._died(during)
+            self._buffer += chunk
+            if len(self._buffer) > MAX_REPLY_BYTES:
+                self._break("a reply was too large")
+                raise CheckFailed(f"the result of your {during} is larger than {MAX_REPLY_BYTES >> 20} MiB")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def _died(self, during: str) -> CheckFailed:
+        code = self.process.wait_exit(2.0)
+        how = "ended" if code is None else f"exited with code {code}"
+        self._break(f"the process running your module {how}")
+        return CheckFailed(
+            f"the process running your module {how} during {during}",
+            hint="a crash, os._exit() or sys.exit() in your code ends the process; its stderr is below",
+        )
+
+    def _break(self, reason: str) -> None:
+        self._broken = reason
+
+
+def _call_repr(function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [_short(repr(arg), 40) for arg in args] + [f"{k}={_short(repr(v), 40)}" for k, v in kwargs.items()]
+    return f"{function}({', '.join(parts)})"
+
+
+def _short(text: str, limit: int = REPR_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _last_lines(text: str, count: int) -> str:
+    return "\n".join(text.rstrip().splitlines()[-count:])

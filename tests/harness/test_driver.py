@@ -1,0 +1,154 @@
+"""Driver labs through the real grading path: a throwaway lab whose learner module runs in a driver process.
+
+Each implementation below is graded by the same stage; the verdicts show what a learner would read when their
+module works, raises, prints, hangs, crashes or cannot be imported.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import run_labkit
+
+LAB_TOML = """
+id = "calc"
+title = "Driver demo"
+track = "test"
+services = []
+[run]
+kind = "driver"
+module = "calc"
+ready_timeout = 10
+[[stages]]
+slug = "calls"
+title = "Calls across the pipe"
+points = 4
+timeout = 5
+hints = ["none"]
+"""
+
+STAGE = '''
+import os
+
+from labkit.checks import expect_equal
+from labkit.driver import LearnerRaised
+
+
+def check_values_cross_the_pipe(driver):
+    expect_equal(driver.call("add", 2, 3), 5, "add(2, 3)")
+    expect_equal(driver.call("echo", b"\\x00\\xff", key=[1, "two"]), [b"\\x00\\xff", {"key": [1, "two"]}], "echo")
+
+
+def check_learner_exceptions_can_be_expected(driver):
+    try:
+        driver.call("divide", 1, 0)
+    except LearnerRaised as raised:
+        expect_equal(raised.type_name, "ZeroDivisionError", "the exception type")
+    else:
+        raise AssertionError("divide(1, 0) must raise")
+
+
+def check_state_lives_in_the_driver_process(driver):
+    expect_equal(driver.call("pid") != os.getpid(), True, "the learner code runs in another process")
+    expect_equal(driver.call("count"), 1, "first count()")
+    expect_equal(driver.call("count"), 2, "second count()")
+
+
+def check_several_drivers_are_independent(start_driver):
+    first, second = start_driver(), start_driver()
+    first.call("count")
+    expect_equal(second.call("count"), 1, "a second driver has its own state")
+'''
+
+GOOD = '''
+import os
+import sys
+
+_calls = 0
+
+
+def add(a, b):
+    print("adding", a, b)  # prints must not corrupt the protocol
+    os.write(1, b"raw write to fd 1\\n")
+    return a + b
+
+
+def echo(data, **kwargs):
+    return (data, kwargs)
+
+
+def divide(a, b):
+    return a / b
+
+
+def pid():
+    return os.getpid()
+
+
+def count():
+    global _calls
+    _calls += 1
+    return _calls
+'''
+
+
+@pytest.fixture
+def demo_kit(tmp_path: Path) -> Path:
+    (tmp_path / "labs" / "calc").mkdir(parents=True)
+    (tmp_path / "labs" / "calc" / "lab.toml").write_text(LAB_TOML)
+    (tmp_path / "graders" / "labkit").mkdir(parents=True)
+    (tmp_path / "graders" / "calc").mkdir()
+    (tmp_path / "graders" / "calc" / "stage_calls.py").write_text(textwrap.dedent(STAGE))
+    return tmp_path
+
+
+def grade(kit: Path, module_source: str) -> tuple[int, dict[str, Any]]:
+    impl = kit / "impl"
+    impl.mkdir(exist_ok=True)
+    (impl / "calc.py").write_text(textwrap.dedent(module_source))
+    done = run_labkit("grade", "calc", "--impl", str(impl), "--format", "json", env={"LABKIT_HOME": str(kit)})
+    assert done.stdout, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return done.returncode, result
+
+
+def first_failure(result: dict[str, Any]) -> dict[str, Any]:
+    checks = result["labs"][0]["stages"][0]["checks"]
+    return next(check for check in checks if check["status"] != "passed")
+
+
+def test_a_working_module_passes_every_call(demo_kit: Path) -> None:
+    code, result = grade(demo_kit, GOOD)
+    assert (code, result["labs"][0]["points"]) == (0, 4), json.dumps(result, indent=1)
+
+
+def test_an_unexpected_exception_shows_the_learners_traceback(demo_kit: Path) -> None:
+    code, result = grade(demo_kit, GOOD.replace("return a + b", "return a + undefined_name"))
+    failure = first_failure(result)
+    assert code == 1
+    assert failure["message"] == "your add() raised NameError: name 'undefined_name' is not defined"
+    assert "calc.py" in failure["got"] and "labkit" not in failure["got"].split("calc.py")[-1]
+
+
+def test_an_import_error_is_the_learners_failure_with_the_reason(demo_kit: Path) -> None:
+    code, result = grade(demo_kit, "def add(a, b)\n    return a + b\n")
+    failure = first_failure(result)
+    assert code == 1
+    assert failure["message"].startswith("your module 'calc' could not be imported: SyntaxError")
+
+
+def test_a_hanging_call_times_out_and_a_crash_is_named(demo_kit: Path) -> None:
+    hanging = GOOD.replace("return a + b", "import time; time.sleep(60)")
+    code, result = grade(demo_kit, hanging)
+    assert code == 1
+    assert "timed out after 5 s" in first_failure(result)["message"]
+
+    crashing = GOOD.replace("return a + b", "os._exit(3)")
+    code, result = grade(demo_kit, crashing)
+    assert code == 1
+    assert first_failure(result)["message"].startswith("the process running your module exited with code 3 during")
