@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -16,7 +17,7 @@ from labkit.catalog import Catalog, Lab, load_catalog
 from labkit.errors import HarnessError
 from labkit.grading import SERVICE_CHOICES, GradeOptions, grade_labs
 from labkit.results import RunResult
-from labkit.writers import FORMATS, render, render_terminal
+from labkit.writers import FORMATS, render, render_github, render_terminal
 
 app = typer.Typer(
     help="labkit: hands-on backend engineering labs, graded against real servers.",
@@ -79,7 +80,7 @@ def grade(
     seed: Annotated[int | None, typer.Option(help="replay a run's randomised inputs")] = None,
     services: Annotated[str, typer.Option(help="auto, embedded, docker or external")] = "auto",
     sandbox: Annotated[str, typer.Option(help="process (docker comes with the container path)")] = "process",
-    fmt: Annotated[str, typer.Option("--format", help="terminal, json or junit")] = "terminal",
+    fmt: Annotated[str, typer.Option("--format", help="terminal json junit gradescope github html")] = "terminal",
     out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
     all_labs: Annotated[bool, typer.Option("--all", help="grade every lab")] = False,
     impl_root: Annotated[Path | None, typer.Option(help="with --all: a tree with one folder per lab")] = None,
@@ -119,6 +120,8 @@ def grade(
     except KeyboardInterrupt as interrupt:
         errors.print("[magenta]labkit:[/] interrupted; learner processes and services were stopped")
         raise typer.Exit(2) from interrupt
+    if fmt == "github":
+        _write_github_files(run)
     if fmt == "terminal" and out is None:
         render_terminal(run, console, verbose=verbose)
     elif out is None:
@@ -128,6 +131,20 @@ def grade(
         out.write_text(text, encoding="utf-8")
         render_terminal(run, console, verbose=verbose)
     raise typer.Exit(run.exit_code)
+
+
+def _write_github_files(run: RunResult) -> None:
+    """Inside GitHub Actions, append the job summary and the `result` output; elsewhere print the summary."""
+    report = render_github(run)
+    summary_path, output_path = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
+    if summary_path:
+        with open(summary_path, "a", encoding="utf-8") as handle:
+            handle.write(report.summary)
+    else:
+        errors.print(report.summary, highlight=False, markup=False)
+    if output_path:
+        with open(output_path, "a", encoding="utf-8") as handle:
+            handle.write(f"result={report.result}\n")
 
 
 def _impl_for(lab: Lab, impl: Path | None, impl_root: Path | None) -> Path:

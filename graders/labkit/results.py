@@ -38,6 +38,7 @@ class CheckResult:
     hint: str | None = None
     stderr_tail: str | None = None
     transcript: list[str] = field(default_factory=list)
+    visibility: str = "visible"  # "hidden": an instructor's check; learners see its name and verdict only
 
 
 @dataclass

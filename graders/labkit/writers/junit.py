@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from labkit.results import CheckResult, RunResult, Status
+from labkit.writers.common import failure_text
 
 
 def render_junit(run: RunResult) -> str:
@@ -29,7 +30,7 @@ def render_junit(run: RunResult) -> str:
 
 def _testcase(lab_id: str, stage_slug: str, check: CheckResult) -> ET.Element:
     case = ET.Element("testcase", classname=f"{lab_id}.{stage_slug}", name=check.name, time=f"{check.duration_s:.3f}")
-    body = _failure_text(check)
+    body = _xml_safe(failure_text(check))
     if check.status in (Status.FAILED, Status.TIMEOUT):
         ET.SubElement(case, "failure", message=check.message.splitlines()[0] if check.message else "").text = body
     elif check.status is Status.ERROR:
@@ -40,19 +41,6 @@ def _testcase(lab_id: str, stage_slug: str, check: CheckResult) -> ET.Element:
         ET.Element("property", name="points", value=f"{check.points:g}/{check.max_points:g}")
     )
     return case
-
-
-def _failure_text(check: CheckResult) -> str:
-    parts = [check.message]
-    if check.expected is not None:
-        parts.append(f"Expected: {check.expected}")
-    if check.got is not None:
-        parts.append(f"Got: {check.got}")
-    if check.stderr_tail:
-        parts.append(f"stderr (tail):\n{check.stderr_tail}")
-    if check.hint:
-        parts.append(f"Hint: {check.hint}")
-    return _xml_safe("\n".join(parts))
 
 
 def _xml_safe(text: str) -> str:
