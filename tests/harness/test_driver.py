@@ -32,7 +32,7 @@ timeout = 5
 hints = ["none"]
 """
 
-STAGE = '''
+STAGE = """
 import os
 
 from labkit.checks import expect_equal
@@ -63,9 +63,9 @@ def check_several_drivers_are_independent(start_driver):
     first, second = start_driver(), start_driver()
     first.call("count")
     expect_equal(second.call("count"), 1, "a second driver has its own state")
-'''
+"""
 
-GOOD = '''
+GOOD = """
 import os
 import sys
 
@@ -94,7 +94,7 @@ def count():
     global _calls
     _calls += 1
     return _calls
-'''
+"""
 
 
 @pytest.fixture
