@@ -181,6 +181,77 @@ def hint(
             console.print("  (no hints for this stage: the README's section on it is the spec)")
 
 
+cohort_app = typer.Typer(help="Grade a whole cohort and merge the results into a report.", no_args_is_help=True)
+app.add_typer(cohort_app, name="cohort")
+
+
+@cohort_app.command("grade")
+def cohort_grade(
+    submissions: Annotated[Path, typer.Argument(metavar="SUBMISSIONS_DIR", help="one folder per student")],
+    lab_id: Annotated[str, typer.Option("--lab", help="lab id, e.g. tcp-kv")],
+    out: Annotated[Path, typer.Option(help="folder for one JSON result per submission")],
+    jobs: Annotated[int, typer.Option(help="submissions graded at the same time")] = 1,
+    seed: Annotated[int | None, typer.Option(help="one seed for the whole cohort (default: random, printed)")] = None,
+    services: Annotated[str, typer.Option(help="auto, embedded, docker or external")] = "auto",
+    sandbox: Annotated[str, typer.Option(help="process or docker")] = "process",
+    timeout: Annotated[float, typer.Option(help="wall-clock seconds allowed per submission")] = 900.0,
+) -> None:
+    """Grade every submission in isolation; exit 0 when all were graded, 2 when some hit a harness error."""
+    from labkit.cohort import CohortOptions, grade_cohort, submissions_in
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+    except HarnessError as error:
+        _usage(str(error))
+    if not submissions.is_dir():
+        _usage(f"{submissions} is not a folder of submissions")
+    if jobs < 1 or timeout <= 0:
+        _usage("--jobs must be at least 1 and --timeout positive")
+    if services not in SERVICE_CHOICES:
+        _usage(f"unknown services provider {services!r}; choose from {', '.join(SERVICE_CHOICES)}")
+    folders = submissions_in(submissions)
+    if not folders:
+        _usage(f"{submissions} has no submission folders")
+    chosen_seed = seed if seed is not None else secrets.randbelow(2**31)
+    options = CohortOptions(lab, out, chosen_seed, jobs, services, sandbox, timeout)
+    console.print(f"grading {len(folders)} submissions of {lab.id} with {jobs} job(s), seed {chosen_seed}")
+    outcomes = grade_cohort(
+        folders,
+        options,
+        lambda o: console.print(
+            f"  {o.student}: {o.points:g}/{o.max_points} (exit {o.exit_code}, {o.duration_s:.1f} s)"
+            + "".join(f"\n    note: {note}" for note in o.notes),
+            highlight=False,
+        ),
+    )
+    console.print(f"results in {out}; merge them with: labkit cohort report {out} --format html --out report.html")
+    raise typer.Exit(2 if any(outcome.exit_code == 2 for outcome in outcomes) else 0)
+
+
+@cohort_app.command("report")
+def cohort_report(
+    results: Annotated[list[Path], typer.Argument(metavar="RESULTS...", help="result files or folders of them")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or html")] = "html",
+    out: Annotated[Path | None, typer.Option(help="write the report here instead of stdout")] = None,
+) -> None:
+    """Merge result files into one report: scores, stage pass rates, distribution, most failed checks."""
+    from labkit.cohort_report import load_results, render_csv, render_html_report
+
+    if fmt not in ("csv", "html"):
+        _usage(f"unknown format {fmt!r}; use csv or html")
+    try:
+        rows = load_results(results)
+    except HarnessError as error:
+        _usage(str(error))
+    text = render_csv(rows) if fmt == "csv" else render_html_report(rows)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"{len(rows)} results → {out}")
+
+
 @app.command()
 def doctor() -> None:
     """Report which service providers work here, and why not."""

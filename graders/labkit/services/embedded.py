@@ -34,6 +34,7 @@ from labkit.services.base import (
     wait_postgres_ready,
     wait_redis_ready,
 )
+from labkit.sweep import MARKER_VARIABLE
 
 STARTUP_TIMEOUT_S = 30.0
 PORT_ATTEMPTS = 3  # free_port() can race with another process; a clash is retried on a new port
@@ -169,6 +170,7 @@ class EmbeddedProvider(ServiceProvider):
                 process = subprocess.Popen(
                     argv_for(port), stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
                     cwd=cwd, start_new_session=True, user=uid, group=gid, extra_groups=groups,
+                    env={**os.environ, MARKER_VARIABLE: f"{self.run_id}.services"},
                 )  # fmt: skip
             self._processes.append((process, first_signal))
             try:
