@@ -30,10 +30,16 @@ class Stage:
     timeout: float
     hints: tuple[str, ...]
     index: int
+    hidden: bool = False  # every check of this stage is hidden from learners (name and verdict only)
 
     @property
     def module_name(self) -> str:
         return f"stage_{self.slug.replace('-', '_')}.py"
+
+    @property
+    def hidden_module_name(self) -> str:
+        """An instructor's private checks for this stage, in a folder passed with --extra-graders."""
+        return f"hidden_{self.slug.replace('-', '_')}.py"
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,7 @@ def _parse_stage(raw: Any, index: int, where: str) -> Stage:
         timeout=float(timeout),
         hints=tuple(str(hint) for hint in hints),
         index=index,
+        hidden=_optional(raw, "hidden", bool, here, False),
     )
 
 

@@ -85,6 +85,10 @@ def grade(
     all_labs: Annotated[bool, typer.Option("--all", help="grade every lab")] = False,
     impl_root: Annotated[Path | None, typer.Option(help="with --all: a tree with one folder per lab")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="show every check and transcripts")] = False,
+    extra_graders: Annotated[
+        Path | None, typer.Option(help="instructors: a folder with LAB/hidden_<stage>.py private checks")
+    ] = None,
+    hidden_details: Annotated[bool, typer.Option(help="instructors: keep hidden checks' details in reports")] = False,
 ) -> None:
     """Grade an implementation. Exit 0: all passed, 1: some check failed, 2: usage or harness error."""
     catalog = _catalog()
@@ -111,6 +115,8 @@ def grade(
         services=services,
         until=until,
         show_progress=fmt == "terminal" and out is None,
+        extra_graders=extra_graders.resolve() if extra_graders is not None else None,
+        hidden_details=hidden_details,
     )
     try:
         run = grade_labs(catalog, list(zip(labs, impls, strict=True)), options, console)
@@ -195,6 +201,8 @@ def cohort_grade(
     services: Annotated[str, typer.Option(help="auto, embedded, docker or external")] = "auto",
     sandbox: Annotated[str, typer.Option(help="process or docker")] = "process",
     timeout: Annotated[float, typer.Option(help="wall-clock seconds allowed per submission")] = 900.0,
+    extra_graders: Annotated[Path | None, typer.Option(help="a folder with LAB/hidden_<stage>.py checks")] = None,
+    hidden_details: Annotated[bool, typer.Option(help="keep hidden checks' details in the results")] = False,
 ) -> None:
     """Grade every submission in isolation; exit 0 when all were graded, 2 when some hit a harness error."""
     from labkit.cohort import CohortOptions, grade_cohort, submissions_in
@@ -214,7 +222,8 @@ def cohort_grade(
     if not folders:
         _usage(f"{submissions} has no submission folders")
     chosen_seed = seed if seed is not None else secrets.randbelow(2**31)
-    options = CohortOptions(lab, out, chosen_seed, jobs, services, sandbox, timeout)
+    extra = extra_graders.resolve() if extra_graders is not None else None
+    options = CohortOptions(lab, out, chosen_seed, jobs, services, sandbox, timeout, extra, hidden_details)
     console.print(f"grading {len(folders)} submissions of {lab.id} with {jobs} job(s), seed {chosen_seed}")
     outcomes = grade_cohort(
         folders,

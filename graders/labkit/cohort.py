@@ -43,6 +43,8 @@ class CohortOptions:
     services: str = "auto"
     sandbox: str = "process"
     timeout_s: float = DEFAULT_SUBMISSION_TIMEOUT_S
+    extra_graders: Path | None = None
+    hidden_details: bool = False
 
 
 @dataclass
@@ -115,6 +117,10 @@ def _grade_submission(submission: Path, options: CohortOptions) -> SubmissionOut
         ]  # fmt: skip
         if options.sandbox != "process":
             command += ["--sandbox", options.sandbox]
+        if options.extra_graders is not None:
+            command += ["--extra-graders", str(options.extra_graders)]
+        if options.hidden_details:
+            command.append("--hidden-details")
         result, exit_code, failure = _run_grade(command, options.timeout_s)
     duration = round(time.monotonic() - started, 3)
     if result is None:

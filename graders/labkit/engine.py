@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -35,6 +36,8 @@ class GradeRequest:
     seed: int
     services: str
     until: int = 0
+    extra_graders: Path | None = None  # a folder with <lab>/hidden_<stage>.py: an instructor's private checks
+    hidden_details: bool = False  # keep the details of hidden checks in the results (instructors only)
 
 
 def grader_env() -> dict[str, str]:
@@ -44,15 +47,38 @@ def grader_env() -> dict[str, str]:
     return env
 
 
+def grader_tree(request: GradeRequest) -> Path:
+    """The folder whose stage modules run: the lab's own, or with --extra-graders a private copy in the run folder
+    where the instructor's hidden_<stage>.py modules sit next to the stages, sharing their conftest and helpers."""
+    if request.extra_graders is None:
+        return request.lab.grader_folder
+    extra = request.extra_graders / request.lab.id
+    if not extra.is_dir():
+        raise HarnessError(f"--extra-graders {request.extra_graders} has no folder {request.lab.id}/")
+    merged = request.run_dir / "graders" / request.lab.id
+    shutil.copytree(request.lab.grader_folder, merged, ignore=shutil.ignore_patterns("__pycache__"))
+    known = {stage.hidden_module_name for stage in request.lab.stages}
+    for module in extra.glob("*.py"):
+        if module.name.startswith("hidden_") and module.name not in known:
+            raise HarnessError(f"{module} names no stage of {request.lab.id}; use hidden_<stage slug>.py")
+        if (merged / module.name).exists():
+            raise HarnessError(f"{module} would replace the lab's own {module.name}; rename it")
+        shutil.copy2(module, merged / module.name)
+    return merged
+
+
 def pytest_command(request: GradeRequest, results: Path, events_fd: int) -> list[str]:
-    stage_files = [
-        str(request.lab.grader_folder / stage.module_name) for stage in request.lab.stages[: request.until or None]
-    ]
+    tree = grader_tree(request)
+    stage_files = []
+    for stage in request.lab.stages[: request.until or None]:
+        stage_files.append(str(tree / stage.module_name))
+        if (tree / stage.hidden_module_name).is_file():
+            stage_files.append(str(tree / stage.hidden_module_name))
     return [
         sys.executable, "-m", "pytest",
         "-c", str(INI_PATH),
-        "--rootdir", str(request.kit_root / "graders"),
-        "--confcutdir", str(request.kit_root / "graders"),
+        "--rootdir", str(tree.parent),
+        "--confcutdir", str(tree.parent),
         "-p", "labkit.plugin",
         "-p", "no:terminal",
         f"--labkit-kit-root={request.kit_root}",
@@ -65,6 +91,7 @@ def pytest_command(request: GradeRequest, results: Path, events_fd: int) -> list
         f"--labkit-services={request.services}",
         f"--labkit-until={request.until}",
         f"--labkit-events-fd={events_fd}",
+        *(["--labkit-hidden-details"] if request.hidden_details else []),
         *stage_files,
     ]  # fmt: skip
 

@@ -33,6 +33,8 @@ class GradeOptions:
     sandbox: str = "process"
     until: int = 0
     show_progress: bool = True
+    extra_graders: Path | None = None
+    hidden_details: bool = False
 
 
 def new_run_id() -> str:
@@ -69,6 +71,8 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
         seed=options.seed,
         services=options.services,
         until=options.until,
+        extra_graders=options.extra_graders,
+        hidden_details=options.hidden_details,
     )
     keep = False
     try:

@@ -38,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--labkit-services", default="auto")
     group.addoption("--labkit-until", type=int, default=0, help="last stage to run (1-based); 0 = all")
     group.addoption("--labkit-events-fd", type=int, default=-1, help="file descriptor for progress events")
+    group.addoption("--labkit-hidden-details", action="store_true", help="keep hidden checks' details in results")
 
 
 @dataclass
@@ -93,10 +94,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     """Orders checks by stage, drops stages after --labkit-until, and rejects modules that are not stages."""
     state = state_of(config)
     by_module = {stage.module_name: stage for stage in state.lab.stages}
+    hidden_modules = {stage.hidden_module_name: stage for stage in state.lab.stages}
     until = state.until = config.getoption("--labkit-until") or len(state.lab.stages)
     kept: list[pytest.Item] = []
     for item in items:
-        stage = by_module.get(item.path.name)
+        stage = by_module.get(item.path.name) or hidden_modules.get(item.path.name)
         if stage is None:
             raise LabConfigError(f"{item.path} is not a stage of {state.lab.id} (see its lab.toml)")
         if stage.index <= until:
@@ -116,6 +118,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             status=Status.SKIPPED,
             max_points=next(shares[stage.slug]),
             message="not run",
+            visibility="hidden" if stage.hidden or item.path.name == stage.hidden_module_name else "visible",
         )
     state.emit(event="collected", checks=len(kept))
 
@@ -221,12 +224,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = state_of(session.config)
     kill_marked(state.run_id, prefix=True)
     result = build_lab_result(state)
+    if not session.config.getoption("--labkit-hidden-details"):
+        conceal_hidden_details(result)
     if exitstatus in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) and result.error is None:
         result.error = f"pytest stopped with {pytest.ExitCode(exitstatus).name}"
     state.results_path.write_text(json.dumps(asdict(result), default=str), encoding="utf-8")
     state.emit(event="finished")
     if state.events is not None:
         state.events.close()
+
+
+def conceal_hidden_details(result: LabResult) -> None:
+    """Hidden checks keep their name, verdict and points; what they sent and expected stays with the instructor."""
+    for stage in result.stages:
+        for check in stage.checks:
+            if check.visibility != "hidden":
+                continue
+            if check.status is not Status.PASSED:
+                check.message = f"{check.status.value} (a hidden check: its details are not shown)"
+            check.expected = check.got = check.hint = check.stderr_tail = None
+            check.transcript = []
 
 
 def build_lab_result(state: GradingState) -> LabResult:
