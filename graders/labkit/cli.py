@@ -261,6 +261,40 @@ def cohort_report(
         console.print(f"{len(rows)} results → {out}")
 
 
+@app.command("verify")
+def verify_command(
+    checkout: Annotated[Path | None, typer.Argument(help="a checkout to compare (e.g. a student repository)")] = None,
+    manifest: Annotated[Path | None, typer.Option(help="pinned manifest (default: this labkit's own files)")] = None,
+    write_manifest: Annotated[Path | None, typer.Option(help="write this labkit's manifest here and stop")] = None,
+) -> None:
+    """Show whether a checkout's graders, harness and lab metadata differ from a pinned release.
+    Exit 0: identical, 1: differences found, 2: usage error."""
+    from labkit.verify import build_manifest, load_manifest, verify
+
+    root = _catalog().root
+    if write_manifest is not None:
+        write_manifest.write_text(json.dumps(build_manifest(root), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        console.print(f"manifest of {root} → {write_manifest}")
+        raise typer.Exit(0)
+    if checkout is None or not checkout.is_dir():
+        _usage("give the checkout folder to verify")
+    try:
+        pinned = load_manifest(manifest) if manifest is not None else build_manifest(root)
+    except HarnessError as error:
+        _usage(str(error))
+    result = verify(checkout, pinned)
+    for title, names, style in (("modified", result.modified, "red"), ("missing", result.missing, "yellow"),
+                                ("added", result.added, "red")):  # fmt: skip
+        for name in names:
+            console.print(f"[{style}]{title:>8}[/] {name}", highlight=False)
+    for note in result.notes:
+        console.print(f"[dim]    note[/] {note}", highlight=False)
+    against = str(manifest) if manifest is not None else f"labkit {pinned['labkit_version']} at {root}"
+    verdict = "identical to" if result.clean else "DIFFERS from"
+    console.print(f"{checkout}: graders, harness and lab metadata {verdict} {against}", highlight=False)
+    raise typer.Exit(0 if result.clean else 1)
+
+
 @app.command()
 def doctor() -> None:
     """Report which service providers work here, and why not."""
