@@ -42,3 +42,5 @@ def grade(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     install(session)
     session.run("python", "tests/bench/bench_grading.py", *session.posargs)
+    session.run("python", "tests/bench/bench_labs.py", "--runs", "1")
+    session.run("python", "tests/bench/bench_cohort.py")
