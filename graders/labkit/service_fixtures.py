@@ -16,7 +16,9 @@ from labkit.services import (
     ServiceProvider,
     fresh_postgres_database,
     fresh_redis_db,
+    learner_redis_url,
     learner_role,
+    protect_redis_default_user,
     resolve_provider,
 )
 
@@ -53,7 +55,10 @@ def postgres_learner(postgres: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
 
 @pytest.fixture(scope="session")
 def redis_server(services: ServiceProvider) -> RedisEndpoint:
-    return services.start_redis()
+    server = services.start_redis()
+    # A server of our own (embedded, docker) gets a password so that learner code, which connects as a restricted
+    # user, cannot fall back to the unrestricted default user. An external server is configured by its owner.
+    return server if services.name == "external" else protect_redis_default_user(server)
 
 
 @pytest.fixture(scope="session")
@@ -63,5 +68,13 @@ def _redis_db_numbers() -> Iterator[int]:
 
 @pytest.fixture
 def redis_url(redis_server: RedisEndpoint, _redis_db_numbers: Iterator[int]) -> str:
-    """The URL of a flushed logical Redis database for this check (checks run one at a time)."""
+    """The URL of a flushed logical Redis database for this check (checks run one at a time), as the
+    unrestricted default user: for the grader's own setup and inspection."""
     return fresh_redis_db(redis_server, next(_redis_db_numbers))
+
+
+@pytest.fixture
+def redis_learner_url(redis_server: RedisEndpoint, redis_url: str) -> str:
+    """The same logical database as ``redis_url``, as a restricted user (no FLUSHALL, CONFIG, SHUTDOWN, ...):
+    give this one to learner code."""
+    return learner_redis_url(redis_server, int(redis_url.rsplit("/", 1)[1]))

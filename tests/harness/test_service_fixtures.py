@@ -22,7 +22,7 @@ kind = "none"
 [[stages]]
 slug = "data"
 title = "Fresh data per check"
-points = 6
+points = 7
 timeout = 20
 hints = ["none"]
 """
@@ -61,6 +61,19 @@ def check_learner_role_is_dropped_afterwards(postgres):
     assert left == 0, f"{left} learner roles were left behind"
 
 
+def check_learner_redis_user_keeps_to_its_data(redis_url, redis_learner_url):
+    learner = redis.Redis.from_url(redis_learner_url)
+    learner.set("mine", "1")
+    assert redis.Redis.from_url(redis_url).get("mine") == b"1", "the same logical db as the grader's"
+    for command in (("FLUSHALL",), ("CONFIG", "GET", "*"), ("SHUTDOWN", "NOSAVE")):
+        try:
+            learner.execute_command(*command)
+        except redis.exceptions.NoPermissionError:
+            continue
+        raise AssertionError(f"{command[0]} must be refused to the learner's Redis user")
+    learner.delete("mine")
+
+
 def check_redis_first(redis_url):
     client = redis.Redis.from_url(redis_url)
     assert client.dbsize() == 0
@@ -94,7 +107,7 @@ def grade_demo(kit: Path, services: str, env: dict[str, str] | None = None) -> d
 
 def test_embedded_services_give_each_check_a_fresh_database(demo_kit: Path) -> None:
     lab = grade_demo(demo_kit, "embedded")["labs"][0]
-    assert lab["points"] == 6
+    assert lab["points"] == 7
     assert lab["services"].startswith("embedded")
 
 
@@ -103,7 +116,7 @@ def test_external_services_use_the_given_servers(demo_kit: Path, tmp_path: Path)
         postgres, redis_server = servers.start_postgres(), servers.start_redis()
         env = {"LABKIT_POSTGRES_URL": postgres.dsn(), "LABKIT_REDIS_URL": redis_server.url()}
         lab = grade_demo(demo_kit, "external", env)["labs"][0]
-    assert lab["points"] == 6
+    assert lab["points"] == 7
     assert lab["services"].startswith("external")
 
 

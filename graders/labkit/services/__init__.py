@@ -21,7 +21,14 @@ from labkit.services.base import (
 from labkit.services.docker import DockerProvider, sweep
 from labkit.services.embedded import EmbeddedProvider
 from labkit.services.external import ExternalProvider
-from labkit.services.fresh import REDIS_DEFAULT_DATABASES, fresh_postgres_database, fresh_redis_db, learner_role
+from labkit.services.fresh import (
+    REDIS_DEFAULT_DATABASES,
+    fresh_postgres_database,
+    fresh_redis_db,
+    learner_redis_url,
+    learner_role,
+    protect_redis_default_user,
+)
 
 PROVIDERS: dict[str, type[ServiceProvider]] = {
     provider.name: provider for provider in (EmbeddedProvider, DockerProvider, ExternalProvider)
@@ -39,7 +46,9 @@ __all__ = [
     "ServiceProvider",
     "fresh_postgres_database",
     "fresh_redis_db",
+    "learner_redis_url",
     "learner_role",
+    "protect_redis_default_user",
     "resolve_provider",
     "sweep",
     "wait_postgres_ready",

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from urllib.parse import quote
 
 import psycopg
 import redis
@@ -95,3 +96,44 @@ def fresh_redis_db(endpoint: RedisEndpoint, db_index: int) -> str:
     finally:
         client.close()
     return endpoint.url(db_index)
+
+
+# Commands a learner's Redis user may not run: they reach beyond the learner's own data or stop the server.
+LEARNER_REDIS_DENIED = (
+    "flushall", "config", "shutdown", "debug", "module", "acl", "save", "bgsave", "bgrewriteaof", "replicaof",
+    "slaveof", "monitor", "sync", "psync", "failover", "swapdb", "migrate", "client",
+)  # fmt: skip
+
+
+def protect_redis_default_user(endpoint: RedisEndpoint) -> RedisEndpoint:
+    """Gives the default user of a server this run owns a password, so only the grader is unrestricted."""
+    if endpoint.password is not None:
+        return endpoint
+    password = secrets.token_urlsafe(16)
+    client = redis.Redis.from_url(endpoint.url(), socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.acl_setuser("default", enabled=True, reset_passwords=True, passwords=[f"+{password}"])
+    except redis.RedisError as exc:
+        raise ServiceUnavailable(f"Redis at {endpoint.host}:{endpoint.port}: could not set a password: {exc}") from exc
+    finally:
+        client.close()
+    return replace(endpoint, password=password)
+
+
+def learner_redis_url(endpoint: RedisEndpoint, db_index: int) -> str:
+    """A URL for logical db ``db_index`` as a new ACL user that may use data commands but none of
+    ``LEARNER_REDIS_DENIED`` (Redis 6+). The user lives as long as the server, which lives for one run."""
+    user, password = f"labkit_learner_{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    client = redis.Redis.from_url(endpoint.url(), socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.acl_setuser(
+            user, enabled=True, passwords=[f"+{password}"], keys=["*"], channels=["*"],
+            commands=["+@all", *(f"-{command}" for command in LEARNER_REDIS_DENIED)],
+        )  # fmt: skip
+    except redis.RedisError as exc:
+        raise ServiceUnavailable(
+            f"Redis at {endpoint.host}:{endpoint.port}: ACL SETUSER failed: {exc}", hint="Redis 6 or newer is needed"
+        ) from exc
+    finally:
+        client.close()
+    return f"redis://{quote(user, safe='')}:{quote(password, safe='')}@{endpoint.host}:{endpoint.port}/{db_index}"
