@@ -1,0 +1,134 @@
+"""Stage 6: protocol violations fail the connection with the right Close status (1002, 1007, 1009)."""
+
+from wsframes import BINARY, CLOSE, CONT, MAX_MESSAGE, PING, TEXT, close_payload
+
+PROTOCOL_HINT = "a frame that breaks RFC 6455 section 5 fails the connection: send Close 1002, then close TCP"
+UTF8_HINT = (
+    "decode every text message strictly as UTF-8 once it is complete; invalid bytes, overlong forms and "
+    "surrogates fail the connection with 1007 (RFC 6455 section 8.1)"
+)
+SIZE_HINT = (
+    "compare the announced length, plus what the message already holds, with MAX_MESSAGE as soon as the header "
+    "has arrived: send Close 1009 without reading or allocating the payload (RFC 6455 section 10.4)"
+)
+
+
+def spec(opcode, payload=b"", **options):
+    """A frame to build on the connection that sends it (each frame gets that connection's fresh mask)."""
+    return opcode, payload, options
+
+
+def expect_violation(raw, frames, code, what, hint):
+    client = raw()
+    client.send(b"".join(client.frame(opcode, payload, **options) for opcode, payload, options in frames), note=what)
+    client.expect_close(code, what, hint=hint)
+
+
+def expect_echo_still_works(raw, alive, after):
+    alive(after)
+    client = raw("next client")
+    client.send_frame(TEXT, b"unaffected")
+    client.expect_frame(TEXT, b"unaffected", f"the echo for a new client {after}")
+
+
+def check_unmasked_frame_gets_1002(raw, alive):
+    """An unmasked client frame gets Close 1002"""
+    expect_violation(
+        raw,
+        [spec(TEXT, b"not masked", masked=False)],
+        1002,
+        "an unmasked text frame",
+        "clients must mask every frame (RFC 6455 section 5.1): mask bit 0 fails the connection with 1002",
+    )
+    expect_echo_still_works(raw, alive, "after an unmasked frame")
+
+
+def check_reserved_bits_and_opcodes_get_1002(raw):
+    """A frame with RSV1 set, and frames with reserved opcodes 0x3 and 0xB, get Close 1002"""
+    expect_violation(raw, [spec(TEXT, b"rsv", rsv=0b100)], 1002, "a text frame with RSV1 set", PROTOCOL_HINT)
+    for opcode in (0x3, 0xB):
+        expect_violation(raw, [spec(opcode, b"?")], 1002, f"a frame with opcode 0x{opcode:x}", PROTOCOL_HINT)
+
+
+def check_broken_fragmentation_gets_1002(raw):
+    """A continuation frame with nothing to continue, and a new message inside a fragmented one, get Close 1002"""
+    expect_violation(raw, [spec(CONT, b"orphan")], 1002, "a continuation frame with no message", PROTOCOL_HINT)
+    expect_violation(
+        raw,
+        [spec(TEXT, b"start", fin=False), spec(TEXT, b"another start")],
+        1002,
+        "a text frame inside an unfinished fragmented message",
+        "while a fragmented message is open only continuation and control frames may come (RFC 6455 section 5.4)",
+    )
+
+
+def check_invalid_control_frames_get_1002(raw):
+    """A Ping of 126 bytes, a fragmented Ping, a 1-byte Close and a Close with status 1005 get Close 1002"""
+    control_hint = "control frames are final and carry at most 125 bytes (RFC 6455 section 5.5)"
+    expect_violation(raw, [spec(PING, b"p" * 126)], 1002, "a Ping of 126 bytes", control_hint)
+    expect_violation(raw, [spec(PING, b"frag", fin=False)], 1002, "a Ping with FIN=0", control_hint)
+    expect_violation(
+        raw,
+        [spec(CLOSE, b"\x03")],
+        1002,
+        "a Close with a 1-byte payload",
+        "a Close payload is empty or starts with a 2-byte status code (RFC 6455 section 5.5.1)",
+    )
+    expect_violation(
+        raw,
+        [spec(CLOSE, close_payload(1005))],
+        1002,
+        "a Close with status 1005",
+        "1005, 1006 and 1015 are never sent in a Close frame; valid: 1000-1003, 1007-1014, 3000-4999 (RFC 6455 7.4)",
+    )
+
+
+def check_invalid_utf8_gets_1007(raw, alive):
+    """Text that is not UTF-8 (a stray byte, an overlong form, a surrogate, a truncated character) gets 1007"""
+    cases = [
+        (b"caf\xff", "a text frame with the byte 0xFF"),
+        (b"\xc0\xaf", "a text frame with the overlong encoding C0 AF"),
+        (b"\xed\xa0\x80", "a text frame with the surrogate ED A0 80"),
+    ]
+    for payload, what in cases:
+        expect_violation(raw, [spec(TEXT, payload)], 1007, what, UTF8_HINT)
+    expect_violation(
+        raw,
+        [spec(TEXT, b"ends with half a euro \xe2", fin=False), spec(CONT, b"\x82")],
+        1007,
+        "a fragmented text message that ends in the middle of a character",
+        UTF8_HINT,
+    )
+    expect_echo_still_works(raw, alive, "after invalid UTF-8")
+
+
+def check_oversize_header_gets_1009_at_once(raw, alive):
+    """A frame header announcing MAX_MESSAGE + 1 bytes gets Close 1009 before any payload is sent"""
+    header = spec(BINARY, b"", announce=MAX_MESSAGE + 1)
+    expect_violation(raw, [header], 1009, f"a frame header announcing {MAX_MESSAGE + 1} bytes (no payload)", SIZE_HINT)
+    expect_echo_still_works(raw, alive, "after an oversize frame")
+
+
+def check_oversize_fragmented_message_gets_1009(raw, rng):
+    """Fragments adding up to MAX_MESSAGE + 1 bytes get Close 1009"""
+    first = spec(BINARY, rng.randbytes(MAX_MESSAGE - 10), fin=False)
+    expect_violation(
+        raw,
+        [first, spec(CONT, rng.randbytes(11))],
+        1009,
+        f"two fragments of {MAX_MESSAGE - 10} and 11 bytes",
+        SIZE_HINT,
+    )
+
+
+def check_message_of_exactly_max_size_is_accepted(raw, rng):
+    """A message of exactly MAX_MESSAGE bytes is accepted and echoed"""
+    client = raw()
+    payload = rng.randbytes(MAX_MESSAGE)
+    client.send_frame(BINARY, payload)
+    client.expect_frame(
+        BINARY,
+        payload,
+        f"the echo of a {MAX_MESSAGE}-byte message",
+        hint="MAX_MESSAGE itself is allowed: only larger messages get 1009",
+    )

@@ -1,0 +1,87 @@
+"""Stage 9: a member that stops reading delays nobody; once its backlog passes BACKLOG_LIMIT it is dropped."""
+
+import json
+
+import pytest
+
+from labkit import context
+from labkit.checks import fail
+from libclient import show
+from wsframes import TEXT
+
+MIB = 1024 * 1024
+FILLER_SIZE = 60_000
+BATCH = 8  # messages in flight at once: about 0.5 MiB, well under the receiver's own BACKLOG_LIMIT
+DELAY_LIMIT = 3.0
+UNDELAYED_FLOOD = 8 * MIB  # more than the kernel buffers between the server and a client can hold
+DROP_BUDGET = 16 * MIB
+STALL_HINT = (
+    "never block on one client's socket while delivering to the others: queue per client and write without "
+    "waiting (README: Slow members)"
+)
+DROP_HINT = (
+    "when a member already has more than BACKLOG_LIMIT (1 MiB) queued that its socket would not take, close its "
+    "connection and announce its leave (README: Slow members)"
+)
+
+
+@pytest.fixture
+def server(learner):
+    """Every check starts with an empty room."""
+    return learner
+
+
+def stalled_room(chat, raw):
+    """A member that reads its 101 response and then nothing, a receiver, and a sender that floods."""
+    stalled = raw("stalled", path=None, recv_buffer=4096)
+    stalled.handshake("/chat?name=stalled")
+    receiver = chat("receiver", ["stalled"], max_queue=None)
+    sender = raw("sender", path="/chat?name=sender")
+    receiver.expect({"type": "join", "name": "sender"}, "the join event for sender")
+    return stalled, receiver, sender
+
+
+def flood(sender, receiver, rng, budget, *, stop_at_leave):
+    """Sends batches of large messages and checks that each batch reaches the receiver promptly.
+    Returns whether the receiver saw the stalled member leave."""
+    filler = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(FILLER_SIZE))
+    sent = number = 0
+    leave_seen = False
+    while sent < budget and not (stop_at_leave and leave_seen):
+        texts = [f"{number + offset:05d} {filler}" for offset in range(BATCH)]
+        frames = [sender.frame(TEXT, json.dumps({"type": "message", "text": text}).encode()) for text in texts]
+        sender.send(b"".join(frames), note=f"flood messages {number} to {number + BATCH - 1}")
+        sent += sum(map(len, frames))
+        context.log(f"{sent / MIB:.1f} MiB sent so far")
+        for text in texts:
+            # Where exactly a blocking server stalls depends on kernel buffer sizes: the verdict names no number.
+            what = "the next flood message from sender while 'stalled' reads nothing"
+            event = receiver.event(what, timeout=DELAY_LIMIT, hint=STALL_HINT)
+            if event == {"type": "leave", "name": "stalled"}:
+                leave_seen = True
+                event = receiver.event(what, timeout=DELAY_LIMIT, hint=STALL_HINT)
+            if event != {"type": "message", "name": "sender", "text": text}:
+                fail(f"receiver expected {what}", expected=f"the message {text[:5]} from sender", got=show(event))
+        number += BATCH
+    return leave_seen
+
+
+def check_a_stalled_member_does_not_delay_the_others(chat, raw, rng):
+    """While one member reads nothing, another gets 8 MiB of messages, each within 3 s"""
+    _stalled, receiver, sender = stalled_room(chat, raw)
+    flood(sender, receiver, rng, UNDELAYED_FLOOD, stop_at_leave=False)
+
+
+def check_a_stalled_member_is_dropped_and_its_leave_announced(chat, raw, rng):
+    """A member that reads nothing is disconnected once its backlog passes 1 MiB, and the others see it leave"""
+    stalled, receiver, sender = stalled_room(chat, raw)
+    leave_seen = flood(sender, receiver, rng, DROP_BUDGET, stop_at_leave=True)
+    if not leave_seen:
+        fail(
+            f"after {DROP_BUDGET // MIB} MiB of messages that 'stalled' never read, it is still in the room",
+            expected="your server drops it once more than 1 MiB is queued for it, and announces its leave",
+            hint=DROP_HINT,
+        )
+    stalled.expect_tcp_closed("drop of the member that stopped reading")
+    chat("stalled", ["receiver", "sender"], label="stalled, back again")
+    receiver.expect({"type": "join", "name": "stalled"}, "the join event for stalled, back again")
