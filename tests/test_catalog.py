@@ -54,3 +54,19 @@ def test_scenario_names_a_real_stage(scenario) -> None:  # type: ignore[no-untyp
     lab = LABS[scenario.lab]
     assert scenario.stage in {stage.slug for stage in lab.stages}
     assert scenario.description.strip()
+
+
+GIVEN_SUFFIXES = (".proto",)  # files a lab hands out that implementations copy but must not change
+
+
+@pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)
+def test_given_files_are_identical_in_every_implementation(lab: Lab) -> None:
+    given = [path for path in lab.folder.rglob("*") if path.suffix in GIVEN_SUFFIXES]
+    implementations = [lab.solution_folder, *(s.folder for s in scenarios() if s.lab == lab.id)]
+    implementations += sorted((KIT / "tests" / "alternatives" / lab.id).glob("*/"))
+    for original in given:
+        relative = original.relative_to(lab.folder)
+        for folder in implementations:
+            copy = folder / relative
+            if copy.exists():
+                assert copy.read_bytes() == original.read_bytes(), f"{copy} differs from {original}"

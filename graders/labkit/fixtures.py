@@ -141,3 +141,21 @@ def start_driver(grading: GradingState) -> Iterator[StartDriver]:
 def driver(start_driver: StartDriver) -> Driver:
     """One driver process for this check, with the learner's module imported."""
     return start_driver()
+
+
+@pytest.fixture(scope="session")
+def _run_processes(grading: GradingState) -> Iterator[list[LearnerProcess]]:
+    started: list[LearnerProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def run_learner(grading: GradingState, _run_processes: list[LearnerProcess]) -> LearnerProcess:
+    """One learner program for the whole run, restarted only if a check left it dead: for programs whose start-up
+    is slow (code generation, a runtime's warm-up) and whose stages do not need a fresh process."""
+    if _run_processes and _run_processes[-1].exit_code() is None:
+        context.current().processes.append(_run_processes[-1])
+        return _run_processes[-1]
+    return start_ready(grading, _run_processes)
