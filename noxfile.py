@@ -44,3 +44,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/bench/bench_grading.py", *session.posargs)
     session.run("python", "tests/bench/bench_labs.py", "--runs", "1")
     session.run("python", "tests/bench/bench_cohort.py")
+    session.run("python", "tests/bench/bench_containers.py")  # docker vs embedded, sandbox vs process

@@ -27,6 +27,7 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+SANDBOX_CHOICES = ("process", "docker")
 
 
 def _catalog() -> Catalog:
@@ -79,7 +80,7 @@ def grade(
     stage: Annotated[str | None, typer.Option(help="grade up to this stage (number or slug)")] = None,
     seed: Annotated[int | None, typer.Option(help="replay a run's randomised inputs")] = None,
     services: Annotated[str, typer.Option(help="auto, embedded, docker or external")] = "auto",
-    sandbox: Annotated[str, typer.Option(help="process (docker comes with the container path)")] = "process",
+    sandbox: Annotated[str, typer.Option(help="process, or docker: your program runs in a container")] = "process",
     fmt: Annotated[str, typer.Option("--format", help="terminal json junit gradescope github html")] = "terminal",
     out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
     all_labs: Annotated[bool, typer.Option("--all", help="grade every lab")] = False,
@@ -96,8 +97,10 @@ def grade(
         _usage(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if services not in SERVICE_CHOICES:
         _usage(f"unknown services provider {services!r}; choose from {', '.join(SERVICE_CHOICES)}")
-    if sandbox != "process":
-        _usage(f"sandbox {sandbox!r} is not available in this version; use --sandbox process")
+    if sandbox not in SANDBOX_CHOICES:
+        _usage(f"unknown sandbox {sandbox!r}; choose from {', '.join(SANDBOX_CHOICES)}")
+    if sandbox == "docker" and services == "external":
+        _usage("--sandbox docker reaches only services it starts itself; use --services docker or embedded")
     if all_labs == (lab_id is not None):
         _usage("give either a LAB or --all")
     if impl_root is not None and not all_labs:
@@ -113,6 +116,7 @@ def grade(
     options = GradeOptions(
         seed=seed if seed is not None else secrets.randbelow(2**31),
         services=services,
+        sandbox=sandbox,
         until=until,
         show_progress=fmt == "terminal" and out is None,
         extra_graders=extra_graders.resolve() if extra_graders is not None else None,

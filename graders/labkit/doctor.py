@@ -29,14 +29,43 @@ def run_doctor(console: Console) -> int:
         availability = provider.availability()
         usable[provider.name] = availability.usable
         table.add_row(f"services: {provider.name}", _mark(availability.usable), availability.reason)
-    auto = "docker" if usable.get("docker") else "embedded" if usable.get("embedded") else None
+    docker_auto = DockerProvider.auto_choice() if usable.get("docker") else None
+    auto = "docker" if docker_auto and docker_auto.usable else "embedded" if usable.get("embedded") else None
     table.add_row(
         "services: auto",
         _mark(auto is not None),
-        f"--services auto would use {auto}" if auto else "no provider usable: labs with services cannot run",
+        f"--services auto would use {auto}" + (f" ({docker_auto.reason})" if docker_auto and auto != "docker" else "")
+        if auto
+        else "no provider usable: labs with services cannot run",
     )
+    sandbox_ok, sandbox_detail = _sandbox(usable.get("docker", False))
+    table.add_row("sandbox: docker", _mark(sandbox_ok), sandbox_detail)
     console.print(table)
     return 0 if python_ok and ports_ok and any(usable.values()) else 1
+
+
+def _sandbox(engine_ok: bool) -> tuple[bool, str]:
+    """Whether `--sandbox docker` can run here (optional: process mode always can)."""
+    import os
+    import shutil
+
+    if not engine_ok:
+        return False, "needs a Docker engine (see services: docker)"
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return False, "needs root on Linux (the grader joins the sandbox's network namespace)"
+    if shutil.which("docker") is None:
+        return False, "needs the docker command-line client on PATH"
+    from labkit.containers import engine, image_present
+    from labkit.sandbox import sandbox_image
+
+    client = engine()
+    try:
+        present = image_present(client, sandbox_image())
+    finally:
+        client.close()
+    if not present:
+        return False, f"image {sandbox_image()} missing: docker/build-images.sh base sandbox"
+    return True, f"--sandbox docker runs learner programs in {sandbox_image()}"
 
 
 def _loopback_ports() -> tuple[bool, str]:

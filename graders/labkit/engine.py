@@ -9,21 +9,28 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.catalog import Lab
 from labkit.errors import HarnessError
 from labkit.results import LabResult, lab_from_dict
 
+if TYPE_CHECKING:
+    from labkit.sandbox import SandboxNetwork
+
 INI_PATH = Path(__file__).parent / "pytest-grader.ini"
-SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONSAFEPATH")
+# LABKIT_SANDBOX_POD is labkit's own, set for the grader under --sandbox docker only.
+SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONSAFEPATH",
+            "LABKIT_SANDBOX_POD")  # fmt: skip
 EventHandler = Callable[[dict[str, Any]], None]
+SETTLE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class GradeRequest:
     seed: int
     services: str
     until: int = 0
+    sandbox: str = "process"  # or "docker": learner programs in containers, see labkit.sandbox
     extra_graders: Path | None = None  # a folder with <lab>/hidden_<stage>.py: an instructor's private checks
     hidden_details: bool = False  # keep the details of hidden checks in the results (instructors only)
 
@@ -89,6 +97,7 @@ def pytest_command(request: GradeRequest, results: Path, events_fd: int) -> list
         f"--labkit-run-id={request.run_id}",
         f"--labkit-seed={request.seed}",
         f"--labkit-services={request.services}",
+        f"--labkit-sandbox={request.sandbox}",
         f"--labkit-until={request.until}",
         f"--labkit-events-fd={events_fd}",
         *(["--labkit-hidden-details"] if request.hidden_details else []),
@@ -103,28 +112,55 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
     request.run_dir.mkdir(parents=True, exist_ok=True)
     results = request.run_dir / f"{request.lab.id}.results.json"
     log_path = request.run_dir / f"{request.lab.id}.pytest.log"
+    network = _sandbox_network(request)
     read_fd, write_fd = os.pipe()
     try:
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 pytest_command(request, results, write_fd),
                 cwd=request.run_dir,
-                env=grader_env(),
+                env=grader_env() if network is None else {**grader_env(), **network.grader_env()},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),
+                start_new_session=True,  # Ctrl-C reaches labkit only, which then stops the grader in order
+                preexec_fn=None if network is None else network.enter,
             )
             os.close(write_fd)
             write_fd = -1
             reader = threading.Thread(target=_pump_events, args=(read_fd, on_event), daemon=True)
             reader.start()
-            code = process.wait()
+            code = _wait_settled(process)
             reader.join(timeout=5)
     finally:
         if write_fd >= 0:
             os.close(write_fd)
+        if network is not None:
+            network.close()
     return _read_results(results, log_path, code)
+
+
+def _sandbox_network(request: GradeRequest) -> SandboxNetwork | None:
+    if request.sandbox != "docker":
+        return None
+    from labkit.sandbox import SandboxNetwork
+
+    return SandboxNetwork.open(request.run_id)
+
+
+def _wait_settled(process: subprocess.Popen[bytes]) -> int:
+    """Waits for the grader; on Ctrl-C, interrupts it once and lets its teardown stop learners and services."""
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=SETTLE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
 
 
 def _pump_events(read_fd: int, on_event: EventHandler | None) -> None:

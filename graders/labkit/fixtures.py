@@ -66,10 +66,19 @@ def launch_spec(grading: GradingState, env: Mapping[str, str] | None = None) -> 
     )
 
 
+def start_process(grading: GradingState, spec: LaunchSpec) -> LearnerProcess:
+    """Starts one learner process: on this machine, or in a sandbox container with ``--sandbox docker``."""
+    if grading.sandbox == "docker":
+        from labkit.sandbox import SandboxedProcess
+
+        return SandboxedProcess.launch(spec, grading.run_id, grading.run_dir)
+    return LearnerProcess.start(spec)
+
+
 def start_ready(
     grading: GradingState, started: list[LearnerProcess], env: Mapping[str, str] | None = None
 ) -> LearnerProcess:
-    process = LearnerProcess.start(launch_spec(grading, env))
+    process = start_process(grading, launch_spec(grading, env))
     started.append(process)
     context.current().processes.append(process)
     context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
@@ -125,7 +134,7 @@ def start_driver(grading: GradingState) -> Iterator[StartDriver]:
     run = resolve_run(grading.lab, grading.impl)
 
     def start(env: Mapping[str, str] | None = None) -> Driver:
-        process = LearnerProcess.start(launch_spec(grading, env))
+        process = start_process(grading, launch_spec(grading, env))
         started.append(process)
         context.current().processes.append(process)
         driver = Driver(process, run.module or "")

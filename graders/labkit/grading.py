@@ -71,6 +71,7 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
         seed=options.seed,
         services=options.services,
         until=options.until,
+        sandbox=options.sandbox,
         extra_graders=options.extra_graders,
         hidden_details=options.hidden_details,
     )
@@ -85,6 +86,10 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
         return LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
     finally:
         kill_marked(run_id, prefix=True)
+        if options.sandbox == "docker" or options.services in ("auto", "docker"):
+            from labkit.containers import sweep_run_quietly  # docker-py loads only when containers may exist
+
+            sweep_run_quietly(run_id)  # containers of a grader that was killed or interrupted mid-run
         if not keep:
             shutil.rmtree(run_dir, ignore_errors=True)
 

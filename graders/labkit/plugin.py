@@ -36,6 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--labkit-run-id", required=True, help="marker carried by every process of this run")
     group.addoption("--labkit-seed", type=int, default=0)
     group.addoption("--labkit-services", default="auto")
+    group.addoption("--labkit-sandbox", default="process", help="process, or docker: learner programs in containers")
     group.addoption("--labkit-until", type=int, default=0, help="last stage to run (1-based); 0 = all")
     group.addoption("--labkit-events-fd", type=int, default=-1, help="file descriptor for progress events")
     group.addoption("--labkit-hidden-details", action="store_true", help="keep hidden checks' details in results")
@@ -57,6 +58,7 @@ class GradingState:
     provider: str | None = None
     failed_stage: Stage | None = None
     aborted: str | None = None
+    sandbox: str = "process"
 
     def emit(self, **event: Any) -> None:
         if self.events is not None:
@@ -83,6 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id=config.getoption("--labkit-run-id"),
         seed=config.getoption("--labkit-seed"),
         services=config.getoption("--labkit-services"),
+        sandbox=config.getoption("--labkit-sandbox"),
         results_path=Path(config.getoption("--labkit-results")),
         events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
     )

@@ -64,7 +64,7 @@ def resolve_provider(choice: str, run_id: str, workdir: Path) -> ServiceProvider
     """
     reason = f"--services {choice}"
     if choice == "auto":
-        docker = DockerProvider.availability()
+        docker = DockerProvider.auto_choice()  # an engine with the images on it
         choice = DockerProvider.name if docker.usable else EmbeddedProvider.name
         reason = f"auto: {docker.reason}"
         if not docker.usable:

@@ -1,0 +1,169 @@
+"""The container path end to end: a throwaway lab whose learner program uses PostgreSQL and Redis, graded with
+the docker provider, in the sandbox, and interrupted with SIGINT mid-run; nothing labelled survives any of it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from test_sandbox_support import sandbox_unavailable, services_unavailable, skip_unless_ready
+
+from labkit.containers import RUN_LABEL, engine
+from support import KIT, RUN_PREFIX, run_labkit
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+LAB_TOML = """
+id = "svc-server"
+title = "A server that uses PostgreSQL and Redis"
+track = "test"
+services = ["postgres", "redis"]
+[run]
+kind = "server"
+command = ["{python}", "server.py"]
+ready_timeout = 20.0
+[[stages]]
+slug = "data"
+title = "The program reaches its services"
+points = 4
+timeout = 60
+hints = ["none"]
+"""
+
+STAGE = '''
+import os
+import socket
+import time
+
+import psycopg
+import redis
+
+
+def ask(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        return conn.makefile().readline().strip()
+
+
+def check_grader_reaches_postgres(postgres):
+    with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
+        assert conn.execute("SELECT 41 + 1").fetchone()[0] == 42
+
+
+def check_grader_reaches_redis(redis_url):
+    assert redis.Redis.from_url(redis_url).ping()
+
+
+def check_program_reaches_both(start_learner, postgres_learner, redis_url):
+    redis.Redis.from_url(redis_url).set("greeting", "hello")
+    program = start_learner(env={"DATABASE_URL": postgres_learner.dsn(), "REDIS_URL": redis_url})
+    assert ask(program.port) == "pg=42 redis=hello"
+
+
+def check_hold_if_asked(redis_url):
+    """Keeps the run busy with every container up, for the interruption test"""
+    if os.environ.get("SVC_SERVER_HOLD"):
+        redis.Redis.from_url(redis_url, socket_timeout=60).blpop(["never-pushed"], timeout=50)
+'''
+
+SERVER = """
+import os
+import socket
+
+import psycopg
+import redis
+
+with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+    answer = conn.execute("SELECT 41 + 1").fetchone()[0]
+greeting = redis.Redis.from_url(os.environ["REDIS_URL"]).get("greeting").decode()
+listener = socket.create_server(("127.0.0.1", int(os.environ["PORT"])))
+while True:
+    conn, _ = listener.accept()
+    conn.sendall(f"pg={answer} redis={greeting}\\n".encode())
+    conn.close()
+"""
+
+
+@pytest.fixture(autouse=True)
+def _needs_services() -> None:
+    skip_unless_ready(services_unavailable(), "the docker provider")
+
+
+@pytest.fixture
+def server_kit(tmp_path: Path) -> Path:
+    kit = tmp_path / "kit"
+    for folder in ("labs/svc-server", "graders/labkit", "graders/svc-server", "solutions/svc-server"):
+        (kit / folder).mkdir(parents=True)
+    (kit / "labs" / "svc-server" / "lab.toml").write_text(LAB_TOML)
+    (kit / "labs" / "svc-server" / "server.py").write_text(SERVER)
+    (kit / "graders" / "svc-server" / "stage_data.py").write_text(textwrap.dedent(STAGE))
+    return kit
+
+
+def labelled(prefix: str) -> list[str]:
+    """Containers and networks of runs whose id starts with ``prefix``."""
+    client = engine()
+    try:
+        containers = client.api.containers(all=True, filters={"label": "labkit=1"})
+        networks = client.api.networks(filters={"label": "labkit=1"})
+    finally:
+        client.close()
+    return [
+        f"{kind} {found.get('Names') or found.get('Name')}"
+        for kind, listed in (("container", containers), ("network", networks))
+        for found in listed
+        if (found.get("Labels") or {}).get(RUN_LABEL, "").startswith(prefix)
+    ]
+
+
+def grade(kit: Path, prefix: str, *extra: str) -> dict:  # type: ignore[type-arg]
+    done = run_labkit(
+        "grade", "svc-server", "--services", "docker", "--format", "json", *extra,
+        env={"LABKIT_HOME": str(kit), "LABKIT_RUN_ID_PREFIX": prefix},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    result: dict = json.loads(done.stdout)  # type: ignore[type-arg]
+    return result
+
+
+def test_docker_services_serve_grader_and_program_and_are_removed(server_kit: Path) -> None:
+    prefix = f"{RUN_PREFIX}svc"
+    lab = grade(server_kit, prefix)["labs"][0]
+    assert (lab["points"], lab["max_points"]) == (4, 4)
+    assert lab["services"].startswith("docker")
+    assert labelled(prefix) == []
+
+
+def test_sandboxed_program_reaches_the_services_on_its_loopback(server_kit: Path) -> None:
+    skip_unless_ready(sandbox_unavailable(), "--sandbox docker")
+    prefix = f"{RUN_PREFIX}sbx"
+    result = grade(server_kit, prefix, "--sandbox", "docker")
+    assert result["sandbox"] == "docker"
+    assert result["labs"][0]["points"] == 4
+    assert labelled(prefix) == []
+
+
+@pytest.mark.parametrize("sandbox", ["process", "docker"])
+def test_sigint_mid_run_leaves_no_container_or_network(server_kit: Path, sandbox: str) -> None:
+    if sandbox == "docker":
+        skip_unless_ready(sandbox_unavailable(), "--sandbox docker")
+    prefix = f"{RUN_PREFIX}int{sandbox[0]}"
+    env = {**os.environ, "LABKIT_HOME": str(server_kit), "LABKIT_RUN_ID_PREFIX": prefix, "SVC_SERVER_HOLD": "1"}
+    command = [sys.executable, "-m", "labkit", "grade", "svc-server", "--services", "docker", "--sandbox", sandbox]
+    grading = subprocess.Popen(command, cwd=KIT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    expected = 3 if sandbox == "docker" else 2  # postgres and redis, plus the namespace holder
+    deadline = time.monotonic() + 120
+    while len(labelled(prefix)) < expected and time.monotonic() < deadline and grading.poll() is None:
+        time.sleep(0.2)
+    assert len(labelled(prefix)) >= expected, "the run never had its containers up"
+    grading.send_signal(signal.SIGINT)
+    _, stderr = grading.communicate(timeout=60)
+    assert grading.returncode == 2
+    assert b"interrupted" in stderr
+    assert labelled(prefix) == []
