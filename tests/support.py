@@ -45,6 +45,7 @@ class Scenario:
     folder: Path
     stage: str
     description: str
+    timing_dependent: str | None = None  # why this bug's first symptom depends on timing; then only verdicts count
 
     @property
     def id(self) -> str:
@@ -60,7 +61,8 @@ def scenarios() -> list[Scenario]:
     for toml_path in sorted(SCENARIOS.glob("*/*/scenario.toml")):
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
         folder = toml_path.parent
-        found.append(Scenario(folder.parent.name, folder.name, folder, data["stage"], data["description"]))
+        why = data.get("timing_dependent")
+        found.append(Scenario(folder.parent.name, folder.name, folder, data["stage"], data["description"], why))
     return found
 
 
@@ -82,17 +84,28 @@ def normalise(text: str) -> str:
 
 
 def verdict_summary(result: dict[str, Any]) -> str:
-    """The part of a run that must stay stable: stage verdicts and, for the failing stage, what a learner reads."""
+    """The part of a run that must stay stable: stage verdicts, the failing stage's check statuses, and what a
+    learner reads for its first failure."""
     lab = result["labs"][0]
     lines = [f"score {lab['points']:g}/{lab['max_points']}"]
     for stage in lab["stages"]:
         lines.append(f"stage {stage['index']} {stage['slug']}: {stage['status']}")
         if stage["status"] in ("passed", "skipped"):
             continue
+        explained = False
         for check in stage["checks"]:
             lines.append(f"  {check['status']:<7} {check['id']}")
-            if check["status"] != "passed":
+            # The first failure is what the learner acts on. Later checks of a broken program may fail in ways that
+            # depend on timing (how TCP coalesced writes, when a crash landed), so only their status is recorded.
+            if check["status"] != "passed" and not explained:
+                explained = True
                 lines.append("    message: " + check["message"].replace("\n", "\n             "))
                 if check["hint"]:
                     lines.append(f"    hint: {check['hint']}")
     return normalise("\n".join(lines)) + "\n"
+
+
+def without_messages(summary: str) -> str:
+    """A verdict summary with only the score and statuses, for bugs whose first symptom depends on timing."""
+    detail = ("    message: ", "    hint: ", "             ")
+    return "".join(line for line in summary.splitlines(keepends=True) if not line.startswith(detail))

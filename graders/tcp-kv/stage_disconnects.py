@@ -1,6 +1,6 @@
 """Stage 7: clients that disappear at any point must never take the server down."""
 
-from kvwire import GET, SET, expect_alive, request
+from kvwire import GET, SET, expect_served_after, request
 
 
 def check_client_closing_mid_frame(kv, server):
@@ -8,9 +8,8 @@ def check_client_closing_mid_frame(kv, server):
     leaver = kv("leaving client")
     leaver.tcp.send(request(SET, b"gone", b"never finished")[:9], note="9 bytes of a SET, then close")
     leaver.tcp.close()
-    survivor = kv("next client")
-    survivor.set(b"alive", b"yes")
-    expect_alive(server, "a client closed its connection mid-frame")
+    after = "a client closed its connection mid-frame"
+    expect_served_after(server, after, lambda: kv("next client").set(b"alive", b"yes"))
 
 
 def check_client_resetting_mid_frame(kv, server):
@@ -18,8 +17,8 @@ def check_client_resetting_mid_frame(kv, server):
     leaver = kv("resetting client")
     leaver.tcp.send(request(SET, b"gone", b"never finished")[:6], note="6 bytes of a SET, then RST")
     leaver.tcp.reset()
-    kv("next client").set(b"alive", b"yes")
-    expect_alive(server, "a client reset its connection mid-frame")
+    after = "a client reset its connection mid-frame"
+    expect_served_after(server, after, lambda: kv("next client").set(b"alive", b"yes"))
 
 
 def check_client_resetting_before_reading_a_large_reply(kv, server, rng):
@@ -30,21 +29,27 @@ def check_client_resetting_before_reading_a_large_reply(kv, server, rng):
         impatient = kv(f"impatient client {n}")
         impatient.tcp.send(request(GET, b"large"), note="GET large, then RST without reading")
         impatient.tcp.reset()
-    survivor = kv("next client", timeout=5.0)
-    survivor.get(b"large", value)
-    expect_alive(server, "clients reset their connections while a large reply was being sent")
+    expect_served_after(
+        server,
+        "clients reset their connections while a large reply was being sent",
+        lambda: kv("next client", timeout=5.0).get(b"large", value),
+    )
 
 
 def check_many_abrupt_disconnects_at_random_offsets(kv, server, rng):
     """Twenty clients vanishing at random offsets leave the server serving"""
     stream = request(SET, b"chaos", b"x" * 64) + request(GET, b"chaos")
+    after = "clients disconnected abruptly at random offsets"
     for n in range(1, 21):
         cut = rng.randint(1, len(stream) - 1)
-        leaver = kv(f"vanishing client {n}")
-        leaver.tcp.send(stream[:cut], note=f"first {cut} of {len(stream)} bytes")
-        if rng.random() < 0.5:
-            leaver.tcp.reset()
-        else:
-            leaver.tcp.close()
-    expect_alive(server, "twenty clients disconnected abruptly")
-    kv("last client").set(b"alive", b"yes")
+
+        def vanish(n: int = n, cut: int = cut) -> None:
+            leaver = kv(f"vanishing client {n}")
+            leaver.tcp.send(stream[:cut], note=f"first {cut} of {len(stream)} bytes")
+            if rng.random() < 0.5:
+                leaver.tcp.reset()
+            else:
+                leaver.tcp.close()
+
+        expect_served_after(server, after, vanish)
+    expect_served_after(server, after, lambda: kv("last client").set(b"alive", b"yes"))
