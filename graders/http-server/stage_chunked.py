@@ -1,0 +1,79 @@
+"""Stage 4: chunked request bodies (RFC 9112 §7.1): sizes in hex, extensions and trailers, split anywhere."""
+
+from httpchecks import expect_body, expect_echo, expect_status
+from httpwire import chunked, request
+
+CHUNKED = [("Transfer-Encoding", "chunked")]
+DECODE = "decode Transfer-Encoding: chunked: hex size CRLF, data, CRLF, ... until size 0, then trailers and CRLF"
+
+
+def words(rng, count):
+    return " ".join(rng.choice(["chunk", "size", "hex", "crlf", "trailer", "café"]) for _ in range(count)).encode()
+
+
+def echo_chunked(http, what, parts, data, headers=CHUNKED, cuts=(), timeout=2.0):
+    conn = http(timeout=timeout)
+    conn.expect_answer_to(what, method="POST", target="/echo")
+    if cuts:
+        conn.send_pieces(data, cuts, pause=0.002, note=what)
+    else:
+        conn.send(data, note=what)
+    expect_echo(conn.expect_response(hint=DECODE), what, headers=headers, body=b"".join(parts), hint=DECODE)
+
+
+def check_chunked_body_is_decoded(http, rng):
+    """A body of three chunks is decoded"""
+    parts = [words(rng, 3), words(rng, 10), b"!"]
+    data = request("POST", "/echo", CHUNKED) + chunked(parts)
+    echo_chunked(http, "POST /echo with a chunked body of 3 chunks", parts, data)
+
+
+def check_sizes_extensions_and_trailers(http, rng):
+    """Uppercase hex, leading zeros, chunk extensions and trailer fields"""
+    parts = [words(rng, 8), words(rng, 2), words(rng, 30)]
+    body = chunked(
+        parts, upper_hex=True, zero_pad=4, extensions=["name=value", 'q="a;b"'], trailers=[("X-Checksum", "abc123")]
+    )
+    data = request("POST", "/echo", CHUNKED) + body
+    echo_chunked(http, "POST /echo with chunk extensions and a trailer field", parts, data)
+
+
+def check_transfer_coding_name_is_case_insensitive(http, rng):
+    """Transfer-Encoding: Chunked is chunked too"""
+    parts = [words(rng, 5)]
+    headers = [("transfer-encoding", "Chunked")]
+    data = request("POST", "/echo", headers) + chunked(parts)
+    echo_chunked(http, "POST /echo with transfer-encoding: Chunked", parts, data, headers=headers)
+
+
+def check_empty_chunked_body(http):
+    """A chunked body with no data chunks is empty"""
+    data = request("POST", "/echo", CHUNKED) + chunked([])
+    echo_chunked(http, "POST /echo with an empty chunked body (0 CRLF CRLF)", [], data)
+
+
+def check_chunked_stream_split_at_random_places(http, rng):
+    """A 40 KiB chunked body cut at random places is decoded"""
+    parts = [words(rng, rng.randint(1, 2000)) for _ in range(12)]
+    data = request("POST", "/echo", CHUNKED) + chunked(parts, extensions=["x=1"])
+    cuts = rng.sample(range(1, len(data)), 20)
+    echo_chunked(
+        http,
+        f"POST /echo with a chunked body of {len(parts)} chunks cut in 21 writes",
+        parts,
+        data,
+        cuts=cuts,
+        timeout=4.0,
+    )
+
+
+def check_chunked_put_to_the_note(http, rng):
+    """PUT /note with a chunked body stores the decoded body"""
+    parts = [words(rng, 4), words(rng, 4)]
+    conn = http()
+    conn.expect_answer_to("PUT /note with a chunked body", method="PUT", target="/note")
+    conn.send(request("PUT", "/note", CHUNKED) + chunked(parts), note="PUT /note, chunked")
+    expect_status(conn.expect_response(hint=DECODE), 204, "PUT /note with a chunked body")
+    response = http().exchange("GET", "/note")
+    expect_status(response, 200, "GET /note")
+    expect_body(response, b"".join(parts), "GET /note after a chunked PUT", hint=DECODE)

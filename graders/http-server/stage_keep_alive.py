@@ -1,0 +1,126 @@
+"""Stage 5: persistent connections: many requests on one connection, pipelined ones answered in order."""
+
+import json
+
+from httpchecks import expect_body, expect_echo, expect_file, expect_no_close_header, expect_status
+from httpwire import chunked, request
+from labkit.checks import fail
+
+PERSISTENT = "HTTP/1.1 connections are persistent: after a response, read the next request on the same connection"
+IN_ORDER = "answer pipelined requests one by one, in the order they arrived, keeping the bytes after each request"
+
+
+def check_several_requests_on_one_connection(http, site, rng):
+    """Five requests, one after the other, on one connection"""
+    conn = http()
+    note = b"kept alive %d" % rng.randrange(1000)
+    steps = [
+        ("GET", "/index.html", None),
+        ("POST", "/echo", b"first body"),
+        ("PUT", "/note", note),
+        ("GET", "/note", None),
+        ("GET", "/style.css", None),
+    ]
+    for method, target, body in steps:
+        what = conn.send_request(method, target, body=body).what
+        response = conn.expect_response(hint=PERSISTENT)
+        expect_no_close_header(response, what)
+        if target == "/echo":
+            expect_echo(response, what, body=body)
+        elif target == "/note":
+            expect_status(response, 204 if method == "PUT" else 200, what)
+            if method == "GET":
+                expect_body(response, note, what)
+        else:
+            expect_file(response, site[target], what)
+    conn.expect_still_open(0.1, "five requests and responses")
+
+
+def pipeline(site, rng):
+    """Requests of every kind, with what each response must be."""
+    echo_body = b"pipelined %d" % rng.randrange(1000)
+    parts = [b"chunk one, ", b"chunk two"]
+    return [
+        (request("GET", "/notes.txt"), "GET /notes.txt", ("file", "/notes.txt")),
+        (request("POST", "/echo", body=echo_body), "POST /echo", ("echo", echo_body, [])),
+        (request("GET", "/logo.png"), "GET /logo.png", ("file", "/logo.png")),
+        (request("GET", "/no-such-file.html"), "GET /no-such-file.html", ("status", 404)),
+        (
+            request("POST", "/echo", [("Transfer-Encoding", "chunked")]) + chunked(parts),
+            "POST /echo (chunked)",
+            ("echo", b"".join(parts), [("Transfer-Encoding", "chunked")]),
+        ),
+        (request("GET", "/data.json"), "GET /data.json", ("file", "/data.json")),
+        (request("GET", "/"), "GET /", ("file", "/index.html")),
+        (request("POST", "/echo", body=b""), "POST /echo with an empty body", ("echo", b"", [])),
+    ]
+
+
+def send_pipeline(conn, site, rng, split_first=False):
+    """Sends the pipeline in one write or, with ``split_first``, the first request in random pieces whose last
+    one carries all the others (so what each read holds does not depend on timing)."""
+    steps = pipeline(site, rng)
+    data = b"".join(raw for raw, _, _ in steps)
+    for raw, what, _ in steps:
+        method, target = raw.split(b" ", 2)[:2]
+        conn.expect_answer_to(what, method=method.decode(), target=target.decode())
+    if split_first:
+        cuts = rng.sample(range(1, len(steps[0][0])), 5)
+        conn.send_pieces(data, cuts, note=f"{len(steps)} pipelined requests, the first one cut in pieces")
+    else:
+        conn.send(data, note=f"{len(steps)} pipelined requests in one write")
+    for position, (_, what, expected) in enumerate(steps):
+        response = conn.expect_response(hint=IN_ORDER)
+        expect_in_order(response, position, steps, site)
+        expect_no_close_header(response, what)
+        if expected[0] == "file":
+            expect_file(response, site[expected[1]], what)
+        elif expected[0] == "echo":
+            expect_echo(response, what, body=expected[1], headers=expected[2], hint=IN_ORDER)
+        else:
+            expect_status(response, expected[1], what, hint=IN_ORDER)
+
+
+def carries(response, expected, site):
+    """True when the response's body is unmistakably the one for ``expected`` (a file, or an echo)."""
+    if expected[0] == "file":
+        return response.status == 200 and response.body == site[expected[1]].content
+    if expected[0] == "echo":
+        try:
+            return json.loads(response.body)["body"] == expected[1].decode()
+        except (ValueError, KeyError, TypeError):
+            return False
+    return False
+
+
+def expect_in_order(response, position, steps, site):
+    if carries(response, steps[position][2], site):
+        return
+    for other, (_, what, expected) in enumerate(steps):
+        if other != position and carries(response, expected, site):
+            fail(
+                f"response {position + 1} of {len(steps)} answers request {other + 1} ({what}), not request "
+                f"{position + 1} ({steps[position][1]})",
+                got=response.summary(),
+                hint=IN_ORDER,
+            )
+
+
+def check_pipelined_requests_are_answered_in_order(http, site, rng):
+    """Eight pipelined requests in one write are answered in order"""
+    conn = http(timeout=4.0)
+    send_pipeline(conn, site, rng)
+    conn.expect_still_open(0.1, "eight pipelined responses")
+
+
+def check_pipelined_requests_after_a_split_one(http, site, rng):
+    """A request cut in pieces, the last carrying seven more: all eight answered in order"""
+    conn = http(timeout=4.0)
+    send_pipeline(conn, site, rng, split_first=True)
+
+
+def check_connection_survives_an_error_response(http, site):
+    """A 404 does not end the connection"""
+    conn = http()
+    expect_status(conn.exchange("GET", "/missing.css"), 404, "GET /missing.css")
+    expect_file(conn.exchange("GET", "/style.css"), site["/style.css"], "GET /style.css after a 404")
