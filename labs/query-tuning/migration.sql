@@ -1,0 +1,8 @@
+-- Your indexes for the seven queries in queries/ (see README.md, "What you deliver").
+--
+-- The grader runs this file once per grading run, in one transaction, as a role that owns the tables but is
+-- not a superuser. Only add indexes: CREATE INDEX name ON table (...) [INCLUDE (...)] [WHERE ...];
+-- CREATE INDEX CONCURRENTLY and VACUUM cannot run in a transaction, and BEGIN/COMMIT are not allowed.
+-- The indexes you add may take 128 MiB together.
+--
+-- TODO: add the indexes your queries need.

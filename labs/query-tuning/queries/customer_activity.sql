@@ -1,0 +1,11 @@
+-- customer_activity: see README.md, "The queries".
+-- Parameters: $1 country text
+-- Columns: id, name, order_count, last_order_at
+--
+-- The slow original:
+-- SELECT c.id, c.name,
+--        (SELECT count(*) FROM orders AS o WHERE o.customer_id = c.id) AS order_count,
+--        (SELECT max(o.created_at) FROM orders AS o WHERE o.customer_id = c.id) AS last_order_at
+-- FROM customers AS c WHERE c.country = $1 ORDER BY c.id;
+--
+-- TODO: write your version below: one statement returning exactly the original's rows.

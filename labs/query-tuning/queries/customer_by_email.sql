@@ -1,0 +1,8 @@
+-- customer_by_email: see README.md, "The queries".
+-- Parameters: $1 email text
+-- Columns: id, email, name
+--
+-- The slow original:
+-- SELECT id, email, name FROM customers WHERE lower(email) = lower($1);
+--
+-- TODO: write your version below: one statement returning exactly the original's rows.

@@ -1,0 +1,8 @@
+-- orders_on_day: see README.md, "The queries".
+-- Parameters: $1 day date
+-- Columns: id, customer_id, total_cents, created_at
+--
+-- The slow original:
+-- SELECT id, customer_id, total_cents, created_at FROM orders WHERE created_at::date = $1 ORDER BY id;
+--
+-- TODO: write your version below: one statement returning exactly the original's rows.

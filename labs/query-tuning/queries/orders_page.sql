@@ -1,0 +1,9 @@
+-- orders_page: see README.md, "The queries".
+-- Parameters: $1 page_offset bigint, $2 after_created_at timestamptz, $3 after_id bigint
+-- Columns: id, customer_id, total_cents, created_at
+--
+-- The slow original:
+-- SELECT id, customer_id, total_cents, created_at FROM orders
+-- ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET $1;
+--
+-- TODO: write your version below: one statement returning exactly the original's rows.

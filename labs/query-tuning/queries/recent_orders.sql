@@ -1,0 +1,9 @@
+-- recent_orders: see README.md, "The queries".
+-- Parameters: $1 customer_id bigint
+-- Columns: id, status, total_cents, created_at
+--
+-- The slow original:
+-- SELECT id, status, total_cents, created_at FROM orders WHERE customer_id = $1
+-- ORDER BY created_at DESC, id DESC LIMIT 10;
+--
+-- TODO: write your version below: one statement returning exactly the original's rows.

@@ -1,0 +1,9 @@
+-- shipping_backlog: see README.md, "The queries".
+-- Parameters: none
+-- Columns: id, customer_id, store_id, created_at
+--
+-- The slow original:
+-- SELECT id, customer_id, store_id, created_at FROM orders WHERE status = 'paid'
+-- ORDER BY created_at, id LIMIT 50;
+--
+-- TODO: write your version below: one statement returning exactly the original's rows.

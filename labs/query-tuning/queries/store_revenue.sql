@@ -1,0 +1,9 @@
+-- store_revenue: see README.md, "The queries".
+-- Parameters: $1 store_id integer, $2 from timestamptz, $3 until timestamptz
+-- Columns: orders, revenue_cents
+--
+-- The slow original:
+-- SELECT count(*) AS orders, sum(total_cents) AS revenue_cents FROM orders
+-- WHERE store_id = $1 AND created_at >= $2 AND created_at < $3;
+--
+-- TODO: write your version below: one statement returning exactly the original's rows.

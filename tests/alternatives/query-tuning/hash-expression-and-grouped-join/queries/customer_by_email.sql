@@ -1,0 +1,1 @@
+select id, email, name from customers where lower(email) = lower($1)
