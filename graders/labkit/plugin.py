@@ -211,8 +211,9 @@ def record_failure(state: GradingState, item: pytest.Item, check: CheckResult, v
 
 
 def learner_exit_code(ctx: context.CheckContext) -> int | None:
-    """The exit code of the first learner process of this check that has ended, if any."""
-    return next((code for process in ctx.processes if (code := process.exit_code()) is not None), None)
+    """The exit code of the first learner process of this check that ended by itself (not stopped by the grader)."""
+    ended = (p for p in ctx.processes if not getattr(p, "stopped_by_grader", False))
+    return next((code for process in ended if (code := process.exit_code()) is not None), None)
 
 
 @pytest.hookimpl(trylast=True)
