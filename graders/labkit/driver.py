@@ -51,7 +51,7 @@ class Driver:
         self._broken: str | None = None
 
     def wait_ready(self, timeout: float) -> None:
-        hello = self._read_message("loading your module", timeout)
+        hello = self._read_message("module import", timeout)  # "your module import did not return..."
         if not hello.get("ready"):
             error = hello.get("error", {})
             raise CheckFailed(
