@@ -1,0 +1,7 @@
+-- Marketplace schema, version 1 (see README.md, "The marketplace").
+--
+-- The grader runs every migrations/NNN_*.sql file in name order, one statement at a time, as an application
+-- role that owns the database but is not a superuser. Add more files as you go (002_views.sql, ...).
+--
+-- TODO: CREATE TABLE users (...), products, orders, order_lines, payments, reviews
+--       with their keys, constraints and indexes.

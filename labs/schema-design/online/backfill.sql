@@ -1,0 +1,2 @@
+-- Online migration, step: backfill (see README.md, "The online migration").
+-- TODO

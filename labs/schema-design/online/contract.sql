@@ -1,0 +1,2 @@
+-- Online migration, step: contract (see README.md, "The online migration").
+-- TODO

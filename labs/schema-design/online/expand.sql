@@ -1,0 +1,2 @@
+-- Online migration, step: expand (see README.md, "The online migration").
+-- TODO
