@@ -65,6 +65,9 @@ def submissions_in(folder: Path) -> list[Path]:
 def lab_folder_of(submission: Path, lab: Lab) -> Path:
     """A student repository keeps the lab in labs/<lab>; a bare submission is the lab folder itself."""
     nested = submission / "labs" / lab.id
+    # A link would make another folder of the machine (another student's, the kit's solutions) the submission.
+    if (submission / "labs").is_symlink() or nested.is_symlink():
+        return submission
     return nested if nested.is_dir() else submission
 
 

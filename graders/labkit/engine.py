@@ -65,6 +65,7 @@ def grader_tree(request: GradeRequest) -> Path:
         raise HarnessError(f"--extra-graders {request.extra_graders} has no folder {request.lab.id}/")
     merged = request.run_dir / "graders" / request.lab.id
     shutil.copytree(request.lab.grader_folder, merged, ignore=shutil.ignore_patterns("__pycache__"))
+    merged.parent.chmod(0o700)  # hidden checks: only the grader's user may read them, never a sandboxed learner
     known = {stage.hidden_module_name for stage in request.lab.stages}
     for module in extra.glob("*.py"):
         if module.name.startswith("hidden_") and module.name not in known:

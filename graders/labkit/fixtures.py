@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import shutil
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -17,6 +18,7 @@ from labkit.driver import Driver
 from labkit.plugin import GradingState, state_of
 from labkit.ports import free_port
 from labkit.supervisor import LaunchSpec, LearnerProcess
+from labkit.sweep import adopt_orphans, kill_descendants
 
 _launches = itertools.count(1)
 
@@ -27,6 +29,25 @@ StartDriver = Callable[..., Driver]
 @pytest.fixture(scope="session")
 def grading(request: pytest.FixtureRequest) -> GradingState:
     return state_of(request.config)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_outlives_the_run(grading: GradingState) -> Iterator[None]:
+    """Nothing a learner started survives the run or touches its results.
+
+    The grader adopts the run's orphans, so a daemon that left its process group and dropped its marker is still
+    its descendant; after the last check and service are torn down (autouse: set up first, torn down last), every
+    descendant is killed, before the plugin writes the results file that such a daemon could rewrite. Anything
+    already at that path (a file, a directory, a FIFO or a link a learner planted) is removed so the write holds.
+    """
+    adopt_orphans()
+    yield
+    kill_descendants()
+    results = grading.results_path
+    if results.is_dir() and not results.is_symlink():
+        shutil.rmtree(results, ignore_errors=True)
+    else:
+        results.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

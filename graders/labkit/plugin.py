@@ -7,11 +7,9 @@ learner's code; fixtures (``labkit.fixtures``) start the learner's program as a 
 from __future__ import annotations
 
 import json
-import signal
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from labkit import context
 from labkit.catalog import Lab, Stage, load_lab
 from labkit.classify import Verdict, classify
-from labkit.errors import CheckTimedOut, LabConfigError
+from labkit.errors import LabConfigError
 from labkit.results import CheckResult, LabResult, StageResult, Status, split_points
 from labkit.sweep import kill_marked
 
@@ -89,6 +87,7 @@ def pytest_configure(config: pytest.Config) -> None:
         results_path=Path(config.getoption("--labkit-results")),
         events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
     )
+    config.pluginmanager.import_plugin("labkit.timeouts")
     config.pluginmanager.import_plugin("labkit.fixtures")
     config.pluginmanager.import_plugin("labkit.service_fixtures")
 
@@ -149,23 +148,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if state.failed_stage is not None and state.failed_stage.index < stage.index:
         pytest.skip(f"not run: stage {state.failed_stage.index} '{state.failed_stage.slug}' did not pass")
     state.emit(event="check-start", stage=stage.slug, check=state.checks[item.nodeid].name)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """Arms a SIGALRM for the stage's timeout; blocking socket calls are interrupted and the check fails."""
-    seconds = state_of(item.config).stage_of[item.nodeid].timeout
-
-    def on_alarm(signum: int, frame: FrameType | None) -> None:
-        raise CheckTimedOut(seconds)
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return (yield)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -282,8 +282,9 @@ class SandboxedProcess(LearnerProcess):
     def launch(cls, spec: LaunchSpec, run_id: str, run_dir: Path) -> SandboxedProcess:
         spec.logs.mkdir(parents=True, exist_ok=True)
         # The container's user reaches the run folder through its group only: it may read what the grader
-        # prepared there and write its two output files, and create nothing. Other users of the host see nothing.
-        _share_with_sandbox(run_dir, 0o750)
+        # prepared there and write its two output files, and create nothing. Other users may only traverse it
+        # (o+x, no listing), which the embedded PostgreSQL's account needs to reach its data folder inside.
+        _share_with_sandbox(run_dir, 0o751)
         _share_with_sandbox(spec.logs, 0o750)
         for output in ("stdout.log", "stderr.log"):
             (spec.logs / output).write_bytes(b"")

@@ -47,7 +47,8 @@ def postgres(postgres_server: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
 
 @pytest.fixture
 def postgres_learner(postgres: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
-    """The same fresh database as ``postgres``, reached as an unprivileged role that owns it: hand this DSN to
+    """The same fresh database as ``postgres``, reached as an unprivileged role that owns its public schema (not the
+    database, which it could drop): hand this DSN to
     learner code and run learner SQL with it; keep ``postgres`` (superuser) for the grader's own inspection."""
     with learner_role(postgres) as endpoint:
         yield endpoint

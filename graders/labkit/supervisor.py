@@ -22,7 +22,7 @@ import psutil
 from labkit.catalog import Limits
 from labkit.errors import CheckFailed, HarnessError
 from labkit.ports import LOOPBACK, is_accepting
-from labkit.sweep import MARKER_VARIABLE, kill_marked
+from labkit.sweep import MARKER_VARIABLE, descendants, kill_marked, kill_processes
 
 ENV_ALLOW = (
     "PATH",
@@ -212,7 +212,13 @@ class LearnerProcess:
             return None
 
     def stop(self) -> None:
-        """Kills the whole process group, reaps the child, then sweeps escaped processes by marker."""
+        """Kills the whole process group, reaps the child, then sweeps escaped processes by marker.
+
+        Descendants still attached to the program are killed too, even those that left its process group and
+        dropped the marker; one whose parent already exited was adopted by the grader (``adopt_orphans``) and
+        dies with the run's final sweep (``kill_descendants``)."""
+        self.stopped_by_grader = True  # its exit from here on is the grader's doing, not a crash of the program
+        attached = descendants(self.popen.pid)
         try:
             os.killpg(self.popen.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -227,6 +233,7 @@ class LearnerProcess:
         for pipe in (self.popen.stdin, self.popen.stdout):
             if pipe is not None:
                 pipe.close()
+        kill_processes(attached)
         kill_marked(self.spec.marker)
 
 

@@ -54,10 +54,12 @@ def fresh_postgres_database(endpoint: PostgresEndpoint, *, template: str | None 
 
 @contextmanager
 def learner_role(database: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
-    """Yields ``database`` as seen by a new unprivileged role that owns it, for code the learner wrote.
+    """Yields ``database`` as seen by a new unprivileged role, for code the learner wrote.
 
-    The role can create and change anything inside its database (PostgreSQL 15+ gives the public schema to the
-    database owner) but is no superuser: no other databases' data, no ``COPY ... FROM PROGRAM``, no server files.
+    The role owns the public schema and may connect, create schemas and temporary tables, so it can create and
+    change anything inside its database, but it is no superuser (no other databases' data, no ``COPY ... FROM
+    PROGRAM``, no server files) and does not own the database itself: an owner could ``DROP DATABASE`` it from
+    another connection, or change its settings, under the grader's feet.
     """
     role = f"labkit_learner_{secrets.token_hex(4)}"
     password = secrets.token_urlsafe(16)
@@ -69,7 +71,12 @@ def learner_role(database: PostgresEndpoint) -> Iterator[PostgresEndpoint]:
         ),
     )
     try:
-        _admin(database, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database.dbname), ident))
+        _admin(
+            database,
+            sql.SQL("GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {}").format(
+                sql.Identifier(database.dbname), ident
+            ),
+        )
         _admin(database, sql.SQL("ALTER SCHEMA public OWNER TO {}").format(ident))
         yield replace(database, user=role, password=password)
     finally:
