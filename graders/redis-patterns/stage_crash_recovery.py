@@ -1,0 +1,89 @@
+"""Stage 8: a consumer that dies with a job in flight does not lose it: reclaim() hands it to another one."""
+
+from labkit import context
+from labkit.checks import expect_equal, fail
+from queuecheck import enqueue_all, expect_ack, expect_nothing_reclaimed, expect_taken, reclaim, reclaim_within, take
+
+LOST_HINT = (
+    "a taken job must stay recorded as in flight until ack(): RPOP, or XREADGROUP with NOACK, forgets it, so "
+    "a consumer that dies loses it; use a consumer group (XREADGROUP + XAUTOCLAIM) or LMOVE to a processing list"
+)
+ACKED_HINT = (
+    "ack must end the job for good: XACK (and XDEL) it, or remove it from the processing list and from whatever "
+    "records when it was taken"
+)
+IDLE_HINT = (
+    "reclaim may hand over only jobs in flight for at least min_idle_ms since their last delivery "
+    "(XAUTOCLAIM's min-idle-time); handing one over restarts that time"
+)
+
+
+def check_acknowledged_jobs_are_never_redelivered(pool, db):
+    """reclaim() never hands out a job that was acknowledged"""
+    worker, rescuer = pool.drivers(2)
+    jobs = enqueue_all(worker, "thumbs", ["thumb 1", "thumb 2", "thumb 3"])
+    ids = list(jobs)
+    for n, job_id in enumerate(ids, start=1):
+        expect_taken(worker, "thumbs", "alpha", job_id, jobs[job_id], f"(take {n})")
+    expect_ack(worker, "thumbs", ids[0], "thumb 1", True)
+    expect_ack(worker, "thumbs", ids[1], "thumb 2", True)
+    job = reclaim_within(rescuer, "thumbs", "beta", 100, within=3.0)
+    expected = f"{{'id': {ids[2]!r}, 'payload': 'thumb 3'}}: the only job taken and not acknowledged"
+    if job is None:
+        fail(
+            "reclaim('thumbs', 'beta', 100) never handed over the job that was taken and not acknowledged",
+            expected=expected,
+            got="None for 3 s",
+            hint=LOST_HINT,
+        )
+    if job["id"] != ids[2]:
+        fail(
+            f"reclaim('thumbs', 'beta', 100) handed over {job['payload']!r}, which was acknowledged",
+            expected=expected,
+            got=repr(job),
+            hint=ACKED_HINT,
+        )
+    expect_ack(rescuer, "thumbs", ids[2], "thumb 3", True, "by 'beta'")
+    expect_nothing_reclaimed(rescuer, "thumbs", "gamma", 0, "once every job was acknowledged", ACKED_HINT)
+
+
+def check_jobs_of_live_consumers_are_not_stolen(pool, db):
+    """reclaim() leaves alone jobs in flight for less than min_idle_ms, and restarts the idle time"""
+    worker, other = pool.drivers(2)
+    jobs = enqueue_all(worker, "pdf", ["render report"])
+    (job_id,) = jobs
+    expect_taken(worker, "pdf", "alpha", job_id, jobs[job_id], "")
+    expect_nothing_reclaimed(other, "pdf", "beta", 10_000, "right after 'alpha' took the job", IDLE_HINT)
+    job = reclaim_within(other, "pdf", "beta", 100, within=3.0)
+    if job is None:
+        fail(
+            "reclaim('pdf', 'beta', 100) never handed over the job 'alpha' took, although it stayed idle",
+            got="None for 3 s",
+            hint=LOST_HINT,
+        )
+    expect_equal(job, {"id": job_id, "payload": jobs[job_id]}, "the job reclaim('pdf', 'beta', 100) handed over")
+    expect_nothing_reclaimed(worker, "pdf", "gamma", 2_000, "right after 'beta' reclaimed the job", IDLE_HINT)
+
+
+def check_a_crashed_consumers_job_is_redelivered(pool, db):
+    """The job of a consumer killed mid-job is handed to another consumer by reclaim()"""
+    doomed, survivor = pool.drivers(2)
+    jobs = enqueue_all(survivor, "video", ["encode clip-1", "encode clip-2"])
+    (first, second) = jobs
+    expect_taken(doomed, "video", "alpha", first, jobs[first], "(the oldest job)")
+    pool.kill(doomed)
+    context.log("grader: killed the process of consumer 'alpha' (SIGKILL) before it acknowledged its job")
+    expect_taken(survivor, "video", "beta", second, jobs[second], "(the first job is in flight with 'alpha')")
+    expect_ack(survivor, "video", second, jobs[second], True)
+    job = reclaim_within(survivor, "video", "beta", 150, within=3.0)
+    if job is None:
+        fail(
+            "the job taken by a consumer that crashed was never handed out again: it is lost",
+            expected=f"reclaim('video', 'beta', 150) returns {{'id': {first!r}, ...}} once the job is 150 ms idle",
+            got="None for 3 s",
+            hint=LOST_HINT,
+        )
+    expect_equal(job, {"id": first, "payload": jobs[first]}, "the job reclaim() handed over")
+    expect_ack(survivor, "video", first, jobs[first], True, "by the new consumer")
+    expect_equal(reclaim(survivor, "video", "beta", 0), None, "reclaim('video', 'beta', 0) once every job is done")
+    expect_equal(take(survivor, "video", "beta"), None, "take('video', 'beta', 0) once every job is done")
