@@ -192,7 +192,9 @@ def demo_kit(root: Path) -> Path:
 
 HIDDEN_CHECK = f'''
 def check_hidden_probe():
-    """{HIDDEN_TOKEN}: an instructor's private check"""
+    """An instructor's private check"""
+    secret_input = "{HIDDEN_TOKEN}"  # its name is shown to learners, never its inputs
+    assert secret_input
 '''
 
 
