@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import os
 import socket
-from typing import Any
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from docker.client import from_env  # not `import docker`: mypy mistakes the repo's docker/ folder for it
-from docker.errors import DockerException, ImageNotFound
+from docker.errors import APIError, DockerException, ImageNotFound
+from requests.exceptions import RequestException
 
 from labkit.errors import HarnessError
 
 LABEL, RUN_LABEL, OWNER_LABEL = "labkit", "labkit.run", "labkit.owner"
+START_BACKOFF_S = (0.25, 0.5, 1.0, 2.0)  # a container start is tried once more after each of these pauses
+# Engine answers that no retry can change: the request itself is wrong, or the image is missing.
+PERMANENT_MARKS = ("no such image", "not found: manifest unknown", "invalid reference format", "unknown flag")
+
+T = TypeVar("T")
 
 
 def run_labels(run_id: str) -> dict[str, str]:
@@ -100,3 +109,65 @@ def sweep_run_quietly(run_id: str) -> int:
         return 0
     finally:
         client.close()
+
+
+class EngineRefused(Exception):
+    """A container start the engine refused; ``detail`` is the engine's words. Raised by start attempts that do
+    not come through docker-py (``docker run``), so that :func:`start_with_retries` can judge them alike."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a failed container start may succeed when tried again: the engine's own failures (HTTP 5xx,
+    e.g. runc's "cannot start a stopped process"), a lost or slow connection to it, a name still held by the
+    attempt before. A missing image or a malformed request fails every time, and is reported at once."""
+    text = str(error).lower()
+    if any(mark in text for mark in PERMANENT_MARKS):
+        return False
+    if isinstance(error, ImageNotFound):
+        return False
+    if isinstance(error, APIError):
+        return bool(error.is_server_error()) or error.status_code == 409
+    return isinstance(error, EngineRefused | RequestException | DockerException)
+
+
+def start_with_retries(
+    start: Callable[[], T], discard: Callable[[], None], what: str, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Runs ``start`` until it succeeds, at most ``len(START_BACKOFF_S) + 1`` times, calling ``discard`` (remove
+    what the failed attempt left on the engine) after each transient failure. An engine refuses a start now and
+    then, more often on a loaded machine; a grading must not fail for it.
+    When every attempt failed, or one failed for good, the HarnessError names the engine's last words."""
+    attempts = len(START_BACKOFF_S) + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return start()
+        except (EngineRefused, DockerException, RequestException) as error:  # RequestException: engine unreachable
+            detail = error.detail if isinstance(error, EngineRefused) else str(error)
+            discard()
+            if not transient(error):
+                raise HarnessError(f"could not start {what}: {detail}") from error
+            if attempt == attempts:
+                raise HarnessError(
+                    f"could not start {what}: the Docker engine failed {attempts} times in a row; its last error: "
+                    f"{detail}",
+                    hint="look at the engine's log (journalctl -u docker, or dockerd's output); `labkit doctor` "
+                    "checks that it answers",
+                ) from error
+            pause = START_BACKOFF_S[attempt - 1]
+            first_line = detail.strip().splitlines()[-1:] or ["no detail"]
+            print(f"labkit: the Docker engine failed to start {what} ({first_line[0]}); trying again in {pause:g} s",
+                  file=sys.stderr)  # fmt: skip
+            sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def remove_quietly(client: Any, name_or_id: str) -> None:
+    """Force-removes one container if it exists; what a failed start attempt left behind."""
+    try:
+        client.api.remove_container(name_or_id, force=True, v=True)
+    except DockerException:
+        return

@@ -35,7 +35,16 @@ import psutil
 from docker.errors import DockerException, NotFound
 
 from labkit import driver_main
-from labkit.containers import engine, image_present, remove_labelled, run_labels, sweep_orphans
+from labkit.containers import (
+    EngineRefused,
+    engine,
+    image_present,
+    remove_labelled,
+    remove_quietly,
+    run_labels,
+    start_with_retries,
+    sweep_orphans,
+)
 from labkit.errors import CheckFailed, HarnessError
 from labkit.supervisor import ENV_ALLOW, LaunchSpec, LearnerProcess, learner_env
 from labkit.sweep import kill_marked
@@ -50,6 +59,7 @@ TMPFS_MB = 64
 MEMORY_SLACK_MB = 64  # the rlimit on address space binds first, as in process mode; the cgroup is the backstop
 START_TIMEOUT_S = 30.0
 REPORT_WAIT_S = 1.0
+DOCKER_RUN_FAILED = 125  # `docker run`'s own exit code when the engine did not run the container
 MONITOR_INTERVAL_S = 0.2
 CLONE_NEWNET = 0x40000000
 HOST_PATHS = frozenset(ENV_ALLOW) - {"LANG", "LC_ALL", "TZ"}  # toolchain paths of the host mean nothing inside
@@ -100,15 +110,25 @@ class SandboxNetwork:
             client.close()
             raise HarnessError(f"the sandbox image {image} is not on this Docker engine", hint=_build_hint(image))
         sweep_orphans(client)
-        try:
+        name = pod_name(run_id)
+
+        def start_holder() -> int:
             holder = client.containers.run(
-                image, ["--hold"], name=pod_name(run_id), detach=True, network_mode="none", read_only=True,
+                image, ["--hold"], name=name, detach=True, network_mode="none", read_only=True,
                 cap_drop=["ALL"], security_opt=["no-new-privileges"], pids_limit=4, mem_limit="32m",
                 labels=run_labels(run_id), user=SANDBOX_USER,
             )  # fmt: skip
             holder.reload()
-            fd = os.open(f"/proc/{holder.attrs['State']['Pid']}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        except (DockerException, OSError) as exc:
+            state = holder.attrs["State"]
+            if not state.get("Running") or not state.get("Pid"):
+                raise EngineRefused(
+                    f"the holder container exited at once ({state.get('Status')}, {state.get('Error')})"
+                )
+            return os.open(f"/proc/{state['Pid']}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+
+        try:
+            fd = start_with_retries(start_holder, lambda: remove_quietly(client, name), "the sandbox's network holder")
+        except HarnessError as exc:
             remove_labelled(client, f"labkit.run={run_id}")
             client.close()
             raise HarnessError(f"could not create the sandbox's network namespace: {exc}") from exc
@@ -286,25 +306,30 @@ class SandboxedProcess(LearnerProcess):
         # (o+x, no listing), which the embedded PostgreSQL's account needs to reach its data folder inside.
         _share_with_sandbox(run_dir, 0o751)
         _share_with_sandbox(spec.logs, 0o750)
-        for output in ("stdout.log", "stderr.log"):
-            (spec.logs / output).write_bytes(b"")
-            _share_with_sandbox(spec.logs / output, 0o660)
         env_file, report = spec.logs / "sandbox.env", spec.logs / "sandbox.log"
         _write_env_file(env_file, container_env(spec))
         name = "labkit-" + spec.marker.replace(".", "-")
         argv = docker_run_argv(spec, name, pod_name(run_id), env_file, run_labels(run_id), run_dir)
-        with report.open("wb") as sink:
-            popen = subprocess.Popen(
-                argv, stdin=subprocess.PIPE if spec.pipes else subprocess.DEVNULL,
-                stdout=subprocess.PIPE if spec.pipes else subprocess.DEVNULL, stderr=sink, start_new_session=True,
-            )  # fmt: skip
-        process = cls(spec, popen, name, report)
-        try:
-            process._await_start()
-        except BaseException:
-            process.stop()
-            raise
-        return process
+
+        def start() -> SandboxedProcess:
+            for output in ("stdout.log", "stderr.log"):
+                (spec.logs / output).write_bytes(b"")
+                _share_with_sandbox(spec.logs / output, 0o660)
+            with report.open("wb") as sink:
+                popen = subprocess.Popen(
+                    argv, stdin=subprocess.PIPE if spec.pipes else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE if spec.pipes else subprocess.DEVNULL, stderr=sink,
+                    start_new_session=True,
+                )  # fmt: skip
+            process = cls(spec, popen, name, report)
+            try:
+                process._await_start()
+            except BaseException:
+                process.stop()  # removes whatever the attempt left on the engine
+                raise
+            return process
+
+        return start_with_retries(start, lambda: None, "the sandbox container of your program")
 
     def _reports(self) -> list[tuple[str, str]]:
         try:
@@ -334,7 +359,10 @@ class SandboxedProcess(LearnerProcess):
                     got=" ".join(command),
                     hint="make the file executable (chmod +x) or start it through its interpreter",
                 )
-            if self.popen.poll() is not None:
+            code = self.popen.poll()
+            if code == DOCKER_RUN_FAILED:
+                raise EngineRefused(f"docker run failed:\n{self._report_text()}")
+            if code is not None:
                 raise HarnessError(f"the sandbox container did not start:\n{self._report_text()}")
             time.sleep(0.01)
         raise HarnessError(f"the sandbox container did not start within {START_TIMEOUT_S:g} s")

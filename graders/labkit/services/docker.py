@@ -15,6 +15,7 @@ namespace (``LABKIT_SANDBOX_POD``), where the grader and the learner's program r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
@@ -24,9 +25,10 @@ from urllib.parse import urlsplit
 
 from docker.client import from_env  # not `import docker`: mypy mistakes the repo's docker/ folder for it
 from docker.errors import DockerException
+from requests.exceptions import RequestException
 
-from labkit.containers import image_present, remove_labelled, run_labels, sweep_orphans
-from labkit.errors import ServiceUnavailable
+from labkit.containers import image_present, remove_labelled, run_labels, start_with_retries, sweep_orphans
+from labkit.errors import HarnessError, ServiceUnavailable
 from labkit.ports import LOOPBACK
 from labkit.services.base import (
     Availability,
@@ -141,12 +143,19 @@ class DockerProvider(ServiceProvider):
                 ports: dict[str, Any] = container.ports  # docker-py accepts (host_ip, host_port); the stub says int
                 ports[str(port)] = (LOOPBACK, None)
         self._containers.append(container)  # before start(), so close() removes a half-started container
+
+        def discard() -> None:
+            with contextlib.suppress(DockerException, RequestException, AttributeError):  # never created
+                container.get_wrapped_container().remove(force=True, v=True)
+
         try:
-            container.start()
+            start_with_retries(container.start, discard, f"the {image} container")
             if pod:
                 return container, LOOPBACK, port
             host = LOOPBACK if local else container.get_container_host_ip()
             return container, host, int(container.get_exposed_port(port))
+        except HarnessError as exc:
+            raise ServiceUnavailable(exc.message, hint=self._image_hint(image)) from exc
         except (DockerException, OSError) as exc:  # requests' errors and wait timeouts are OSErrors
             raise ServiceUnavailable(f"could not start {image}: {exc}", hint=self._image_hint(image)) from exc
 
