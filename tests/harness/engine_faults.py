@@ -28,12 +28,16 @@ IDLE_S = 120.0  # a piped stream with no traffic this long is abandoned: bounds 
 
 
 class FlakyEngine:
-    """Refuses the container starts whose 1-based numbers are in ``refuse`` (or every start with ``refuse_all``)."""
+    """Refuses the container starts whose 1-based numbers are in ``refuse``, every ``refuse_every``-th start, or
+    every start (``refuse_all``)."""
 
-    def __init__(self, path: Path, refuse: set[int] | None = None, refuse_all: bool = False) -> None:
+    def __init__(
+        self, path: Path, refuse: set[int] | None = None, refuse_all: bool = False, refuse_every: int = 0
+    ) -> None:
         self.path = path
         self._refuse = refuse or set()
         self._refuse_all = refuse_all
+        self._refuse_every = refuse_every
         self._lock = threading.Lock()
         self.starts = 0
         self.refused = 0
@@ -85,7 +89,8 @@ class FlakyEngine:
     def _should_refuse(self) -> bool:
         with self._lock:
             self.starts += 1
-            refuse = self._refuse_all or self.starts in self._refuse
+            every = self._refuse_every > 0 and self.starts % self._refuse_every == 0
+            refuse = self._refuse_all or every or self.starts in self._refuse
             self.refused += refuse
             return refuse
 
@@ -130,10 +135,12 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
 
 
 @contextmanager
-def flaky_engine(refuse: set[int] | None = None, refuse_all: bool = False) -> Iterator[FlakyEngine]:
+def flaky_engine(
+    refuse: set[int] | None = None, refuse_all: bool = False, refuse_every: int = 0
+) -> Iterator[FlakyEngine]:
     """A FlakyEngine on a socket in a fresh short folder (a unix socket path has at most 107 bytes)."""
     with tempfile.TemporaryDirectory(prefix="lkengine", dir="/tmp") as folder:
-        engine = FlakyEngine(Path(folder) / "engine.sock", refuse, refuse_all)
+        engine = FlakyEngine(Path(folder) / "engine.sock", refuse, refuse_all, refuse_every)
         try:
             yield engine
         finally:

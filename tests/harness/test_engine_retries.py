@@ -4,6 +4,7 @@ starts exactly as runc did on a loaded CI machine (see engine_faults.py)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,48 @@ def test_the_docker_provider_starts_postgres_through_a_refused_start(monkeypatch
         assert (engine.starts, engine.refused) == (2, 1)
     monkeypatch.delenv("DOCKER_HOST")
     assert labelled(run_id) == []
+
+
+CHURN_CYCLES, CHURN_AT_ONCE, REFUSE_EVERY = 48, 3, 4
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_sandbox_network_churn_survives_an_engine_refusing_every_fourth_holder_start(monkeypatch: Any) -> None:
+    """The suite's pattern, compressed: open a run's network, join program containers to it, close; many runs,
+    some at once, while the engine refuses every fourth holder start. Without retries about a quarter of these
+    runs fail as CI's did; with them every run opens and nothing is left on the engine."""
+    skip_unless_ready(sandbox_unavailable(), "--sandbox docker")
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from labkit.containers import run_labels
+    from labkit.sandbox import SANDBOX_USER, SandboxNetwork, pod_name, sandbox_image
+
+    def cycle(number: int) -> str | None:
+        run_id = f"{RUN_PREFIX}churn{number}"
+        try:
+            network = SandboxNetwork.open(run_id)
+        except HarnessError as error:
+            return error.message
+        try:
+            labels = [arg for key, value in run_labels(run_id).items() for arg in ("--label", f"{key}={value}")]
+            for _ in range(2):  # straight to the engine: only the harness's own starts meet the refusals
+                subprocess.run(
+                    ["docker", "run", "-d", "--network", f"container:{pod_name(run_id)}", "--user", SANDBOX_USER,
+                     *labels, sandbox_image(), "--hold"],
+                    env={key: value for key, value in os.environ.items() if key != "DOCKER_HOST"},
+                    capture_output=True, check=True, timeout=60,
+                )  # fmt: skip
+        finally:
+            network.close()
+        return None
+
+    with flaky_engine(refuse_every=REFUSE_EVERY) as engine:
+        monkeypatch.setenv("DOCKER_HOST", engine.docker_host)  # read by every engine client the holder's code makes
+        with ThreadPoolExecutor(CHURN_AT_ONCE) as pool:
+            failures = [message for message in pool.map(cycle, range(CHURN_CYCLES)) if message]
+        monkeypatch.delenv("DOCKER_HOST")
+        assert failures == []
+        assert engine.refused >= CHURN_CYCLES // REFUSE_EVERY
+    assert labelled(f"{RUN_PREFIX}churn") == []
