@@ -10,7 +10,7 @@ answers() { timeout 10 docker info >/dev/null 2>&1; }
 if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
   echo "== docker/start-engine: installing docker.io and debootstrap from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq docker.io debootstrap >/dev/null || {
+  apt-get update -qq && apt-get install -y -qq -o Acquire::Retries=3 docker.io debootstrap >/dev/null || {
     echo "== docker/start-engine: apt-get install docker.io debootstrap failed" >&2
     exit 1
   }

@@ -82,7 +82,8 @@ def test_program_that_never_listens_times_out_quickly(started) -> None:  # type:
     began = time.monotonic()
     with pytest.raises(CheckFailed, match=r"did not accept connections .* within 0\.5 s"):
         process.wait_ready_tcp(0.5)
-    assert time.monotonic() - began < 2
+    # Gives up at its deadline rather than waiting for the program: far below the program's 60 s on any load.
+    assert time.monotonic() - began < 30
 
 
 def test_output_flood_is_stopped_by_the_cap(started) -> None:  # type: ignore[no-untyped-def]
