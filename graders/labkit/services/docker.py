@@ -48,7 +48,7 @@ POSTGRES_IMAGE_VARIABLE, REDIS_IMAGE_VARIABLE = "LABKIT_POSTGRES_IMAGE", "LABKIT
 DEFAULT_POSTGRES_IMAGE, DEFAULT_REDIS_IMAGE = "postgres:17", "redis:7"
 POD_VARIABLE = "LABKIT_SANDBOX_POD"  # the same name as labkit.sandbox.POD_VARIABLE, without importing it
 READY_TIMEOUT_S = 60.0  # after the image is pulled; a cold container start is slower than a process
-PING_TIMEOUT_S = 1
+PING_TIMEOUT_S = 10  # a missing engine fails at once (no socket); a busy one may take seconds to answer
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 HINT = "start Docker (or use --services embedded); `labkit doctor` explains what is missing"
 
