@@ -9,6 +9,7 @@ and the choice is random over thousands of ports, each checked free.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import socket
 from pathlib import Path
@@ -68,3 +69,17 @@ def is_accepting(port: int, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+def require_loopback(host: str, port: int, *, what: str) -> tuple[str, int]:
+    """``(host, port)`` when host is a loopback IP literal (127.0.0.0/8 or ::1): the fault tools forward traffic,
+    and must never be pointed anywhere but this machine."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{what} must be a loopback IP address such as {LOOPBACK}, not {host!r}") from None
+    if not address.is_loopback:
+        raise ValueError(f"{what} {host} is not a loopback address: only 127.0.0.0/8 and ::1 are allowed")
+    if not 0 < port < 65536:
+        raise ValueError(f"{what} port {port} is not a TCP/UDP port (1-65535)")
+    return str(address), port
