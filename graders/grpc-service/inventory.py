@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -16,6 +15,7 @@ from grpcwire import RpcClient
 from labkit import context
 from labkit.checks import fail
 from labkit.errors import HarnessError
+from labkit.wait import until
 
 SERVICE = "labkit.inventory.v1.Inventory"
 TOKENS = {"reader": "reader-secret", "writer": "writer-secret", "admin": "admin-secret"}
@@ -66,17 +66,19 @@ class Inventory(RpcClient):
         ``message`` after ``within`` seconds; a Watch stream among ``streams`` that the server ended meanwhile is
         reported instead."""
         context.log(f"{self.who} polls GetStats until {name} is as expected")
-        deadline = time.monotonic() + within
-        while True:
+        value = None
+
+        def accepted() -> bool:
+            nonlocal value
             for stream in streams:
                 stream.expect_open()
             value = getattr(self.call("GetStats", self.pb.GetStatsRequest(), quiet=True), name)
-            if accept(value):
-                context.log(f"{self.who} ← {name} = {value}")
-                return value
-            if time.monotonic() > deadline:
-                fail(message, expected=expected, got=f"{name} = {value} after {within:g} s", hint=hint)
-            time.sleep(POLL_S)
+            return accept(value)
+
+        if not until(accepted, within, interval=POLL_S):
+            fail(message, expected=expected, got=f"{name} = {value} after {within:g} s", hint=hint)
+        context.log(f"{self.who} ← {name} = {value}")
+        return value
 
     def wait_for_watchers(self, count: int, streams, within: float = 2.0) -> None:
         """Waits until ``count`` Watch streams are registered, so that changes made next must reach them."""

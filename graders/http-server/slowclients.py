@@ -11,6 +11,7 @@ import time
 
 from labkit import context
 from labkit.ports import LOOPBACK
+from labkit.wait import until
 
 ENDLESS_HEAD = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"z" * 4096
 LIFETIME_S = 4.0  # the thread gives up after this long, whatever the server does
@@ -77,7 +78,5 @@ class SlowClients:
 
     def wait_all_closed(self, within: float) -> bool:
         """True once the server has closed every connection, at most ``within`` seconds after they started."""
-        deadline = self.started + within
-        while self._open() and time.monotonic() < deadline:
-            time.sleep(0.02)  # polling the thread's record, with a deadline
-        return not self._open()
+        left = max(0.0, self.started + within - time.monotonic())
+        return until(lambda: not self._open(), left, interval=0.02) is not None  # polls the thread's record

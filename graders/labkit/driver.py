@@ -71,8 +71,14 @@ class Driver:
             if not quiet:
                 context.log(f"→ {shown}")
             request = {"id": call_id, "call": function, "args": encode_value(args), "kwargs": encode_value(kwargs)}
-            self._write(json.dumps(request).encode() + b"\n", function)
-            reply = self._read_message(f"{function}()", timeout)
+            try:
+                self._write(json.dumps(request).encode() + b"\n", function)
+                reply = self._read_message(f"{function}()", timeout)
+            except BaseException:
+                # A check's timeout (or ^C) can land mid-call: its reply, if it ever comes, would answer the next.
+                if self._broken is None:
+                    self._break(f"an earlier call, {function}(), was interrupted before it returned")
+                raise
             if reply.get("id") != call_id:
                 self._break(f"the driver answered call {reply.get('id')} instead of {call_id}")
                 raise CheckFailed(f"the reply to your {function}() was out of order; was stdout redirected?")

@@ -1,11 +1,14 @@
-"""The two error families of labkit.
+"""The two error families of labkit, and the timeout that ends a check.
 
 A ``CheckFailed`` is the learner's fault: a check observed behaviour that differs from the spec. It is shown
 without a traceback, as Expected / Got / Hint. A ``HarnessError`` is ours or the machine's: no Docker engine,
-a port clash, a malformed lab.toml. It must never be reported as the learner's zero.
+a port clash, a malformed lab.toml. It must never be reported as the learner's zero. A ``CheckTimedOut`` is
+neither an error to handle nor a failure to wrap: it ends the check, whatever the check's own code catches.
 """
 
 from __future__ import annotations
+
+from _pytest.outcomes import OutcomeException
 
 
 class LabkitError(Exception):
@@ -53,9 +56,14 @@ class CheckFailed(LabkitError):
         return self.message
 
 
-class CheckTimedOut(LabkitError):
-    """Raised inside a check when its time budget from lab.toml runs out."""
+class CheckTimedOut(OutcomeException):
+    """Raised inside a check when its time budget from lab.toml runs out.
+
+    A BaseException, as pytest's own outcomes (skip, fail, exit) are, so that an ``except Exception`` around a
+    blocking call cannot swallow it and let the check go on, or pass. Deriving from pytest's outcome base (not
+    from BaseException directly) keeps pytest's fixture machinery whole: a fixture that times out in set-up is
+    cached as failed and torn down like one that raised, instead of being left half-registered."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"timed out after {seconds:g} s")
+        super().__init__(f"timed out after {seconds:g} s", pytrace=False)
         self.seconds = seconds

@@ -58,6 +58,11 @@ class GradingState:
     aborted: str | None = None
     sandbox: str = "process"
 
+    @property
+    def stage_modules(self) -> frozenset[str]:
+        """File names of the modules whose asserts judge the learner: the stages and an instructor's hidden ones."""
+        return frozenset(name for s in self.lab.stages for name in (s.module_name, s.hidden_module_name))
+
     def emit(self, **event: Any) -> None:
         if self.events is not None:
             self.events.write(json.dumps(event) + "\n")
@@ -166,7 +171,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     if call.when == "teardown" and check.status in FAILING:
         return report  # keep the first, more telling verdict
-    record_failure(state, item, check, classify(error))
+    record_failure(state, item, check, classify(error, stage_modules=state.stage_modules))
     return report
 
 

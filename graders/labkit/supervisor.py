@@ -12,7 +12,6 @@ import os
 import resource
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from labkit.catalog import Limits
 from labkit.errors import CheckFailed, HarnessError
 from labkit.ports import LOOPBACK, is_accepting
 from labkit.sweep import MARKER_VARIABLE, descendants, kill_marked, kill_processes
+from labkit.wait import until
 
 ENV_ALLOW = (
     "PATH",
@@ -139,13 +139,15 @@ class LearnerProcess:
     def wait_ready_tcp(self, timeout: float) -> None:
         """Polls until the program accepts on its port; explains precisely when it does not."""
         assert self.port is not None, "a TCP readiness probe needs a port"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        port = self.port
+
+        def accepting() -> bool:
             if (code := self.exit_code()) is not None:
                 raise self._exited_early(code)
-            if is_accepting(self.port):
-                return
-            time.sleep(POLL_INTERVAL_S)
+            return is_accepting(port)
+
+        if until(accepting, timeout, interval=POLL_INTERVAL_S):
+            return
         elsewhere = self.listening_ports() - {self.port}
         if elsewhere:
             ports = ", ".join(str(port) for port in sorted(elsewhere))

@@ -14,10 +14,11 @@ import ctypes
 import os
 import signal
 import sys
-import time
 from collections.abc import Iterable
 
 import psutil
+
+from labkit.wait import until
 
 MARKER_VARIABLE = "LABKIT_RUN_MARKER"
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
@@ -75,12 +76,14 @@ def kill_processes(victims: Iterable[psutil.Process]) -> int:
             process.send_signal(signal.SIGKILL)
         except psutil.Error:
             continue
-    deadline = time.monotonic() + KILL_WAIT_S
     pending = victims
-    while pending and time.monotonic() < deadline:
+
+    def all_dead() -> bool:
+        nonlocal pending
         pending = [process for process in pending if not _dead(process)]
-        if pending:
-            time.sleep(0.01)
+        return not pending
+
+    until(all_dead, KILL_WAIT_S)
     return len(victims)
 
 

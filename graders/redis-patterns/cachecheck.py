@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import redis
@@ -10,6 +9,7 @@ import redis
 from labkit import context
 from labkit.checks import expect_equal, fail
 from labkit.driver import Driver, LearnerRaised
+from labkit.wait import expect_within
 from verdicts import HINTS
 
 CALL_TIMEOUT_S = 3.0
@@ -113,8 +113,4 @@ def expect_ttl(db: redis.Redis, key: str, ttl_ms: int, *, after: str = "the miss
 
 
 def wait_until_gone(db: redis.Redis, key: str, within: float) -> None:
-    deadline = time.monotonic() + within
-    while db.exists(key):
-        if time.monotonic() > deadline:
-            fail(f"{key} did not expire within {within:g} s")
-        time.sleep(0.01)
+    expect_within(lambda: not db.exists(key), within, f"{key} did not expire within {within:g} s")

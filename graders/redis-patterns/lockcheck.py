@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import redis
 
 from labkit.checks import expect_equal, fail
 from labkit.driver import Driver
+from labkit.wait import until
 
 CALL_TIMEOUT_S = 2.0
 
@@ -82,9 +82,8 @@ def expect_lock_ttl(db: redis.Redis, name: str, ttl_ms: int) -> None:
 
 def wait_for_grant(driver: Driver, name: str, ttl_ms: int, within: float) -> dict[str, Any] | None:
     """Tries to take the lock every 20 ms for ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        grant = expect_grant(driver.call("acquire", name, ttl_ms, timeout=CALL_TIMEOUT_S, quiet=True), "acquire()")
-        if grant is not None or time.monotonic() > deadline:
-            return grant
-        time.sleep(0.02)
+    return until(
+        lambda: expect_grant(driver.call("acquire", name, ttl_ms, timeout=CALL_TIMEOUT_S, quiet=True), "acquire()"),
+        within,
+        interval=0.02,
+    )

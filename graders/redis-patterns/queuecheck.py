@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from labkit import context
 from labkit.checks import expect_equal, fail
 from labkit.driver import Driver, LearnerRaised
 from labkit.errors import CheckFailed
+from labkit.wait import until
 
 CALL_TIMEOUT_S = 2.0
 JOB_SHAPE_HINT = 'a job is returned as {"id": <the id enqueue returned>, "payload": <the payload>}'
@@ -86,13 +86,6 @@ def expect_nothing_reclaimed(driver: Driver, queue: str, consumer: str, min_idle
 def reclaim_within(driver: Driver, queue: str, consumer: str, min_idle_ms: int, within: float):
     """Calls reclaim every 30 ms until it hands over a job, for at most ``within`` seconds."""
     context.log(f"calling reclaim({queue!r}, {consumer!r}, {min_idle_ms}) every 30 ms for up to {within:g} s")
-    deadline = time.monotonic() + within
-    while True:
-        job = reclaim(driver, queue, consumer, min_idle_ms, quiet=True)
-        if job is not None:
-            context.log(f"← {job!r}")
-            return job
-        if time.monotonic() > deadline:
-            context.log("← None every time")
-            return None
-        time.sleep(0.03)
+    job = until(lambda: reclaim(driver, queue, consumer, min_idle_ms, quiet=True), within, interval=0.03)
+    context.log("← None every time" if job is None else f"← {job!r}")
+    return job

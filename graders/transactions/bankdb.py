@@ -5,7 +5,6 @@ superuser connection, except the documented schema, which is created as the lear
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from gate import Gate
 from labkit import context
 from labkit.checks import fail
 from labkit.services import PostgresEndpoint
+from labkit.wait import until
 from schema import GRADER_TRIGGERS, INSTRUMENTS, RECORDED_ATTEMPTS, SCHEMA
 
 DEADLOCK_TIMEOUT = "100ms"  # PostgreSQL's default 1 s would make every deadlock cost a second
@@ -106,9 +106,7 @@ class BankDatabase:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND usename = %s",
             (self.admin.dbname, self.learner.user),
         )
-        deadline = time.monotonic() + 5
-        while self.learner_sessions() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        until(lambda: not self.learner_sessions(), 5.0)
 
     def reset(self) -> None:
         """Empties every table of the public schema (the learner's own ones too) and the grader's records, and
@@ -263,11 +261,8 @@ class BankDatabase:
     def wait_until_lined_up(self, expected: int, finished: Callable[[], int]) -> bool:
         """Polls until ``expected`` calls are blocked on a lock or have returned (``finished()``); gives up
         after GATE_WAIT_S, since a call that never waits for a lock cannot be lined up anyway."""
-        deadline = time.monotonic() + GATE_WAIT_S
-        while time.monotonic() < deadline:
-            if self.lined_up() + finished() >= expected:
-                return True
-            time.sleep(0.005)
+        if until(lambda: self.lined_up() + finished() >= expected, GATE_WAIT_S, interval=0.005):
+            return True
         context.log(f"grader: not every call waited for a lock within {GATE_WAIT_S:g} s")
         return False
 

@@ -9,6 +9,7 @@ import time
 
 from invariants import expect_balances, expect_ledger, expected_balances
 from labkit.checks import expect_equal, fail
+from labkit.wait import until
 from workers import Batch, call
 
 FAILURES = 4
@@ -86,8 +87,7 @@ def check_retries_give_up(bank):
     doomed = call("transfer", 1, 2, 100, "doomed")
     batch = Batch(bank.pool, [doomed])
     deadline = time.monotonic() + GIVE_UP_TIMEOUT_S
-    while not batch.finished() and bank.db.attempts(1) <= MAX_ATTEMPTS and time.monotonic() < deadline:
-        time.sleep(0.02)
+    until(lambda: batch.finished() or bank.db.attempts(1) > MAX_ATTEMPTS, GIVE_UP_TIMEOUT_S, interval=0.02)
     if not batch.finished() and bank.db.attempts(1) > MAX_ATTEMPTS:
         batch.outcomes(within=0)
         fail(

@@ -10,13 +10,13 @@ transaction is one command) and runs one caller after the other.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import redis
 
 from labkit.errors import HarnessError
+from labkit.wait import until
 
 SAFETY_PAUSE_MS = 10_000  # the server opens the gate by itself if the grader dies while it is closed
 POLL_S = 0.005
@@ -53,9 +53,4 @@ class WriteGate:
     def wait_until_held(self, unfinished: Callable[[], int], within: float) -> bool:
         """Waits until every unfinished call has a connection waiting at the gate; False if that did not happen
         ``within`` seconds (a call busy elsewhere, say in a sleep): the gate then opens anyway."""
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.held() >= unfinished():
-                return True
-            time.sleep(POLL_S)
-        return False
+        return until(lambda: self.held() >= unfinished(), within, interval=POLL_S) is not None
