@@ -3,7 +3,7 @@
 ``driver.call("transfer", 1, 2, 500)`` returns what the learner's function returned, or raises:
 ``LearnerRaised`` when the function raised (catch it to check an expected exception), or ``CheckFailed`` when
 the call did not return in time or the process died. Either way the learner reads a verdict, never a traceback
-of the grader.
+of the grader. A driver that failed that way is no longer ``usable``: start another one (``labkit.pool`` does).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import threading
 import time
 from typing import Any
@@ -39,6 +40,10 @@ class LearnerRaised(CheckFailed):
         self.text = text
 
 
+class CallTimedOut(CheckFailed):
+    """The learner's function did not return in time; the driver stopped its process."""
+
+
 class Driver:
     """One driver process. Calls are serialised per driver; use several drivers for concurrency."""
 
@@ -48,7 +53,9 @@ class Driver:
         self._buffer = b""
         self._next_id = 1
         self._lock = threading.Lock()
+        self._ready = False
         self._broken: str | None = None
+        self._ended_by_grader = False
 
     def wait_ready(self, timeout: float) -> None:
         hello = self._read_message("module import", timeout)  # "your module import did not return..."
@@ -59,6 +66,34 @@ class Driver:
                 got=_last_lines(str(error.get("traceback", "")), 12),
                 hint=f"run `python -c 'import {self.module}'` in your lab folder to see the same error",
             )
+        self._ready = True
+
+    @property
+    def usable(self) -> bool:
+        """Ready, alive, and with no earlier call that hung, crashed, was interrupted or answered out of turn."""
+        return self._ready and self._broken is None and self.process.exit_code() is None
+
+    @property
+    def ended_by_grader(self) -> bool:
+        """Whether the grader ended this process (a hang it stopped, a kill, a replacement): not a crash."""
+        return self._ended_by_grader
+
+    def kill(self) -> None:
+        """Ends the process with SIGKILL, as a crash would; a call in flight then fails. Safe from another
+        thread than the caller's: the pipes stay open until :meth:`stop`."""
+        self._end("the grader killed the process")
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait_exit(5.0)
+
+    def stop(self) -> None:
+        """Stops the process and everything it started (the supervisor's cleanup); not while a call is in flight."""
+        self._end("the grader stopped the process")
+        self.process.stop()
+
+    def _end(self, reason: str) -> None:
+        if self.process.exit_code() is None:  # a process that already ended did so by itself
+            self._ended_by_grader = True
+        self._break(reason)
 
     def call(self, function: str, *args: Any, timeout: float = DEFAULT_CALL_TIMEOUT_S, quiet: bool = False,
              **kwargs: Any) -> Any:  # fmt: skip
@@ -111,8 +146,8 @@ class Driver:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._break(f"an earlier call, {during}, did not return")
-                self.process.stop()
-                raise CheckFailed(
+                self.stop()
+                raise CallTimedOut(
                     f"your {during} did not return within {timeout:g} s",
                     hint="look for a wait that never ends: a lock never released, a blocking read, an endless retry",
                 )
@@ -140,7 +175,8 @@ class Driver:
         )
 
     def _break(self, reason: str) -> None:
-        self._broken = reason
+        if self._broken is None:
+            self._broken = reason
 
 
 def _call_repr(function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:

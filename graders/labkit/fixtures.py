@@ -147,19 +147,26 @@ def stage_learner(grading: GradingState, _stage_processes: list[LearnerProcess])
     return start_ready(grading, _stage_processes)
 
 
+def launch_driver(grading: GradingState, env: Mapping[str, str] | None = None) -> Driver:
+    """Starts a driver process for the learner's module; ``wait_ready`` is the caller's, so several can start
+    at once."""
+    run = resolve_run(grading.lab, grading.impl)
+    return Driver(start_process(grading, launch_spec(grading, env)), run.module or "")
+
+
 @pytest.fixture
 def start_driver(grading: GradingState) -> Iterator[StartDriver]:
     """Driver labs: a factory of driver processes, each importing the learner's module in its own process.
-    ``start_driver(env={"DATABASE_URL": ...})`` adds variables; several drivers give real concurrency."""
+    ``start_driver(env={"DATABASE_URL": ...})`` adds variables; several drivers give real concurrency (or use
+    ``labkit.pool.driver_pool_fixture`` for a pool shared by many checks)."""
     started: list[LearnerProcess] = []
-    run = resolve_run(grading.lab, grading.impl)
+    ready_timeout = resolve_run(grading.lab, grading.impl).ready_timeout
 
     def start(env: Mapping[str, str] | None = None) -> Driver:
-        process = start_process(grading, launch_spec(grading, env))
-        started.append(process)
-        context.current().processes.append(process)
-        driver = Driver(process, run.module or "")
-        driver.wait_ready(run.ready_timeout)
+        driver = launch_driver(grading, env)
+        started.append(driver.process)
+        context.current().processes.append(driver.process)
+        driver.wait_ready(ready_timeout)
         return driver
 
     yield start

@@ -10,11 +10,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import redis
 
+from labkit.pool import driver_pool_fixture
 from labkit.services import RedisEndpoint, fresh_redis_db, learner_redis_url
 from labkit.tools.redis_gate import WriteGate
-from pool import DriverPool
 
 LAB_DB = 0  # drivers live for the whole run, so the lab keeps one logical db and empties it per check
+POOL_SIZE = 8
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,8 @@ def lab_redis(redis_server: RedisEndpoint) -> LabRedis:
     return LabRedis(redis_server.url(LAB_DB), learner_redis_url(redis_server, LAB_DB))
 
 
-@pytest.fixture(scope="session")
-def pool(grading, lab_redis: LabRedis) -> Iterator[DriverPool]:
-    """The learner's module in driver processes that see only the restricted user's REDIS_URL."""
-    drivers = DriverPool(grading, {"REDIS_URL": lab_redis.learner_url})
-    yield drivers
-    drivers.close()
+# The learner's module in driver processes that see only the restricted user's REDIS_URL.
+pool = driver_pool_fixture(size=POOL_SIZE, env=lambda lab_redis: {"REDIS_URL": lab_redis.learner_url})
 
 
 @pytest.fixture

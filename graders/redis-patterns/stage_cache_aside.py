@@ -9,7 +9,7 @@ HOUR_MS = 3_600_000
 
 def check_a_miss_loads_and_a_hit_is_served_from_the_cache(pool, db, rng):
     """A miss loads once and caches the value; a hit does not load"""
-    driver, other = pool.drivers(2)
+    driver, other = pool.ready(2)
     value = put_source(db, "user:1", rng)
     get_or_load(driver, "user:1", HOUR_MS, value, "a miss")
     expect_loads(db, {"user:1": 1}, "after one miss")
@@ -22,7 +22,7 @@ def check_a_miss_loads_and_a_hit_is_served_from_the_cache(pool, db, rng):
 
 def check_entries_expire_after_their_ttl(pool, db, rng):
     """A cached entry gets the TTL it was given, keeps it on a hit, and is loaded again once it expired"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     value = put_source(db, "user:2", rng)
     get_or_load(driver, "user:2", 60_000, value, "a miss with ttl_ms=60000")
     expect_ttl(db, "cache:user:2", 60_000)
@@ -40,7 +40,7 @@ def check_entries_expire_after_their_ttl(pool, db, rng):
 
 def check_invalidate_removes_the_entry(pool, db, rng):
     """invalidate() removes the cached entry, so the next call loads the new value"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     put_source(db, "user:3", rng)
     driver.call("get_or_load", "user:3", HOUR_MS, timeout=3.0)
     fresh = put_source(db, "user:3", rng)
@@ -53,7 +53,7 @@ def check_invalidate_removes_the_entry(pool, db, rng):
 
 def check_a_value_missing_from_the_source_raises_and_is_not_cached(pool, db):
     """A key the source does not have raises KeyError and caches nothing"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     expect_key_error(driver, "user:404", HOUR_MS)
     cached = db.keys("cache:*")
     expect_equal(cached, [], "the cache keys after a failed load", hint="cache nothing when source.load raises")

@@ -2,9 +2,9 @@
 
 from labkit import context
 from labkit.checks import expect_equal, fail
+from labkit.pool import call, describe, expect_answers
 from lockcheck import expect_acquired, release, wait_for_grant
-from pool import POOL_SIZE, call, in_order_behind_gate
-from verdicts import describe, expect_answers, expect_bools
+from verdicts import HINTS, expect_bools
 
 TTL_MS = 10_000
 COUNTER_HINT = (
@@ -44,7 +44,7 @@ def fenced_write(driver, resource: str, fence: int, value: str) -> bool:
 
 def check_fences_increase_with_every_acquisition(pool, db):
     """Every acquisition of a lock gets a higher fence, from any process, also after an expiry"""
-    first, second = pool.drivers(2)
+    first, second = pool.ready(2)
     previous = 0
     for round_ in range(1, 7):
         driver = first if round_ % 2 else second
@@ -60,7 +60,7 @@ def check_fences_increase_with_every_acquisition(pool, db):
 
 def check_a_stale_fence_is_rejected(pool, db):
     """A write with the fence of an expired owner is refused once a newer owner wrote"""
-    old, new = pool.drivers(2)
+    old, new = pool.ready(2)
     stale = expect_acquired(old, "ledger", 100, "nobody holds it")
     fresh = take_after_expiry(new, "ledger")
     expect_higher(fresh["fence"], stale["fence"], "of the new owner", than="the expired owner's")
@@ -82,20 +82,19 @@ def check_a_stale_fence_is_rejected(pool, db):
 
 def check_concurrent_fenced_writes_keep_the_highest_fence(pool, db, gate):
     """Concurrent writes with fences 8 down to 1: the write with fence 8 wins"""
-    drivers = pool.drivers(POOL_SIZE)
-    fences = list(range(POOL_SIZE, 0, -1))
+    fences = list(range(pool.size, 0, -1))
     calls = [call("fenced_write", "balance", fence, f"written with fence {fence}") for fence in fences]
-    outcomes = in_order_behind_gate(drivers, calls, gate)
-    expect_answers(outcomes)
+    outcomes = pool.run(calls, gate=gate, in_order=True)
+    expect_answers(outcomes, hints=HINTS)
     expect_bools(outcomes)
     value = db.hget("resource:balance", "value")
     # Whatever order the held writes run in, fence 8 is accepted and every write after it is stale. Held in
     # descending order, a store that reads the fence and writes afterwards ends with the last (lowest) one.
-    if outcomes[0].value is not True or value != f"written with fence {POOL_SIZE}":
+    if outcomes[0].value is not True or value != f"written with fence {pool.size}":
         fail(
-            f"after concurrent writes with fences {POOL_SIZE} down to 1 (in that order), resource:balance holds "
+            f"after concurrent writes with fences {pool.size} down to 1 (in that order), resource:balance holds "
             f"{value!r}",
-            expected=f"fence {POOL_SIZE} accepted, value 'written with fence {POOL_SIZE}'",
+            expected=f"fence {pool.size} accepted, value 'written with fence {pool.size}'",
             got=describe(outcomes),
             hint=STALE_HINT + "; reading the fence and writing afterwards lets an older write overwrite a newer one",
         )

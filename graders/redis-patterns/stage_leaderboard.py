@@ -71,7 +71,7 @@ def expect_rank(driver: Driver, board: str, player: str, best: dict[str, int]) -
 
 def check_the_best_score_is_kept(pool, db):
     """record_score keeps each player's best score, per board"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     arcade: dict[str, int] = {}
     for score in (50, 30, 70, 70, 10):
         record(driver, "arcade", arcade, "ana", score)
@@ -87,7 +87,7 @@ def check_the_best_score_is_kept(pool, db):
 
 def check_equal_scores_share_a_rank_and_are_ordered_by_name(pool, db):
     """Equal scores share a rank, and are listed by player name"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     best: dict[str, int] = {}
     for player, score in (("dora", 40), ("bob", 40), ("cy", 50), ("al", 40), ("eve", 30), ("fay", 50)):
         record(driver, "chess", best, player, score)
@@ -98,7 +98,7 @@ def check_equal_scores_share_a_rank_and_are_ordered_by_name(pool, db):
 
 def check_pages_cover_the_board_without_gaps_or_overlaps(pool, db, rng):
     """Consecutive pages list every player once, in order, with their ranks"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     best: dict[str, int] = {}
     names = rng.sample([f"{first}{last}" for first in "bcdfghjklm" for last in ("ia", "o", "ux")], 23)
     for name in names:

@@ -2,6 +2,7 @@
 
 from labkit import context
 from labkit.checks import expect_equal, fail
+from labkit.pool import call, describe, expect_answers
 from lockcheck import (
     acquire,
     expect_acquired,
@@ -12,8 +13,7 @@ from lockcheck import (
     release,
     wait_for_grant,
 )
-from pool import POOL_SIZE, call, together
-from verdicts import describe, expect_answers
+from verdicts import HINTS
 
 TTL_MS = 10_000
 OWNER_HINT = (
@@ -24,14 +24,14 @@ OWNER_HINT = (
 
 def check_one_owner_at_a_time(pool, db, gate):
     """Eight processes acquiring one lock at the same moment: exactly one gets it"""
-    drivers = pool.drivers(POOL_SIZE)
-    outcomes = together(drivers, [call("acquire", "report", TTL_MS)] * POOL_SIZE, gate)
-    expect_answers(outcomes)
+    drivers = pool.ready()
+    outcomes = pool.run([call("acquire", "report", TTL_MS)] * pool.size, gate=gate)
+    expect_answers(outcomes, hints=HINTS)
     grants = [expect_grant(outcome.value, str(outcome.call)) for outcome in outcomes]
     winners = [(index, grant) for index, grant in enumerate(grants) if grant is not None]
     if len(winners) != 1:
         fail(
-            f"{len(winners)} of {POOL_SIZE} concurrent acquire('report', {TTL_MS}) calls got the lock",
+            f"{len(winners)} of {pool.size} concurrent acquire('report', {TTL_MS}) calls got the lock",
             expected="exactly 1",
             got=describe(outcomes),
             hint="take the lock with one command, SET lock:<name> <token> NX PX <ttl_ms>: a GET followed by a SET "
@@ -40,15 +40,15 @@ def check_one_owner_at_a_time(pool, db, gate):
     index, grant = winners[0]
     expect_holder(db, "report", grant["token"], "after it was taken")
     expect_lock_ttl(db, "report", TTL_MS)
-    expect_refused(drivers[(index + 1) % POOL_SIZE], "report", TTL_MS, "it is held")
+    expect_refused(drivers[(index + 1) % pool.size], "report", TTL_MS, "it is held")
     expect_equal(release(drivers[index], "report", grant["token"]), True, "release() by the owner")
     expect_equal(db.exists("lock:report"), 0, "whether lock:report exists after its owner released it")
-    expect_acquired(drivers[(index + 1) % POOL_SIZE], "report", TTL_MS, "its owner released it")
+    expect_acquired(drivers[(index + 1) % pool.size], "report", TTL_MS, "its owner released it")
 
 
 def check_only_the_owner_can_release(pool, db):
     """release() with somebody else's token changes nothing"""
-    owner, other = pool.drivers(2)
+    owner, other = pool.ready(2)
     grant = expect_acquired(owner, "printer", TTL_MS, "nobody holds it")
     if release(other, "printer", "not-" + grant["token"]):
         fail(
@@ -65,7 +65,7 @@ def check_only_the_owner_can_release(pool, db):
 
 def check_a_lock_expires(pool, db):
     """A lock frees itself after ttl_ms; its former owner can no longer release it"""
-    owner, other = pool.drivers(2)
+    owner, other = pool.ready(2)
     grant = expect_acquired(owner, "cron", 200, "nobody holds it")
     expect_lock_ttl(db, "cron", 200)
     context.log("trying acquire('cron', 10000) every 20 ms until it succeeds")

@@ -1,13 +1,12 @@
 """Stage 7: a work queue: jobs come out in order, once, to one consumer each, and are acknowledged."""
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from labkit import context
 from labkit.checks import expect, expect_equal, fail
-from pool import POOL_SIZE, call, outcome, repeatedly, together
+from labkit.pool import call, describe, expect_answers
 from queuecheck import BLOCK_ZERO_HINT, enqueue, enqueue_all, expect_ack, expect_job, expect_taken, take
-from verdicts import describe, expect_answers
+from verdicts import HINTS
 
 SHARED_HINT = (
     "moving a job from waiting to in flight must be one step: XREADGROUP, or LMOVE/BLMOVE to a processing list, "
@@ -17,7 +16,7 @@ SHARED_HINT = (
 
 def check_jobs_come_out_in_order_and_are_acknowledged_once(pool, db):
     """Jobs are taken oldest first, each once, and acknowledged once"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     payloads = [f"mail {n}" for n in range(1, 6)]
     jobs = enqueue_all(driver, "mail", payloads)
     for n, (job_id, payload) in enumerate(jobs.items(), start=1):
@@ -32,25 +31,24 @@ def check_jobs_come_out_in_order_and_are_acknowledged_once(pool, db):
 
 def check_take_waits_up_to_block_ms(pool, db):
     """take() with block_ms waits for a job; with block_ms=0 it returns at once"""
-    consumer, producer = pool.drivers(2)
-    empty = outcome(consumer, call("take", "sms", "worker-1", 0), timeout=1.5)
+    _, producer = pool.ready(2)
+    empty = pool.outcome(0, call("take", "sms", "worker-1", 0), within=1.5)
     if empty.failure is not None:
         fail(
             f"take('sms', 'worker-1', 0) on an empty queue did not return: {empty.failure.message}",
             hint=BLOCK_ZERO_HINT,
         )
-    expect_answers([empty])
+    expect_answers([empty], hints=HINTS)
     expect_equal(expect_job(empty.value, str(empty.call)), None, "take('sms', 'worker-1', 0) on an empty queue")
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        waiting = executor.submit(outcome, consumer, call("take", "sms", "worker-1", 3000), 5.0)
+    with pool.start([call("take", "sms", "worker-1", 3000)]) as waiting:
         time.sleep(0.3)  # the take must still be waiting for a job after this short window
-        expect(not waiting.done(), "take('sms', 'worker-1', 3000) returned within 0.3 s on an empty queue")
+        expect(not waiting.finished(), "take('sms', 'worker-1', 3000) returned within 0.3 s on an empty queue")
         job_id = enqueue(producer, "sms", "your code is 1234")
         arrived = time.monotonic()
         context.log(f"another process enqueued job {job_id!r} while take() waited")
-        result = waiting.result()
+        (result,) = waiting.outcomes(within=5.0)
         late = time.monotonic() - arrived > 1.5
-    expect_answers([result])
+    expect_answers([result], hints=HINTS)
     job = expect_job(result.value, str(result.call))
     expect_equal(job, {"id": job_id, "payload": "your code is 1234"}, "what the waiting take() returned")
     expect(
@@ -62,18 +60,18 @@ def check_take_waits_up_to_block_ms(pool, db):
 
 def check_concurrent_consumers_never_share_a_job(pool, db, gate):
     """Eight consumers taking at the same moment each get a different job, and no job is lost"""
-    drivers = pool.drivers(POOL_SIZE)
-    jobs = enqueue_all(drivers[0], "orders", [f"order {n}" for n in range(1, POOL_SIZE + 1)])
-    outcomes = together(drivers, [call("take", "orders", f"worker-{n}", 0) for n in range(POOL_SIZE)], gate)
-    expect_answers(outcomes, stuck_hint=BLOCK_ZERO_HINT)
+    producer = pool.ready(1)[0]
+    jobs = enqueue_all(producer, "orders", [f"order {n}" for n in range(1, pool.size + 1)])
+    takes = [call("take", "orders", f"worker-{n}", 0) for n in range(pool.size)]
+    outcomes = pool.run(takes, gate=gate)
+    expect_answers(outcomes, hints=HINTS, hang_hint=BLOCK_ZERO_HINT)
     taken = [expect_job(outcome.value, str(outcome.call)) for outcome in outcomes]
     expect_each_job_once(jobs, taken, describe(outcomes))
-    more = enqueue_all(drivers[0], "orders", [f"order {n}" for n in range(POOL_SIZE + 1, 4 * POOL_SIZE + 1)])
-    rounds = repeatedly(drivers, lambda n, round_: call("take", "orders", f"worker-{n}", 0), rounds=4)
-    flat = [result for results in rounds for result in results]
-    expect_answers(flat, stuck_hint=BLOCK_ZERO_HINT)
+    more = enqueue_all(producer, "orders", [f"order {n}" for n in range(pool.size + 1, 4 * pool.size + 1)])
+    flat = pool.run(takes, rounds=4)
+    expect_answers(flat, hints=HINTS, hang_hint=BLOCK_ZERO_HINT)
     taken = [expect_job(result.value, str(result.call)) for result in flat]
-    expect_each_job_once(more, taken, f"{len(flat)} take() calls from {POOL_SIZE} processes")
+    expect_each_job_once(more, taken, f"{len(flat)} take() calls from {pool.size} processes")
 
 
 def expect_each_job_once(jobs: dict[str, str], taken: list, calls: str) -> None:

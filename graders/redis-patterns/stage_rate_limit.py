@@ -5,8 +5,8 @@ import time
 from labkit import context
 from labkit.checks import fail
 from labkit.driver import Driver
-from pool import POOL_SIZE, call, repeatedly, together
-from verdicts import describe, expect_answers, expect_bools
+from labkit.pool import call, describe, expect_answers
+from verdicts import HINTS, expect_bools
 from window import Request, judge
 
 HOUR_MS = 3_600_000
@@ -42,7 +42,7 @@ def allow(driver: Driver, client: str, limit: int, window_ms: int) -> bool:
 
 def check_admits_up_to_the_limit_then_denies(pool, db):
     """Admits `limit` requests in a window, denies the next ones, and counts each client separately"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     expect_sequence(driver, "alice", 3, [True, True, True, False, False])
     expect_sequence(driver, "bob", 3, [True])
     expect_sequence(driver, "carol", 1, [True, False])
@@ -81,7 +81,7 @@ def run_schedule(driver: Driver, client: str) -> list[Request]:
 
 def check_the_window_slides_and_only_admitted_requests_count(pool, db):
     """The window slides with time, and denied requests do not count against the client"""
-    (driver,) = pool.drivers(1)
+    (driver,) = pool.ready(1)
     plan = "; ".join(f"+{at} ms: {count} request{'s' if count > 1 else ''}" for at, count in SCHEDULE)
     expected = f"limit {SLIDING_LIMIT} per {SLIDING_WINDOW_MS} ms, requests at {plan}"
     for attempt in range(1, ATTEMPTS + 1):
@@ -107,14 +107,12 @@ def check_the_window_slides_and_only_admitted_requests_count(pool, db):
 
 def check_concurrent_requests_never_exceed_the_limit(pool, db, gate):
     """Concurrent requests from several processes admit exactly `limit`, never more"""
-    drivers = pool.drivers(POOL_SIZE)
-    outcomes = together(drivers, [call("allow", "crowd", 3, HOUR_MS)] * POOL_SIZE, gate)
-    expect_answers(outcomes)
+    outcomes = pool.run([call("allow", "crowd", 3, HOUR_MS)] * pool.size, gate=gate)
+    expect_answers(outcomes, hints=HINTS)
     expect_bools(outcomes)
-    expect_exactly(sum(outcome.value is True for outcome in outcomes), 3, POOL_SIZE, describe(outcomes))
-    hammered = repeatedly(drivers, lambda n, round_: call("allow", "swarm", 20, HOUR_MS), rounds=8)
-    flat = [outcome for outcomes_ in hammered for outcome in outcomes_]
-    expect_answers(flat)
+    expect_exactly(sum(outcome.value is True for outcome in outcomes), 3, pool.size, describe(outcomes))
+    flat = pool.run([call("allow", "swarm", 20, HOUR_MS)] * pool.size, rounds=8)
+    expect_answers(flat, hints=HINTS)
     expect_bools(flat)
     expect_exactly(sum(outcome.value is True for outcome in flat), 20, len(flat), f"{len(flat)} requests")
 

@@ -6,8 +6,8 @@ the miss before any of them can write anything, so an implementation without a p
 
 from cachecheck import expect_key_error, expect_loads, expect_ttl, most_loads_at_once, put_source
 from labkit.checks import expect, expect_equal, fail
-from pool import POOL_SIZE, call, outcome, together
-from verdicts import expect_answers
+from labkit.pool import call, expect_answers
+from verdicts import HINTS
 
 TTL_MS = 60_000
 STAMPEDE_HINT = (
@@ -18,29 +18,27 @@ STAMPEDE_HINT = (
 
 def check_concurrent_misses_of_one_key_load_it_once(pool, db, gate, rng):
     """Eight processes missing the same key at once load it once and all get the value"""
-    drivers = pool.drivers(POOL_SIZE)
     value = put_source(db, "product:7", rng)
-    outcomes = together(drivers, [call("get_or_load", "product:7", TTL_MS)] * POOL_SIZE, gate)
-    expect_answers(outcomes)
-    expect_loads(db, {"product:7": 1}, f"after {POOL_SIZE} concurrent misses of the same key", hint=STAMPEDE_HINT)
+    outcomes = pool.run([call("get_or_load", "product:7", TTL_MS)] * pool.size, gate=gate)
+    expect_answers(outcomes, hints=HINTS)
+    expect_loads(db, {"product:7": 1}, f"after {pool.size} concurrent misses of the same key", hint=STAMPEDE_HINT)
     for result in outcomes:
         expect_equal(result.value, value, f"what {result.call} returned")
-    expect_ttl(db, "cache:product:7", TTL_MS, after=f"{POOL_SIZE} concurrent misses")
+    expect_ttl(db, "cache:product:7", TTL_MS, after=f"{pool.size} concurrent misses")
 
 
 def check_misses_of_different_keys_load_in_parallel(pool, db, gate, rng):
     """Concurrent misses of different keys are loaded at the same time, not one after another"""
-    drivers = pool.drivers(POOL_SIZE)
-    keys = [f"product:{n}" for n in range(1, POOL_SIZE + 1)]
+    keys = [f"product:{n}" for n in range(1, pool.size + 1)]
     values = [put_source(db, key, rng) for key in keys]
-    outcomes = together(drivers, [call("get_or_load", key, TTL_MS) for key in keys], gate)
-    expect_answers(outcomes)
+    outcomes = pool.run([call("get_or_load", key, TTL_MS) for key in keys], gate=gate)
+    expect_answers(outcomes, hints=HINTS)
     for result, value in zip(outcomes, values, strict=True):
         expect_equal(result.value, value, f"what {result.call} returned")
-    expect_loads(db, dict.fromkeys(keys, 1), f"after concurrent misses of {POOL_SIZE} different keys")
+    expect_loads(db, dict.fromkeys(keys, 1), f"after concurrent misses of {pool.size} different keys")
     expect(
         most_loads_at_once(db) > 1,
-        f"the loads of {POOL_SIZE} different keys ran one after another, never two at the same time",
+        f"the loads of {pool.size} different keys ran one after another, never two at the same time",
         hint="lock per key (loading:<key>), not one lock for the whole cache: a miss on one key must not wait "
         "for the load of another",
     )
@@ -48,15 +46,15 @@ def check_misses_of_different_keys_load_in_parallel(pool, db, gate, rng):
 
 def check_a_failed_load_does_not_block_the_next_caller(pool, db, rng):
     """After a load that raised, the next caller loads at once instead of waiting for a stale lock"""
-    first, second = pool.drivers(2)
+    first, _ = pool.ready(2)
     expect_key_error(first, "product:9", TTL_MS)
     value = put_source(db, "product:9", rng)
-    after = outcome(second, call("get_or_load", "product:9", TTL_MS), timeout=2.0)
+    after = pool.outcome(1, call("get_or_load", "product:9", TTL_MS), within=2.0)
     if after.failure is not None:
         fail(
             f"after a load of 'product:9' raised, the next call waited: {after.failure.message}",
             hint="release the load lock in a finally block: a load that raised must not leave its lock behind "
             "until it expires",
         )
-    expect_answers([after])
+    expect_answers([after], hints=HINTS)
     expect_equal(after.value, value, "get_or_load('product:9', ...) once the source has the value")

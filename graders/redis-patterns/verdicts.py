@@ -1,11 +1,12 @@
-"""What the learner reads when a call went wrong: which call, what it did, and what usually causes it."""
+"""What this lab adds to ``labkit.pool.expect_answers``: the usual cause of each exception a learner meets here,
+and the rule that answers documented as bools are bools."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from labkit.checks import fail
-from pool import Outcome
+from labkit.pool import Outcome
 
 # Exceptions a learner meets in this lab, from redis-py or their own code, with the usual cause.
 HINTS = {
@@ -17,28 +18,6 @@ HINTS = {
     "TimeoutError": "a wait gave up; the README says how long each call may wait",
     "WatchError": "a WATCHed key changed before EXEC: run the whole transaction again",
 }
-DEFAULT_HINT = "the README says what each function returns and which exceptions it may raise"
-
-
-def hint_for(type_name: str) -> str:
-    return HINTS.get(type_name, DEFAULT_HINT)
-
-
-def expect_answers(
-    outcomes: Sequence[Outcome], allowed: Collection[str] = (), *, stuck_hint: str | None = None
-) -> None:
-    """Every call answered in time, and raised nothing but the exceptions in ``allowed``; ``stuck_hint`` says
-    what usually makes these calls hang."""
-    for outcome in outcomes:
-        if outcome.failure is not None:
-            fail(outcome.failure.message, got=str(outcome.call), hint=stuck_hint or outcome.failure.hint)
-    for outcome in outcomes:
-        if outcome.raised is not None and outcome.raised not in allowed:
-            fail(
-                f"your {outcome.call.function}() raised {outcome.raised}: {outcome.text}",
-                got=describe(outcomes),
-                hint=hint_for(outcome.raised),
-            )
 
 
 def expect_bools(outcomes: Sequence[Outcome]) -> None:
@@ -50,7 +29,3 @@ def expect_bools(outcomes: Sequence[Outcome]) -> None:
                 got=repr(outcome.value),
                 hint="return True or False, not 1 or 0 or a reply from Redis",
             )
-
-
-def describe(outcomes: Sequence[Outcome]) -> str:
-    return "\n".join(str(outcome) for outcome in outcomes)

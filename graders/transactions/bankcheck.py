@@ -6,21 +6,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bankdb import BankDatabase
-from labkit import context
 from labkit.checks import fail
-from verdicts import OPEN_TRANSACTION_HINT, expect_answers
-from workers import CALL_TIMEOUT_S, Batch, Call, Outcome, WorkerPool
+from labkit.pool import Call, DriverPool, Outcome, expect_answers
+from verdicts import HINTS, OPEN_TRANSACTION_HINT
+
+CALL_TIMEOUT_S = 4.0
+LINE_UP_WAIT_S = 5.0  # a call that never waits for a lock within this time cannot be lined up anyway
 
 
 class Bank:
-    def __init__(self, db: BankDatabase, pool: WorkerPool) -> None:
+    def __init__(self, db: BankDatabase, pool: DriverPool) -> None:
         self.db = db
         self.pool = pool
 
     # -- one call at a time, always in the same process (so a connection left in a bad state shows) ------------
 
     def outcome(self, function: str, *args: Any, timeout: float = CALL_TIMEOUT_S) -> Outcome:
-        return self.pool.outcome(0, Call(function, args), timeout)
+        return self.pool.outcome(0, Call(function, args), within=timeout)
 
     def returns(self, function: str, *args: Any, timeout: float = CALL_TIMEOUT_S) -> Any:
         """The value ``function(*args)`` returned; anything else fails the check."""
@@ -48,26 +50,13 @@ class Bank:
     ) -> list[Outcome]:
         """Runs ``calls`` at once, lined up behind row locks the grader holds on the given rows, and returns what
         each did. With ``accounts_in_turn``, each group of accounts is held in its own transaction and the
-        groups are released one by one, each once every call is blocked again (see ``gate.Gate``)."""
-        gate = self.db.gate()
-        try:
-            gate.hold(accounts, seats, shifts)
-            for group in accounts_in_turn:
-                gate.hold(group)
-            batch = Batch(self.pool, calls)
-            self.db.wait_until_lined_up(len(calls), batch.finished)
-            context.log(f"grader: {len(calls)} calls lined up behind the grader's row locks")
-            while gate.holding:
-                gate.release_next()
-                if gate.holding:
-                    self.db.wait_until_lined_up(len(calls), batch.finished)
-        finally:
-            gate.close()
-        return batch.outcomes()
+        groups are released one by one, each once every call is blocked again (see ``gate.RowLocks``)."""
+        gate = self.db.row_locks(accounts=accounts, seats=seats, shifts=shifts, accounts_in_turn=accounts_in_turn)
+        return self.pool.run(calls, gate=gate, within=CALL_TIMEOUT_S, gate_wait=LINE_UP_WAIT_S)
 
     def together(self, calls: Sequence[Call], within: float = CALL_TIMEOUT_S) -> list[Outcome]:
         """Runs ``calls`` at once, without lining them up; each must return ``within`` seconds."""
-        return Batch(self.pool, calls).outcomes(within)
+        return self.pool.run(calls, within=within)
 
     # -- expectations every check needs ------------------------------------------------------------------
 
@@ -75,9 +64,17 @@ class Bank:
         self, outcomes: Sequence[Outcome], allowed: Iterable[str] = (), hints: Mapping[str, str] | None = None
     ) -> None:
         """Every call answered and raised only documented exceptions (``allowed``); ``hints`` overrides the
-        usual advice for an exception in this check's situation."""
-        open_transactions = self.db.open_transactions() if any(o.failure for o in outcomes) else 0
-        expect_answers(outcomes, set(allowed), open_transactions=open_transactions, hints=hints)
+        usual advice for an exception in this check's situation. A connection left idle inside a transaction
+        is the usual reason why a call waited forever, so a call that did not answer names it."""
+        stuck = next((outcome for outcome in outcomes if outcome.failure is not None), None)
+        if stuck is not None and stuck.failure is not None and self.db.open_transactions():
+            fail(
+                f"{stuck.failure.message}\nmeanwhile a connection of yours sat idle inside an open transaction, "
+                "holding locks that the other calls waited for",
+                got=str(stuck.call),
+                hint=OPEN_TRANSACTION_HINT,
+            )
+        expect_answers(outcomes, set(allowed), {**HINTS, **(hints or {})})
 
     def expect_no_open_transactions(self, after: str) -> None:
         if self.db.open_transactions():

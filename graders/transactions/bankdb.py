@@ -5,22 +5,20 @@ superuser connection, except the documented schema, which is created as the lear
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from gate import Gate
-from labkit import context
+from gate import RowLocks
 from labkit.checks import fail
 from labkit.services import PostgresEndpoint
 from labkit.wait import until
 from schema import GRADER_TRIGGERS, INSTRUMENTS, RECORDED_ATTEMPTS, SCHEMA
 
 DEADLOCK_TIMEOUT = "100ms"  # PostgreSQL's default 1 s would make every deadlock cost a second
-GATE_WAIT_S = 5.0
 CHAOS_SLOTS = 8
 
 OPEN_TRANSACTION_STATES = ("idle in transaction", "idle in transaction (aborted)")
@@ -62,6 +60,7 @@ class BankDatabase:
     def __init__(self, admin: PostgresEndpoint, learner: PostgresEndpoint) -> None:
         self.admin = admin
         self.learner = learner
+        self.migrated = False  # the learner's migrate() runs once per run, in the first check
         self._conn = psycopg.connect(admin.dsn(), autocommit=True, connect_timeout=5)
 
     @classmethod
@@ -244,8 +243,17 @@ class BankDatabase:
 
     # -- the gate -------------------------------------------------------------------------------------------
 
-    def gate(self) -> Gate:
-        return Gate(self.admin)
+    def row_locks(
+        self,
+        *,
+        accounts: Iterable[int] = (),
+        seats: Iterable[tuple[int, str]] = (),
+        shifts: Iterable[int] = (),
+        accounts_in_turn: Sequence[Iterable[int]] = (),
+    ) -> RowLocks:
+        return RowLocks(
+            self.admin, self.lined_up, accounts=accounts, seats=seats, shifts=shifts, accounts_in_turn=accounts_in_turn
+        )
 
     def lined_up(self) -> int:
         """How many of the learner's connections are blocked by somebody's lock right now. This reads the lock
@@ -257,14 +265,6 @@ class BankDatabase:
             (self.admin.dbname, self.learner.user),
         ).fetchone()
         return int(row[0]) if row else 0
-
-    def wait_until_lined_up(self, expected: int, finished: Callable[[], int]) -> bool:
-        """Polls until ``expected`` calls are blocked on a lock or have returned (``finished()``); gives up
-        after GATE_WAIT_S, since a call that never waits for a lock cannot be lined up anyway."""
-        if until(lambda: self.lined_up() + finished() >= expected, GATE_WAIT_S, interval=0.005):
-            return True
-        context.log(f"grader: not every call waited for a lock within {GATE_WAIT_S:g} s")
-        return False
 
 
 def _attempts(slot: int) -> str:

@@ -8,10 +8,11 @@ import pytest
 
 from bankcheck import Bank
 from bankdb import BankDatabase
+from labkit.pool import DriverPool, driver_pool_fixture
 from labkit.services import PostgresEndpoint, fresh_postgres_database, learner_role
-from workers import WorkerPool
 
 MIGRATE_TIMEOUT_S = 10.0
+POOL_SIZE = 8
 
 
 @pytest.fixture(scope="session")
@@ -25,25 +26,24 @@ def bank_database(postgres_server: PostgresEndpoint) -> Iterator[BankDatabase]:
             database.close()
 
 
-@pytest.fixture(scope="session")
-def worker_pool(grading, bank_database: BankDatabase) -> Iterator[WorkerPool]:
-    """The learner's module in driver processes that see only the learner role's DATABASE_URL."""
-    pool = WorkerPool(grading, {"DATABASE_URL": bank_database.learner.dsn()})
-    yield pool
-    pool.close()
+# The learner's module in driver processes that see only the learner role's DATABASE_URL.
+worker_pool = driver_pool_fixture(
+    size=POOL_SIZE, env=lambda bank_database: {"DATABASE_URL": bank_database.learner.dsn()}
+)
 
 
 @pytest.fixture
-def bank(bank_database: BankDatabase, worker_pool: WorkerPool) -> Iterator[Bank]:
+def bank(bank_database: BankDatabase, worker_pool: DriverPool) -> Iterator[Bank]:
     """Empty tables, every driver ready, and no connection of the learner's left over from an earlier check;
     afterwards, no transaction of the learner's may still be open."""
     if any(state != "idle" for _, state in bank_database.learner_sessions()):
         bank_database.end_learner_sessions()
-        worker_pool.replace_all()
+        for index in range(worker_pool.size):  # their connections are gone: start them afresh
+            worker_pool.kill(index)
     drivers = worker_pool.ready()
-    if not worker_pool.migrated:
+    if not bank_database.migrated:
         drivers[0].call("migrate", timeout=MIGRATE_TIMEOUT_S)
-        worker_pool.migrated = True
+        bank_database.migrated = True
     bank_database.reset()
     bank = Bank(bank_database, worker_pool)
     yield bank

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from bankcheck import Bank
 from labkit.checks import fail
-from workers import Outcome
+from labkit.pool import Outcome
 
 
 def expected_balances(opening: Mapping[int, int], outcomes: Sequence[Outcome]) -> dict[int, int]:

@@ -84,8 +84,7 @@ def check_write_skew_at_repeatable_read(bank):
 def demonstration(bank, function, *args, serializable_hint):
     outcome = bank.outcome(function, *args)
     if outcome.failure is not None:
-        hang = "did not return" in outcome.failure.message
-        fail(outcome.failure.message, hint=HANG_HINT if hang else outcome.failure.hint)
+        fail(outcome.failure.message, hint=HANG_HINT if outcome.hung else outcome.failure.hint)
     if outcome.raised == "SerializationFailure":
         fail(f"your {function}() raised SerializationFailure: {outcome.text}", hint=serializable_hint)
     bank.expect_answers([outcome])

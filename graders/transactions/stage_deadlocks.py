@@ -6,7 +6,7 @@ first. In ascending id order, both queue for the same first account and nothing 
 """
 
 from invariants import expect_balances, expect_ledger, expected_balances
-from workers import call
+from labkit.pool import call
 
 HINT = (
     "transfers that lock their accounts in argument order deadlock when they run in opposite directions: lock "

@@ -2,8 +2,8 @@
 
 from bankdb import Booking
 from labkit.checks import expect_equal, fail
+from labkit.pool import call
 from verdicts import expect_int_id, expect_int_ids
-from workers import call
 
 EVENT = 1
 TAKEN_HINT = "a seat that already has a booking raises SeatTaken, whoever asks"

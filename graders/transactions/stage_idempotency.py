@@ -4,7 +4,7 @@ from collections import Counter
 
 from invariants import expect_balances
 from labkit.checks import expect, expect_equal, fail
-from workers import call
+from labkit.pool import call
 
 UNIQUE_HINT = (
     "add a UNIQUE constraint on transfers (idempotency_key) in migrate(); when the key exists, return that "

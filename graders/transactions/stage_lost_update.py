@@ -5,8 +5,8 @@ reads and then waits; releasing the locks at once makes every read-modify-write 
 """
 
 from invariants import expect_balances, expect_ledger, expected_balances
+from labkit.pool import call
 from verdicts import expect_int_ids
-from workers import call
 
 AMOUNT = 250
 HINT = (

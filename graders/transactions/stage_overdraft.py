@@ -2,7 +2,7 @@
 
 from invariants import expect_balances, expect_ledger, expected_balances
 from labkit.checks import expect, expect_equal, fail
-from workers import call
+from labkit.pool import call
 
 INSUFFICIENT_HINT = "compare the balance with the amount and raise InsufficientFunds when it does not cover it"
 OVERDRAFT_HINT = (

@@ -9,8 +9,8 @@ import time
 
 from invariants import expect_balances, expect_ledger, expected_balances
 from labkit.checks import expect_equal, fail
+from labkit.pool import call
 from labkit.wait import until
-from workers import Batch, call
 
 FAILURES = 4
 MIN_ATTEMPTS, MAX_ATTEMPTS = 5, 8
@@ -85,17 +85,16 @@ def check_retries_give_up(bank):
     bank.db.open_accounts({1: 10_000, 2: 0})
     bank.db.plan_failures("transfer:doomed", 1, -1)
     doomed = call("transfer", 1, 2, 100, "doomed")
-    batch = Batch(bank.pool, [doomed])
-    deadline = time.monotonic() + GIVE_UP_TIMEOUT_S
-    until(lambda: batch.finished() or bank.db.attempts(1) > MAX_ATTEMPTS, GIVE_UP_TIMEOUT_S, interval=0.02)
-    if not batch.finished() and bank.db.attempts(1) > MAX_ATTEMPTS:
-        batch.outcomes(within=0)
-        fail(
-            f"{doomed} kept retrying: more than {MAX_ATTEMPTS} attempts, every one failed with 40001",
-            hint=f"stop after {MAX_ATTEMPTS} attempts at most and re-raise the last error: a conflict that "
-            "persists is somebody else's to see",
-        )
-    (outcome,) = batch.outcomes(within=max(0.0, deadline - time.monotonic()))
+    with bank.pool.start([doomed]) as batch:
+        deadline = time.monotonic() + GIVE_UP_TIMEOUT_S
+        until(lambda: batch.finished() or bank.db.attempts(1) > MAX_ATTEMPTS, GIVE_UP_TIMEOUT_S, interval=0.02)
+        if not batch.finished() and bank.db.attempts(1) > MAX_ATTEMPTS:
+            fail(
+                f"{doomed} kept retrying: more than {MAX_ATTEMPTS} attempts, every one failed with 40001",
+                hint=f"stop after {MAX_ATTEMPTS} attempts at most and re-raise the last error: a conflict that "
+                "persists is somebody else's to see",
+            )
+        (outcome,) = batch.outcomes(within=max(0.0, deadline - time.monotonic()))
     attempts = bank.db.attempts(1)
     if outcome.failure is not None:
         fail(

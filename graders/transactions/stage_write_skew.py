@@ -5,7 +5,7 @@ skew means locking what the decision reads (the shift), or SERIALIZABLE.
 """
 
 from labkit.checks import expect_equal, fail
-from workers import call
+from labkit.pool import call
 
 LAST_HINT = "count the doctors on call for the shift; if this one is the last, raise MustStayOnCall"
 SKEW_HINT = (

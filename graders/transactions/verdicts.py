@@ -1,11 +1,12 @@
-"""What the learner reads when a call went wrong: the exception, what it usually means, and what to change."""
+"""What this lab adds to ``labkit.pool.expect_answers``: the usual cause of each exception a learner meets on
+PostgreSQL, and the rule that an inserted row's id comes back as an int."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 
 from labkit.checks import fail
-from workers import Outcome
+from labkit.pool import Outcome
 
 # Exceptions a learner meets in this lab, from psycopg.errors or their own code, with the usual cause.
 HINTS = {
@@ -26,47 +27,11 @@ HINTS = {
     "open for the life of the process",
     "NotImplementedError": "this function is still the starter's stub: implement it as the README describes",
 }
-DEFAULT_HINT = "the README says exactly which exceptions each function may raise and when"
 
 OPEN_TRANSACTION_HINT = (
     "end the transaction on every path, including when you raise: `with conn.transaction():` commits on success "
     "and rolls back when an exception leaves the block"
 )
-
-
-def hint_for(type_name: str) -> str:
-    return HINTS.get(type_name, DEFAULT_HINT)
-
-
-def expect_answers(
-    outcomes: Sequence[Outcome],
-    allowed: Collection[str] = (),
-    *,
-    open_transactions: int,
-    hints: Mapping[str, str] | None = None,
-) -> None:
-    """Every call answered, and raised nothing but the documented exceptions in ``allowed``.
-
-    ``open_transactions`` is how many learner connections sat idle inside a transaction afterwards: the usual
-    reason why a call waited forever.
-    """
-    for outcome in outcomes:
-        if outcome.failure is not None:
-            message = outcome.failure.message
-            if open_transactions:
-                message += (
-                    "\nmeanwhile a connection of yours sat idle inside an open transaction, holding locks that "
-                    "the other calls waited for"
-                )
-                fail(message, got=str(outcome.call), hint=OPEN_TRANSACTION_HINT)
-            fail(message, got=str(outcome.call), hint=outcome.failure.hint)
-    for outcome in outcomes:
-        if outcome.raised is not None and outcome.raised not in allowed:
-            fail(
-                f"your {outcome.call.function}() raised {outcome.raised}: {outcome.text}",
-                got="\n".join(str(other) for other in outcomes),
-                hint=(hints or {}).get(outcome.raised) or hint_for(outcome.raised),
-            )
 
 
 def expect_int_ids(outcomes: Sequence[Outcome], what: str) -> None:
@@ -82,7 +47,3 @@ def expect_int_id(function: str, value: object, what: str) -> None:
             got=repr(value),
             hint=f"return the id of the row you inserted (INSERT ... RETURNING id): the {what}",
         )
-
-
-def describe(outcomes: Sequence[Outcome]) -> str:
-    return "\n".join(str(outcome) for outcome in outcomes)

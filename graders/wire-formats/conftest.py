@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import configuration
 
-from labkit import context, fixtures
-from labkit.catalog import resolve_run
-from labkit.fixtures import launch_spec
-from labkit.supervisor import LearnerProcess
-from proto_codec import Codec, TrackedDriver
+from labkit.pool import DriverPool, driver_pool_fixture
+from proto_codec import Codec
 from proto_oracle import Oracle, compile_schema
 
 
@@ -23,40 +18,12 @@ def oracle(grading, lab) -> Oracle:
     return Oracle(compile_schema(lab.folder / "shop.proto", scratch))
 
 
-def start_process(grading, spec) -> LearnerProcess:
-    """The harness's own way of starting a learner process (it may run it in a sandbox), where it has one."""
-    start = getattr(fixtures, "start_process", None)
-    return start(grading, spec) if start is not None else LearnerProcess.start(spec)
-
-
-@pytest.fixture(scope="module")
-def _stage_drivers(grading) -> Iterator[list[TrackedDriver]]:
-    started: list[TrackedDriver] = []
-    yield started
-    for driver in started:
-        driver.process.stop()
+# One driver process shared by the checks of a stage, replaced when a check left it dead or mid-call, so a crash
+# is reported by the check that caused it. Starting a process per check would cost more than the checks themselves.
+stage_driver = driver_pool_fixture(size=1, scope="module")
 
 
 @pytest.fixture
-def stage_driver(grading, _stage_drivers) -> TrackedDriver:
-    """One driver process shared by the checks of a stage, replaced when a check left it dead or mid-call, so
-    a crash is reported by the check that caused it. Starting a process per check would cost more than the
-    checks themselves."""
-    if _stage_drivers and _stage_drivers[-1].reusable():
-        driver = _stage_drivers[-1]
-        context.current().processes.append(driver.process)
-        return driver
-    if _stage_drivers:
-        _stage_drivers[-1].process.stop()
-    run = resolve_run(grading.lab, grading.impl)
-    process = start_process(grading, launch_spec(grading))
-    context.current().processes.append(process)
-    driver = TrackedDriver(process, run.module or "")
-    _stage_drivers.append(driver)
-    driver.wait_ready(run.ready_timeout)
-    return driver
-
-
-@pytest.fixture
-def codec(stage_driver, oracle) -> Codec:
-    return Codec(stage_driver, oracle)
+def codec(stage_driver: DriverPool, oracle: Oracle) -> Codec:
+    (driver,) = stage_driver.ready(1)
+    return Codec(driver, oracle)

@@ -13,7 +13,7 @@ from typing import Any
 from google.protobuf.message import DecodeError
 
 from labkit import context
-from labkit.driver import Driver, LearnerRaised
+from labkit.driver import CallTimedOut, Driver, LearnerRaised
 from labkit.errors import CheckFailed
 from labkit.render import describe_difference, first_difference, hex_bytes
 from proto_compare import Difference, dict_difference, json_difference, json_hint, shrink
@@ -43,29 +43,6 @@ def short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class TrackedDriver(Driver):
-    """A driver that knows whether it is idle and ready, so a stage can tell if it is safe to reuse."""
-
-    idle = False  # becomes True once the module is imported; False again while a call is in flight
-
-    def wait_ready(self, timeout: float) -> None:
-        super().wait_ready(timeout)
-        self.idle = True
-
-    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
-        self.idle = False
-        try:
-            value = super().call(function, *args, **kwargs)
-        except LearnerRaised:
-            self.idle = True
-            raise
-        self.idle = True
-        return value
-
-    def reusable(self) -> bool:
-        return self.idle and self.process.exit_code() is None
-
-
 class Codec:
     """The learner's module behind a driver, with the oracle to judge every answer."""
 
@@ -78,14 +55,7 @@ class Codec:
     def call(self, function: str, *args: Any, quiet: bool = False) -> Any:
         try:
             return self.driver.call(function, *args, quiet=quiet, timeout=CALL_TIMEOUT_S)
-        except LearnerRaised:
-            raise
-        except CheckFailed as failure:
-            if "did not return" not in failure.message:
-                raise
-            # The driver killed the process to stop the call: that is not a crash of the learner's, so the process
-            # must not be reported as one (with a hint pointing at its empty stderr).
-            context.current().processes.remove(self.driver.process)
+        except CallTimedOut:
             shown = ", ".join(short(arg, 60) for arg in args)
             raise CheckFailed(
                 f"{function}({shown}) did not return within {CALL_TIMEOUT_S:g} s",

@@ -10,28 +10,22 @@ transaction is one command) and runs one caller after the other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 import redis
 
 from labkit.errors import HarnessError
-from labkit.wait import until
 
 SAFETY_PAUSE_MS = 10_000  # the server opens the gate by itself if the grader dies while it is closed
-POLL_S = 0.005
 
 
 class WriteGate:
     """``admin`` is the grader's unrestricted connection; ``learner_user`` the ACL user of the learner's clients,
-    whose connections :meth:`held` counts."""
+    whose connections :meth:`held` counts. A ``labkit.pool.Gate``: ``pool.run(calls, gate=gate)`` drives it."""
 
     def __init__(self, admin: redis.Redis, learner_user: str) -> None:
         self._admin = admin
         self._user = learner_user
 
-    @contextmanager
-    def closed(self) -> Iterator[None]:
+    def close(self) -> None:
         try:
             self._admin.client_pause(SAFETY_PAUSE_MS, all=False)
         except redis.ResponseError as error:
@@ -39,18 +33,14 @@ class WriteGate:
                 f"this lab needs Redis 6.2 or newer (CLIENT PAUSE ... WRITE failed: {error})",
                 hint="use --services embedded or docker, or point LABKIT_REDIS_URL at Redis 6.2+",
             ) from error
-        try:
-            yield
-        finally:
-            self._admin.client_unpause()
+
+    def open(self) -> bool:
+        """Lets every held command through; True: the gate opens in one step."""
+        self._admin.client_unpause()
+        return True
 
     def held(self) -> int:
         """How many of the learner's connections are waiting: held at the gate, or in a blocking command."""
         return sum(
             1 for entry in self._admin.client_list() if entry.get("user") == self._user and "b" in entry["flags"]
         )
-
-    def wait_until_held(self, unfinished: Callable[[], int], within: float) -> bool:
-        """Waits until every unfinished call has a connection waiting at the gate; False if that did not happen
-        ``within`` seconds (a call busy elsewhere, say in a sleep): the gate then opens anyway."""
-        return until(lambda: self.held() >= unfinished(), within, interval=POLL_S) is not None
