@@ -9,7 +9,7 @@ import pytest
 
 from labkit.services import PostgresEndpoint
 from tuning_db import LabDatabases, connect, lab_databases
-from tuning_session import TuningSession
+from tuning_session import QUERY_TIMEOUT_S, TuningSession
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def databases(postgres_server: PostgresEndpoint, impl_dir) -> Iterator[LabDataba
 @pytest.fixture
 def tuning(databases: LabDatabases, impl_dir) -> Iterator[TuningSession]:
     """The learner's queries in a fresh READ ONLY session as the learner role, and the oracle's answers."""
-    learner = connect(databases.tuned, read_only=True)
+    learner = connect(databases.tuned, read_only=True, statement_timeout=QUERY_TIMEOUT_S)
     oracle = connect(databases.oracle, read_only=True)
     try:
         yield TuningSession(databases, impl_dir, learner, oracle)

@@ -22,22 +22,22 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-import sqlfile
-from labkit.errors import HarnessError
+from labkit.errors import CheckFailed, HarnessError
 from labkit.services import PostgresEndpoint, fresh_postgres_database, learner_role
+from labkit.tools import sql as sql_tool
 
 DATASET_SQL = Path(__file__).with_name("dataset.sql")
 TABLES = ("customers", "orders")
 MIGRATION = "migration.sql"
 MIGRATION_TIMEOUT_S = 120.0
 # What every session of the grader's runs with; the README tells the learner to do the same in psql.
-SESSION_SETTINGS = (
-    ("TimeZone", "UTC"),
-    ("max_parallel_workers_per_gather", "0"),
-    ("plan_cache_mode", "force_custom_plan"),
-    ("jit", "off"),
-    ("search_path", "public"),
-)
+SESSION_SETTINGS = {
+    "TimeZone": "UTC",
+    "max_parallel_workers_per_gather": "0",
+    "plan_cache_mode": "force_custom_plan",
+    "jit": "off",
+    "search_path": "public",
+}
 # The grader's own indexes on the oracle: they make the slow originals fast enough to serve as references.
 ORACLE_INDEXES = (
     "CREATE INDEX ON orders (customer_id, created_at)",
@@ -47,17 +47,21 @@ ORACLE_INDEXES = (
 TRANSACTION_CONTROL = frozenset({"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"})
 
 
-def connect(endpoint: PostgresEndpoint, *, read_only: bool = False, autocommit: bool = False) -> psycopg.Connection:
-    try:
-        conn = psycopg.connect(endpoint.dsn(), connect_timeout=10, autocommit=autocommit)
-    except psycopg.OperationalError as exc:
-        raise HarnessError(f"cannot connect to database {endpoint.dbname} as {endpoint.user}: {exc}") from exc
-    conn.read_only = read_only or None
-    for name, value in SESSION_SETTINGS:
-        conn.execute(sql.SQL("SELECT set_config({}, {}, false)").format(sql.Literal(name), sql.Literal(value)))
-    if not autocommit:
-        conn.commit()
-    return conn
+def connect(
+    endpoint: PostgresEndpoint,
+    *,
+    read_only: bool = False,
+    autocommit: bool = False,
+    statement_timeout: float | None = None,
+) -> psycopg.Connection:
+    return sql_tool.connect(
+        endpoint,
+        application="labkit-query-tuning",
+        statement_timeout=statement_timeout,
+        autocommit=autocommit,
+        read_only=read_only,
+        settings=SESSION_SETTINGS,
+    )
 
 
 def _grader_sql(what: str, endpoint: PostgresEndpoint, statements: list[str]) -> None:
@@ -71,7 +75,7 @@ def _grader_sql(what: str, endpoint: PostgresEndpoint, statements: list[str]) ->
 
 
 def load_dataset(endpoint: PostgresEndpoint) -> None:
-    statements = [statement.text for statement in sqlfile.split_statements(DATASET_SQL.read_text())]
+    statements = [statement.text for statement in sql_tool.split_statements(DATASET_SQL.read_text())]
     _grader_sql("loading the dataset", endpoint, statements)
     if not _all_visible(endpoint):  # the plans of index-only scans would depend on it
         raise HarnessError("VACUUM did not mark the dataset all-visible; index-only scans would visit the table")
@@ -123,27 +127,25 @@ def apply_migration(learner: PostgresEndpoint, path: Path) -> str | None:
     if not path.is_file():
         return f"{MIGRATION} is missing from your folder ({path.parent.name}/)"
     try:
-        script = path.read_text(encoding="utf-8")
-        statements = sqlfile.split_statements(script)
-    except UnicodeDecodeError as exc:
-        return f"{MIGRATION} is not valid UTF-8: {exc}"
-    except sqlfile.UnterminatedText as exc:
-        line, column = sqlfile.line_and_column(script, exc.offset)
-        return (
-            f"{MIGRATION}, line {line}, column {column}: {exc} (it never closes)\n{sqlfile.excerpt(script, exc.offset)}"
-        )
+        script = sql_tool.read_script(path, MIGRATION)
+        statements = sql_tool.split_script(script, MIGRATION)
+    except CheckFailed as failure:
+        return failure.message
     for statement in statements:
         if statement.first_word in TRANSACTION_CONTROL:
             return (
                 f"{MIGRATION}, line {statement.line}: {statement.first_word} is not allowed: the grader runs the "
-                f"whole migration in one transaction\n{sqlfile.excerpt(script, statement.offset)}"
+                f"whole migration in one transaction\n{sql_tool.excerpt(script, statement.offset)}"
             )
     with connect(learner) as conn, Deadline(conn, MIGRATION_TIMEOUT_S) as deadline:
-        running: sqlfile.Statement | None = None
         try:
-            for running in statements:
-                conn.execute(running.text)
-            running = None
+            sql_tool.run_script(conn, script, MIGRATION)  # not autocommit: one transaction, committed below
+        except CheckFailed as failure:
+            conn.rollback()
+            if deadline.expired:
+                return f"{MIGRATION} was still running after {MIGRATION_TIMEOUT_S:g} s, the time allowed for it"
+            return failure.message
+        try:
             writes = _rows_written(conn)
             if writes:
                 conn.rollback()
@@ -153,9 +155,7 @@ def apply_migration(learner: PostgresEndpoint, path: Path) -> str | None:
             conn.rollback()
             if deadline.expired:
                 return f"{MIGRATION} was still running after {MIGRATION_TIMEOUT_S:g} s, the time allowed for it"
-            if running is None:
-                return f"{MIGRATION} could not be committed: ERROR {exc.diag.sqlstate}: {exc.diag.message_primary}"
-            return sqlfile.describe_error(exc, file=MIGRATION, script=script, statement=running)
+            return f"{MIGRATION} could not be committed: ERROR {exc.diag.sqlstate}: {exc.diag.message_primary}"
     return None
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-import sqlfile
 from labkit import context
 from labkit.checks import fail
+from labkit.tools.sql import Statement, describe_error, read_script, split_script
 from pgplans import Plan, parse_plan, render
 from rowdiff import count_rows, expect_same_rows
 from tuning_db import LabDatabases
@@ -30,24 +30,15 @@ class TuningSession:
         self.oracle = oracle
         self._prepared: set[str] = set()
         self._index_definitions: dict[str, str] | None = None
-        learner.execute(f"SET statement_timeout = '{QUERY_TIMEOUT_S}s'")
-        learner.commit()  # a SET inside a transaction that is later rolled back would be undone
 
     # -- the learner's files -------------------------------------------------------------------------------
 
-    def load(self, spec: QuerySpec) -> tuple[str, sqlfile.Statement]:
+    def load(self, spec: QuerySpec) -> tuple[str, Statement]:
         path = self.impl_dir / spec.file
         if not path.is_file():
             fail(f"{spec.file} is missing from your folder", hint=f"write your version of {spec.name} there")
-        try:
-            script = path.read_text(encoding="utf-8")
-            statements = sqlfile.split_statements(script)
-        except UnicodeDecodeError as exc:
-            fail(f"{spec.file} is not valid UTF-8: {exc}")
-        except sqlfile.UnterminatedText as exc:
-            line, column = sqlfile.line_and_column(script, exc.offset)
-            where = f"{spec.file}, line {line}, column {column}"
-            fail(f"{where}: {exc}, it never closes\n{sqlfile.excerpt(script, exc.offset)}")
+        script = read_script(path, spec.file)
+        statements = split_script(script, spec.file)
         if not statements:
             fail(f"{spec.file} holds no SQL statement (only comments or blank lines)")
         if len(statements) > 1:
@@ -67,9 +58,7 @@ class TuningSession:
             self.learner.execute(prefix + statement.text)
         except psycopg.Error as exc:
             self.learner.rollback()
-            fail(
-                sqlfile.describe_error(exc, file=spec.file, script=script, statement=statement, sent_prefix=len(prefix))
-            )
+            fail(describe_error(exc, file=spec.file, script=script, statement=statement, sent_prefix=len(prefix)))
         described = self.learner.pgconn.describe_prepared(name.encode())
         columns = tuple(described.fname(i).decode() for i in range(described.nfields))
         if columns != spec.columns:
@@ -100,7 +89,7 @@ class TuningSession:
         except psycopg.Error as exc:
             self.learner.rollback()
             script, parsed = self.load(spec)
-            fail(sqlfile.describe_error(exc, file=spec.file, script=script, statement=parsed, sent_prefix=None))
+            fail(describe_error(exc, file=spec.file, script=script, statement=parsed, sent_prefix=None))
 
     def _estimated_plan(self, spec: QuerySpec, statement: sql.Composable) -> str:
         try:

@@ -18,8 +18,8 @@ from psycopg import pq
 import lockaudit
 from labkit import context
 from labkit.checks import fail
-from pgsession import LOCK_TIMEOUT_MS, apply_migrations, connect, deadline, online_step
-from sqlscript import first_line, run_script
+from labkit.tools.sql import first_line, run_script
+from pgsession import LOCK_TIMEOUT_S, apply_migrations, connect, deadline, online_step
 from workload import Model, Person, Phase, Session, Worker, WorkloadError, joined, random_name
 
 DATASET_USERS = 2000
@@ -53,7 +53,7 @@ class Rollout:
     def __enter__(self) -> Rollout:
         try:
             self.admin = self._connect(self.postgres, "labkit-catalog")
-            self.migrator = self._connect(self.postgres_learner, "labkit-migration", lock_timeout_ms=LOCK_TIMEOUT_MS)
+            self.migrator = self._connect(self.postgres_learner, "labkit-migration", lock_timeout=LOCK_TIMEOUT_S)
             self.probes = {
                 version: Session(self._connect(self.postgres_learner, f"labkit-{version}-probe"), version,
                                  self.model, self.phase, f"{version}-probe", stable=True)
@@ -156,7 +156,7 @@ class Rollout:
             statements.append(statement)
             if self.migrator.info.transaction_status != pq.TransactionStatus.IDLE:
                 return  # inside the step's own transaction: nothing is visible to the application yet
-            where = f"right after {source} line {statement.line} ({first_line(statement.text)})"
+            where = f"right after {source} line {statement.line} ({statement.first_line})"
             for version in probe_versions:
                 self.probe(version, where)
 
@@ -211,7 +211,7 @@ class Rollout:
             statement = by_text.get((query or "").strip())
             problem, hint = lockaudit.describe(kind, table, mode, tuples, reason)
             rewritten = rewritten or (kind == "rewrite" and table == "users")
-            shown = first_line(statement.text) if statement else first_line(query or "?")
+            shown = statement.first_line if statement else first_line(query or "?")
             finding = lockaudit.Finding(source, statement.line if statement else None, shown, problem, hint)
             if finding not in self.findings:
                 self.findings.append(finding)
@@ -291,7 +291,7 @@ def step_hint(step: str) -> str:
         "expand.sql": "expand.sql runs while the old version works on users: add columns, functions, triggers",
         "backfill.sql": "backfill.sql fills the new columns of existing rows, in committed batches",
         "contract.sql": "contract.sql runs while only the new version works: drop what only the old version used",
-    }[step] + f"; a statement that waits more than {LOCK_TIMEOUT_MS // 1000} s for a lock fails"
+    }[step] + f"; a statement that waits more than {LOCK_TIMEOUT_S:g} s for a lock fails"
 
 
 def verify_names(admin: psycopg.Connection, model: Model, *, with_full_name: bool) -> None:

@@ -14,38 +14,30 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from labkit import context
 from labkit.checks import fail
-from labkit.errors import CheckFailed
-from sqlscript import run_script
+from labkit.errors import CheckFailed, HarnessError
+from labkit.tools.sql import connect as connect_session
+from labkit.tools.sql import read_script, run_script
 
 MIGRATIONS = "migrations"
 ONLINE = "online"
-STATEMENT_TIMEOUT_MS = 10_000
-LOCK_TIMEOUT_MS = 5_000
+STATEMENT_TIMEOUT_S = 10.0
+LOCK_TIMEOUT_S = 5.0
 MIGRATIONS_DEADLINE_S = 15.0
 _MIGRATION_NAME = re.compile(r"^\d+_.*\.sql$")
 
 
-def connect(endpoint, *, application: str, lock_timeout_ms: int | None = None) -> psycopg.Connection:
+def connect(endpoint, *, application: str, lock_timeout: float | None = None) -> psycopg.Connection:
     """An autocommit session (no idle transaction may hold back CREATE INDEX CONCURRENTLY) with timeouts, so a
     statement stuck behind a lock becomes an error with a message instead of a hung check."""
-    options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
-    if lock_timeout_ms is not None:
-        options += f" -c lock_timeout={lock_timeout_ms}"
     try:
-        return psycopg.connect(
-            endpoint.dsn(),
-            autocommit=True,
-            connect_timeout=10,
-            application_name=application,
-            options=options,
-            row_factory=tuple_row,
+        return connect_session(
+            endpoint, application=application, statement_timeout=STATEMENT_TIMEOUT_S, lock_timeout=lock_timeout
         )
-    except psycopg.OperationalError as error:
-        fail(f"could not connect to PostgreSQL as {endpoint.user}: {error}".strip())
+    except HarnessError as error:  # learner SQL can turn sessions away (ALTER DATABASE ... CONNECTION LIMIT)
+        fail(error.message)
 
 
 def migration_files(impl_dir: Path) -> list[Path]:
@@ -65,19 +57,13 @@ def migration_files(impl_dir: Path) -> list[Path]:
     return files
 
 
-def read_sql(path: Path, impl_dir: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail(f"{path.relative_to(impl_dir)} is not UTF-8 text")
-
-
 def apply_migrations(conn: psycopg.Connection, impl_dir: Path) -> None:
     """Applies every migration in file-name order, statement by statement, as psql -v ON_ERROR_STOP=1 would."""
     files = migration_files(impl_dir)
     with deadline(conn, MIGRATIONS_DEADLINE_S, "your migrations"):
         for path in files:
-            run_script(conn, read_sql(path, impl_dir), str(path.relative_to(impl_dir)))
+            source = str(path.relative_to(impl_dir))
+            run_script(conn, read_script(path, source), source)
     context.log("migrations applied")
 
 
@@ -116,7 +102,7 @@ def online_step(impl_dir: Path, name: str) -> tuple[str, str]:
             f"{source} is missing",
             hint="the online migration is three files: online/expand.sql, online/backfill.sql, online/contract.sql",
         )
-    return read_sql(path, impl_dir), source
+    return read_script(path, source), source
 
 
 def literal(value: object) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -26,12 +26,6 @@ from labkit.services import (
     sweep,
     wait_postgres_ready,
 )
-
-
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedProvider]:
-    with EmbeddedProvider("test-run", tmp_path_factory.mktemp("services")) as provider:
-        yield provider
 
 
 def _scalar(endpoint: PostgresEndpoint, query: str) -> object:
