@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from labkit.errors import LabConfigError
+from labkit.readiness import OPTION_KEYS, Readiness, TcpReady, parse_readiness
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KNOWN_SERVICES = frozenset({"postgres", "redis"})
-RUN_KINDS = frozenset({"server", "driver", "none"})
+RUN_KINDS = frozenset({"server", "client", "cluster", "driver", "none"})
+COMMAND_KINDS = frozenset({"server", "client", "cluster"})  # the learner's program: run.toml may say how to start it
+RUN_KEYS = frozenset({"kind", "command", "module", "ready", "ready_timeout"}) | OPTION_KEYS
 MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -57,7 +60,7 @@ class Limits:
 class RunSpec:
     kind: str
     command: tuple[str, ...]
-    ready: str = "tcp"
+    ready: Readiness = field(default_factory=TcpReady)  # `ready = "..."` and its `ready_*` options
     ready_timeout: float = 10.0
     module: str | None = None  # kind "driver": the learner module the driver imports
 
@@ -166,7 +169,7 @@ def load_lab(toml_path: Path, root: Path) -> Lab:
         summary=_optional(data, "summary", str, where, ""),
         competencies=tuple(_optional(data, "competencies", list, where, [])),
         services=services,
-        run=parse_run(_optional(data, "run", dict, where, {}), where),
+        run=parse_run(_optional(data, "run", dict, where, {}), where, folder=toml_path.parent),
         limits=_parse_limits(_optional(data, "limits", dict, where, {}), where),
         stages=stages,
         folder=toml_path.parent,
@@ -175,12 +178,16 @@ def load_lab(toml_path: Path, root: Path) -> Lab:
     )
 
 
-def parse_run(raw: dict[str, Any], where: str, base: RunSpec | None = None) -> RunSpec:
+def parse_run(raw: dict[str, Any], where: str, base: RunSpec | None = None, *, folder: Path | None = None) -> RunSpec:
+    """``folder`` is where relative paths in the table (a CA file for ``ready = "tls"``) are found."""
+    if unknown := sorted(set(raw) - RUN_KEYS):
+        known = ", ".join(sorted(RUN_KEYS))
+        raise LabConfigError(f"{where}: unknown key(s) {', '.join(unknown)} in [run]; known keys: {known}")
     kind = _optional(raw, "kind", str, where, base.kind if base else "server")
     if kind not in RUN_KINDS:
         raise LabConfigError(f"{where}: run.kind must be one of {sorted(RUN_KINDS)}, got {kind!r}")
     command = _optional(raw, "command", list, where, list(base.command) if base else [])
-    if kind == "server" and (not command or not all(isinstance(part, str) for part in command)):
+    if kind in COMMAND_KINDS and (not command or not all(isinstance(part, str) for part in command)):
         raise LabConfigError(f"{where}: run.command must be a non-empty array of strings")
     module = _optional(raw, "module", str, where, base.module if base else None)
     if kind == "driver" and (module is None or not MODULE.match(module)):
@@ -189,7 +196,7 @@ def parse_run(raw: dict[str, Any], where: str, base: RunSpec | None = None) -> R
     return RunSpec(
         kind=kind,
         command=tuple(command),
-        ready=_optional(raw, "ready", str, where, base.ready if base else "tcp"),
+        ready=parse_readiness(raw, where, folder or Path(where).parent, base.ready if base else None),
         ready_timeout=float(ready_timeout),
         module=module,
     )
@@ -197,12 +204,13 @@ def parse_run(raw: dict[str, Any], where: str, base: RunSpec | None = None) -> R
 
 def resolve_run(lab: Lab, impl: Path) -> RunSpec:
     """The run spec for one implementation folder: the lab's default, overridden by ``impl/run.toml``.
-    Only server labs read run.toml: a driver lab's interface is Python, and a lab of kind "none" runs nothing."""
+    Only labs that run the learner's own program (server, client, cluster) read run.toml: a driver lab's
+    interface is Python, and a lab of kind "none" runs nothing."""
     run_toml = impl / "run.toml"
-    if lab.run.kind != "server" or not run_toml.is_file():
+    if lab.run.kind not in COMMAND_KINDS or not run_toml.is_file():
         return lab.run
     # run.toml says how to start the program, never what kind of lab this is.
-    return parse_run({**read_toml(run_toml), "kind": lab.run.kind}, str(run_toml), base=lab.run)
+    return parse_run({**read_toml(run_toml), "kind": lab.run.kind}, str(run_toml), base=lab.run, folder=impl)
 
 
 def _parse_stage(raw: Any, index: int, where: str) -> Stage:

@@ -7,8 +7,9 @@ import random
 import shutil
 import sys
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -17,6 +18,7 @@ from labkit.catalog import Lab, resolve_run
 from labkit.driver import Driver
 from labkit.plugin import GradingState, state_of
 from labkit.ports import free_port
+from labkit.readiness import Readiness
 from labkit.supervisor import LaunchSpec, LearnerProcess
 from labkit.sweep import adopt_orphans, kill_descendants
 
@@ -66,11 +68,19 @@ def rng(grading: GradingState, request: pytest.FixtureRequest) -> random.Random:
     return random.Random(grading.seed ^ zlib.crc32(request.node.nodeid.encode()))
 
 
-def launch_spec(grading: GradingState, env: Mapping[str, str] | None = None) -> LaunchSpec:
+def launch_spec(
+    grading: GradingState,
+    env: Mapping[str, str] | None = None,
+    *,
+    port: int | Literal["free"] | None = "free",
+    args: Sequence[str] = (),
+) -> LaunchSpec:
+    """``port``: a free one is chosen by default; a cluster node brings its own, a client run has none.
+    ``args`` are appended to the lab's (or run.toml's) command."""
     run = resolve_run(grading.lab, grading.impl)
-    port = free_port()
-    substitutions = {"{python}": sys.executable, "{port}": str(port)}
-    command = tuple(substitutions.get(part, part) for part in run.command)
+    port = free_port() if port == "free" else port
+    substitutions = {"{python}": sys.executable, **({"{port}": str(port)} if port is not None else {})}
+    command = tuple(substitutions.get(part, part) for part in run.command) + tuple(args)
     if run.kind == "driver":
         assert run.module is not None, "the catalog requires run.module for driver labs"
         command = (sys.executable, "-I", str(Path(driver_main.__file__)), str(grading.impl), run.module)
@@ -97,24 +107,35 @@ def start_process(grading: GradingState, spec: LaunchSpec) -> LearnerProcess:
 
 
 def start_ready(
-    grading: GradingState, started: list[LearnerProcess], env: Mapping[str, str] | None = None
+    grading: GradingState,
+    started: list[LearnerProcess],
+    env: Mapping[str, str] | None = None,
+    *,
+    ready: Readiness | None = None,
+    args: Sequence[str] = (),
 ) -> LearnerProcess:
-    process = start_process(grading, launch_spec(grading, env))
+    """Starts the learner's program and waits until it is ready by the lab's strategy (or ``ready``)."""
+    run = resolve_run(grading.lab, grading.impl)
+    process = start_process(grading, launch_spec(grading, env, args=args))
     started.append(process)
     context.current().processes.append(process)
     context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
-    process.wait_ready_tcp(resolve_run(grading.lab, grading.impl).ready_timeout)
+    (ready or run.ready).wait(process, run.ready_timeout)
     return process
 
 
 @pytest.fixture
 def start_learner(grading: GradingState) -> Iterator[StartLearner]:
     """A factory: each call starts one more instance of the learner's program and waits until it is ready.
-    ``start_learner(env={"DATABASE_URL": postgres.dsn()})`` adds variables to its allow-listed environment."""
+    ``start_learner(env={"DATABASE_URL": postgres.dsn()})`` adds variables to its allow-listed environment,
+    ``args=[...]`` arguments to its command, ``ready=`` a readiness strategy other than the lab's (a
+    ``TlsReady`` with this run's CA, say)."""
     started: list[LearnerProcess] = []
 
-    def start(env: Mapping[str, str] | None = None) -> LearnerProcess:
-        return start_ready(grading, started, env)
+    def start(
+        env: Mapping[str, str] | None = None, *, ready: Readiness | None = None, args: Sequence[str] = ()
+    ) -> LearnerProcess:
+        return start_ready(grading, started, env, ready=ready, args=args)
 
     yield start
     for process in started:

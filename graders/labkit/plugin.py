@@ -94,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.pluginmanager.import_plugin("labkit.timeouts")
     config.pluginmanager.import_plugin("labkit.fixtures")
+    config.pluginmanager.import_plugin("labkit.kind_fixtures")
     config.pluginmanager.import_plugin("labkit.service_fixtures")
 
 

@@ -201,6 +201,8 @@ def docker_run_argv(
     memory = f"{limits.memory_mb + TMPFS_MB + MEMORY_SLACK_MB}m"
     init = ["--pipes", "--stderr", f"{LOGS}/stderr.log"] if spec.pipes else [
         "--stdout", f"{LOGS}/stdout.log", "--stderr", f"{LOGS}/stderr.log"]  # fmt: skip
+    if spec.stdin is not None and not spec.pipes:
+        init += ["--stdin", _inside(spec.stdin, spec.logs)]
     return [
         "docker", "run", "--name", name, "--pull", "never", "--sig-proxy=false", *(["-i"] if spec.pipes else []),
         "--network", f"container:{pod}", "--user", SANDBOX_USER,
@@ -210,10 +212,17 @@ def docker_run_argv(
         "--cpus", os.environ.get(CPUS_VARIABLE, "").strip() or DEFAULT_CPUS,
         "-v", f"{spec.cwd}:{SUBMISSION}:ro", "-v", f"{spec.logs}:{LOGS}",
         "-v", f"{Path(driver_main.__file__)}:{DRIVER_MAIN}:ro", "-v", f"{run_dir}:{run_dir}:ro",
+        *(arg for folder in spec.writable for arg in ("-v", f"{folder}:{folder}")),
         "-w", SUBMISSION, "--env-file", str(env_file),
         *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
         sandbox_image(), *init, *rlimit_args(spec), "--", *container_command(spec.command, spec.cwd),
     ]  # fmt: skip
+
+
+def _inside(path: Path, logs: Path) -> str:
+    """Where a file of the host is seen in the container: the log folder is mounted at LOGS, the run folder (and
+    a writable folder) at its own path."""
+    return f"{LOGS}/{path.relative_to(logs)}" if path.is_relative_to(logs) else str(path)
 
 
 def _share_with_sandbox(path: Path, mode: int) -> None:
@@ -306,6 +315,10 @@ class SandboxedProcess(LearnerProcess):
         # (o+x, no listing), which the embedded PostgreSQL's account needs to reach its data folder inside.
         _share_with_sandbox(run_dir, 0o751)
         _share_with_sandbox(spec.logs, 0o750)
+        if spec.stdin is not None:
+            _share_with_sandbox(spec.stdin, 0o640)
+        for folder in spec.writable:  # a cluster node's data: it lives on across the node's containers
+            _share_with_sandbox(folder, 0o770)
         env_file, report = spec.logs / "sandbox.env", spec.logs / "sandbox.log"
         _write_env_file(env_file, container_env(spec))
         name = "labkit-" + spec.marker.replace(".", "-")

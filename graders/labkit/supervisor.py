@@ -7,6 +7,7 @@ their run marker, so a crashing, hanging, flooding or daemonising program leaves
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import resource
@@ -15,14 +16,14 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import psutil
 
 from labkit.catalog import Limits
 from labkit.errors import CheckFailed, HarnessError
-from labkit.ports import LOOPBACK, is_accepting
+from labkit.readiness import TcpReady
 from labkit.sweep import MARKER_VARIABLE, descendants, kill_marked, kill_processes
-from labkit.wait import until
 
 ENV_ALLOW = (
     "PATH",
@@ -36,7 +37,6 @@ ENV_ALLOW = (
     "RUSTUP_HOME",
     "JAVA_HOME",
 )
-POLL_INTERVAL_S = 0.01
 STDERR_TAIL_BYTES = 2000
 
 
@@ -50,6 +50,8 @@ class LaunchSpec:
     port: int | None = None
     extra_env: Mapping[str, str] | None = None
     pipes: bool = False  # stdin/stdout are pipes to the grader (a driver's protocol) instead of /dev/null and a file
+    stdin: Path | None = None  # a file the program reads as its standard input (a client run), else /dev/null
+    writable: tuple[Path, ...] = ()  # folders the program keeps state in (a cluster node's data); see sandbox.py
 
 
 def learner_env(spec: LaunchSpec, scratch: Path) -> dict[str, str]:
@@ -104,12 +106,12 @@ class LearnerProcess:
         stdout, stderr = spec.logs / "stdout.log", spec.logs / "stderr.log"
         command = list(spec.command)
         try:
-            with stdout.open("wb") as out, stderr.open("wb") as err:
+            with stdout.open("wb") as out, stderr.open("wb") as err, _stdin_of(spec) as stdin:
                 popen = subprocess.Popen(
                     command,
                     cwd=spec.cwd,
                     env=learner_env(spec, scratch),
-                    stdin=subprocess.PIPE if spec.pipes else subprocess.DEVNULL,
+                    stdin=stdin,
                     stdout=subprocess.PIPE if spec.pipes else out,
                     stderr=err,
                     start_new_session=True,
@@ -138,29 +140,7 @@ class LearnerProcess:
 
     def wait_ready_tcp(self, timeout: float) -> None:
         """Polls until the program accepts on its port; explains precisely when it does not."""
-        assert self.port is not None, "a TCP readiness probe needs a port"
-        port = self.port
-
-        def accepting() -> bool:
-            if (code := self.exit_code()) is not None:
-                raise self._exited_early(code)
-            return is_accepting(port)
-
-        if until(accepting, timeout, interval=POLL_INTERVAL_S):
-            return
-        elsewhere = self.listening_ports() - {self.port}
-        if elsewhere:
-            ports = ", ".join(str(port) for port in sorted(elsewhere))
-            raise CheckFailed(
-                f"your program is listening on port {ports}, but the grader asked for port {self.port}",
-                expected=f"a listener on {LOOPBACK}:{self.port}",
-                got=f"listener(s) on port {ports}",
-                hint="read the port from the PORT environment variable instead of hard-coding it",
-            )
-        raise CheckFailed(
-            f"your program did not accept connections on {LOOPBACK}:{self.port} within {timeout:g} s",
-            hint="bind to 127.0.0.1 and the port in $PORT, then call listen() before any slow start-up work",
-        )
+        TcpReady().wait(self, timeout)
 
     def _exited_early(self, code: int) -> CheckFailed:
         if code == -signal.SIGXFSZ or self._output_size() >= self.spec.limits.output_mb * 1024 * 1024:
@@ -237,6 +217,14 @@ class LearnerProcess:
                 pipe.close()
         kill_processes(attached)
         kill_marked(self.spec.marker)
+
+
+def _stdin_of(spec: LaunchSpec) -> IO[bytes] | contextlib.nullcontext[int]:
+    if spec.pipes:
+        return contextlib.nullcontext(subprocess.PIPE)
+    if spec.stdin is not None:
+        return spec.stdin.open("rb")
+    return contextlib.nullcontext(subprocess.DEVNULL)
 
 
 def _tail(path: Path, limit: int) -> str:

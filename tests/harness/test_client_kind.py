@@ -1,0 +1,162 @@
+"""Run kind `client`: the learner's program run to completion, with its exit, output, limits and hangs reported."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from labkit.catalog import Limits
+from labkit.client import ClientResult, run_client_program
+from labkit.errors import CheckFailed
+from labkit.supervisor import LaunchSpec
+from labkit.sweep import marked_processes
+from support import RUN_PREFIX, grade_json
+
+_numbers = itertools.count()
+PATIENT_S = 30.0
+
+Run = Callable[..., ClientResult]
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.setenv("GRADER_SECRET_TOKEN", "s3cret")  # must not reach the program
+
+    def run_source(
+        source: str, *, stdin: bytes | None = None, timeout: float = PATIENT_S, limits: Limits | None = None, **env: str
+    ) -> ClientResult:
+        number = next(_numbers)
+        script = tmp_path / f"client{number}.py"
+        script.write_text(textwrap.dedent(source))
+        spec = LaunchSpec(
+            command=(sys.executable, str(script)), cwd=tmp_path, logs=tmp_path / f"logs{number}",
+            marker=f"{RUN_PREFIX}client{number}", limits=limits or Limits(), extra_env=env,
+        )  # fmt: skip
+        result = run_client_program(spec, stdin=stdin, timeout=timeout)
+        assert not marked_processes(spec.marker), "nothing of a client run may outlive it"
+        return result
+
+    return run_source
+
+
+def test_exit_code_stdout_and_stderr_are_captured(run: Run) -> None:
+    result = run("import sys\nprint('hello')\nprint('a warning', file=sys.stderr)\nsys.exit(0)")
+    assert (result.exit_code, result.stdout, result.timed_out, result.output_capped) == (0, b"hello\n", False, False)
+    assert "a warning" in result.stderr_tail
+    result.expect_exit(0)
+
+
+def test_a_failing_exit_code_is_a_clear_failure(run: Run) -> None:
+    result = run("import sys; sys.exit(3)")
+    assert result.exit_code == 3
+    with pytest.raises(CheckFailed, match=r"^your program exited with code 3$") as caught:
+        result.expect_exit(0)
+    assert caught.value.expected == "exit code 0"
+    result.expect_exit(3)
+
+
+def test_stdin_and_environment_reach_the_program(run: Run) -> None:
+    source = """
+    import os, sys
+    data = sys.stdin.buffer.read()
+    sys.stdout.buffer.write(data[::-1] + b"|" + os.environ["SERVER"].encode())
+    sys.stdout.write("|" + ",".join(sorted(os.environ)))
+    """
+    result = run(source, stdin=b"\x00abc", SERVER="127.0.0.1:4000")
+    reversed_input, server, names = result.stdout.split(b"|")
+    assert (reversed_input, server) == (b"cba\x00", b"127.0.0.1:4000")
+    assert b"GRADER_SECRET_TOKEN" not in names and b"LABKIT_RUN_MARKER" in names and b"PORT" not in names.split(b",")
+
+
+def test_without_stdin_the_program_reads_end_of_file(run: Run) -> None:
+    assert run("import sys; print(len(sys.stdin.read()))").stdout == b"0\n"
+
+
+def test_a_hang_is_stopped_at_the_timeout(run: Run) -> None:
+    result = run("import time; print('started', flush=True); time.sleep(120)", timeout=1)
+    assert result.timed_out and result.exit_code == -signal.SIGKILL
+    assert result.stdout == b"started\n"  # what it wrote before the timeout is kept
+    with pytest.raises(CheckFailed, match=r"your program was stopped: it had not finished after 1 s") as caught:
+        result.expect_exit()
+    assert "timeout" in (caught.value.hint or "")
+
+
+def test_output_beyond_the_cap_is_reported(run: Run) -> None:
+    result = run("import sys\nwhile True: sys.stdout.write('x' * 65536)", limits=Limits(output_mb=1))
+    assert result.output_capped and not result.timed_out
+    assert len(result.stdout) <= 1024 * 1024
+    with pytest.raises(CheckFailed, match="more than 1 MiB of output"):
+        result.expect_exit()
+
+
+def test_death_by_signal_is_named(run: Run) -> None:
+    result = run("import os, signal; os.kill(os.getpid(), signal.SIGTERM)")
+    assert result.exit_code == -signal.SIGTERM
+    with pytest.raises(CheckFailed, match="killed by signal SIGTERM"):
+        result.expect_exit()
+
+
+def test_a_background_child_is_swept_with_the_run(run: Run) -> None:
+    """The fixture asserts nothing carries the marker afterwards; the child here would sleep for two minutes."""
+    result = run("import os, time\nif os.fork() == 0:\n    os.setsid(); time.sleep(120)\nprint('parent done')")
+    assert result.exit_code == 0 and result.stdout == b"parent done\n"
+
+
+# --- through the real grading path, with a run.toml that starts the program another way ----------------------
+
+CLIENT_LAB = """
+id = "client-demo"
+title = "A client program"
+track = "test"
+[run]
+kind = "client"
+command = ["{python}", "client.py"]
+[[stages]]
+slug = "runs"
+title = "Runs to completion"
+points = 2
+timeout = 30
+"""
+
+CLIENT_STAGE = """
+from labkit.checks import expect_equal
+
+
+def check_arguments_input_and_environment(run_client):
+    result = run_client(args=["add", "2", "3"], env={"GREETING": "sum"}, stdin=b"ignored", timeout=20)
+    result.expect_exit(0)
+    expect_equal(result.stdout, b"sum 5\\n", "what your program printed")
+
+
+def check_a_hang_is_reported(run_client):
+    result = run_client(args=["hang"], timeout=1)
+    expect_equal(result.timed_out, True, "stopped at the timeout")
+"""
+
+CLIENT_SH = """
+if [ "$1" = hang ]; then exec sleep 120; fi
+echo "$GREETING $(($2 + $3))"
+"""
+
+
+def test_a_client_lab_through_the_grading_path(tmp_path: Path) -> None:
+    kit = tmp_path / "kit"
+    (kit / "labs" / "client-demo").mkdir(parents=True)
+    (kit / "labs" / "client-demo" / "lab.toml").write_text(CLIENT_LAB)
+    (kit / "graders" / "labkit").mkdir(parents=True)
+    (kit / "graders" / "client-demo").mkdir()
+    (kit / "graders" / "client-demo" / "stage_runs.py").write_text(CLIENT_STAGE)
+    impl = tmp_path / "impl"
+    impl.mkdir()
+    (impl / "client.sh").write_text(CLIENT_SH)
+    (impl / "run.toml").write_text('command = ["sh", "client.sh"]\n')  # any language: here the shell
+    code, result = grade_json("client-demo", impl, env={"LABKIT_HOME": str(kit)})
+    checks = result["labs"][0]["stages"][0]["checks"]
+    assert code == 0, checks
+    assert [check["status"] for check in checks] == ["passed", "passed"]
