@@ -111,8 +111,8 @@ def test_embedded_services_give_each_check_a_fresh_database(demo_kit: Path) -> N
     assert lab["services"].startswith("embedded")
 
 
-def test_external_services_use_the_given_servers(demo_kit: Path, tmp_path: Path) -> None:
-    with EmbeddedProvider("lktest-external", tmp_path / "servers") as servers:
+def test_external_services_use_the_given_servers(demo_kit: Path, services_dir: Path) -> None:
+    with EmbeddedProvider("lktest-external", services_dir) as servers:
         postgres, redis_server = servers.start_postgres(), servers.start_redis()
         env = {"LABKIT_POSTGRES_URL": postgres.dsn(), "LABKIT_REDIS_URL": redis_server.url()}
         lab = grade_demo(demo_kit, "external", env)["labs"][0]

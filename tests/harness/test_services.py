@@ -83,43 +83,45 @@ def test_embedded_redis_set_get_and_fresh_db_is_flushed(embedded: EmbeddedProvid
     neighbour.close()
 
 
-def test_close_leaves_no_process_and_no_data_dir(tmp_path: Path) -> None:
-    provider = EmbeddedProvider("close-run", tmp_path)
+def test_close_leaves_no_process_and_no_data_dir(services_dir: Path) -> None:
+    provider = EmbeddedProvider("close-run", services_dir)
     provider.close()  # nothing started yet: must be a no-op
     postgres, redis_endpoint = provider.start_postgres(), provider.start_redis()
     processes = _server_processes(postgres.port) + _server_processes(redis_endpoint.port)
     assert len(processes) >= 3, "postmaster, its helpers, and redis-server"
-    assert [p for p in tmp_path.iterdir() if p.is_dir()], "data dirs live under the workdir"
+    assert [p for p in services_dir.iterdir() if p.is_dir()], "data dirs live under the workdir"
     provider.close()
     provider.close()
     assert [p.pid for p in processes if p.is_running()] == []
-    assert [p for p in tmp_path.iterdir() if p.is_dir()] == []
-    assert {p.name for p in tmp_path.iterdir()} == {"postgres.log", "redis.log"}
+    assert [p for p in services_dir.iterdir() if p.is_dir()] == []
+    assert {p.name for p in services_dir.iterdir()} == {"postgres.log", "redis.log"}
 
 
 def test_server_that_exits_fails_fast_with_its_log_and_close_cleans_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    services_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(embedded_module, "SPEED_OVER_DURABILITY", ("fsync=sometimes",))
-    provider = EmbeddedProvider("broken-run", tmp_path)
+    provider = EmbeddedProvider("broken-run", services_dir)
     with pytest.raises(ServiceUnavailable, match="server process exited") as caught:
         provider.start_postgres()
     assert "fsync" in caught.value.message, "the log tail names the bad setting"
     provider.close()
-    assert [p for p in tmp_path.iterdir() if p.is_dir()] == []
+    assert [p for p in services_dir.iterdir() if p.is_dir()] == []
 
 
-def test_port_taken_by_someone_else_is_retried_on_another_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_port_taken_by_someone_else_is_retried_on_another_port(
+    services_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))  # bound, not listening: the clash without a 2 s connect timeout
         taken = squatter.getsockname()[1]
         offered = iter([taken])
         monkeypatch.setattr(embedded_module, "free_port", lambda: next(offered, None) or free_port())
-        with EmbeddedProvider("clash-run", tmp_path) as provider:
+        with EmbeddedProvider("clash-run", services_dir) as provider:
             endpoint = provider.start_postgres()
             assert endpoint.port != taken
             assert _scalar(endpoint, "SELECT 1") == 1
-    assert "already in use" in (tmp_path / "postgres.log").read_text()
+    assert "already in use" in (services_dir / "postgres.log").read_text()
 
 
 def test_external_provider_uses_the_urls_and_leaves_the_servers_alone(
