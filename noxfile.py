@@ -20,9 +20,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    install(session)
     session.run("ruff", "check", "graders", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "graders", "tests", "noxfile.py")
+    session.run("python", "tests/contracts/grader_imports.py")  # lab graders use labkit's public API only
 
 
 @nox.session

@@ -13,9 +13,9 @@ from watchstream import WatchStream
 
 
 @pytest.fixture(scope="session")
-def stubs(lab, grading):
+def stubs(run_info):
     """inventory_pb2 and inventory_pb2_grpc, generated from the lab's .proto into this run's folder."""
-    return generate_stubs(lab.folder / "inventory.proto", grading.run_dir / "stubs")
+    return generate_stubs(run_info.lab_folder / "inventory.proto", run_info.run_dir / "stubs")
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import grpc
 from google.protobuf import text_format
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 
 CALL_TIMEOUT_S = 2.0
 SHOWN_CHARS = 120
@@ -74,7 +73,7 @@ class RequestStream:
 
     def __next__(self) -> object:
         message = next(self._pending)
-        context.log(f"  stream → {show(message)}")
+        log(f"  stream → {show(message)}")
         return message
 
     def __repr__(self) -> str:
@@ -92,7 +91,7 @@ class RpcClient:
 
     def _invoke(self, method: str, request: object, timeout: float, quiet: bool = False) -> object:
         if not quiet:
-            context.log(f"{self.who} → {method} {show(request)}")
+            log(f"{self.who} → {method} {show(request)}")
         return getattr(self.stub, method)(request, metadata=self.metadata, timeout=timeout)
 
     def call(
@@ -110,7 +109,7 @@ class RpcClient:
             reply = self._invoke(method, request, timeout, quiet)
         except grpc.RpcError as error:
             code, details = status_of(error)
-            context.log(f"{self.who} ← {code.name} {details!r}")
+            log(f"{self.who} ← {code.name} {details!r}")
             fail(
                 f"{method} {show(request)} as {self.who} failed with status {code.name}",
                 expected="status OK and a reply",
@@ -118,7 +117,7 @@ class RpcClient:
                 hint=FAILURE_HINTS[code] if code in BROKEN_CALL else hint or FAILURE_HINTS.get(code),
             )
         if not quiet:
-            context.log(f"{self.who} ← {show(reply)}")
+            log(f"{self.who} ← {show(reply)}")
         return reply
 
     def outcome(
@@ -129,9 +128,9 @@ class RpcClient:
             reply = self._invoke(method, request, timeout)
         except grpc.RpcError as error:
             code, details = status_of(error)
-            context.log(f"{self.who} ← {code.name} {details!r}")
+            log(f"{self.who} ← {code.name} {details!r}")
             return code, details
-        context.log(f"{self.who} ← {show(reply)}")
+        log(f"{self.who} ← {show(reply)}")
         return grpc.StatusCode.OK, reply
 
     def expect_status(
@@ -150,10 +149,10 @@ class RpcClient:
             reply = self._invoke(method, request, timeout)
         except grpc.RpcError as error:
             code, details = status_of(error)
-            context.log(f"{self.who} ← {code.name} {details!r}")
+            log(f"{self.who} ← {code.name} {details!r}")
             judge_status(f"{method} {show(request)} as {self.who}", code, details, expected, hint, require_details)
             return details
-        context.log(f"{self.who} ← {show(reply)}")
+        log(f"{self.who} ← {show(reply)}")
         fail(
             f"{method} {show(request)} as {self.who} succeeded, but it must fail with status {expected.name}",
             expected=expected.name,

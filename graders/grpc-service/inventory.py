@@ -12,8 +12,7 @@ import grpc
 from grpc_tools import protoc
 
 from grpcwire import RpcClient
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from labkit.errors import HarnessError
 from labkit.wait import until
 
@@ -65,7 +64,7 @@ class Inventory(RpcClient):
         """Polls GetStats until ``accept(value)`` holds (``expected`` says how, for the verdict), or fails with
         ``message`` after ``within`` seconds; a Watch stream among ``streams`` that the server ended meanwhile is
         reported instead."""
-        context.log(f"{self.who} polls GetStats until {name} is as expected")
+        log(f"{self.who} polls GetStats until {name} is as expected")
         value = None
 
         def accepted() -> bool:
@@ -77,7 +76,7 @@ class Inventory(RpcClient):
 
         if not until(accepted, within, interval=POLL_S):
             fail(message, expected=expected, got=f"{name} = {value} after {within:g} s", hint=hint)
-        context.log(f"{self.who} ← {name} = {value}")
+        log(f"{self.who} ← {name} = {value}")
         return value
 
     def wait_for_watchers(self, count: int, streams, within: float = 2.0) -> None:

@@ -2,8 +2,7 @@
 
 import time
 
-from labkit import context
-from labkit.checks import expect
+from labkit.checks import expect, log
 
 FREED_WITHIN_S = 2.0
 QUIET_WINDOW_S = 0.3
@@ -38,7 +37,7 @@ def check_closed_connection_unregisters_its_watchers(inv, watches, channels, pre
     streams = [watches(prefix, label=f"watcher {n}", channel=connection) for n in (1, 2)]
     inv.wait_for_watchers(before + 2, streams)
     connection.close()
-    context.log("closed the connection that carried both Watch streams")
+    log("closed the connection that carried both Watch streams")
     expect_watchers_back_to(inv, before, "the client closed the connection carrying two Watch streams")
 
 
@@ -67,7 +66,7 @@ def check_cancelled_reindex_stops_its_work(inv, client):
     before = inv.stats()
     caller = client(who="reindexing client")
     future = caller.stub.Reindex.future(caller.request("Reindex", steps=200), metadata=caller.metadata, timeout=10)
-    context.log("reindexing client → Reindex (steps: 200), without waiting for the reply")
+    log("reindexing client → Reindex (steps: 200), without waiting for the reply")
     inv.wait_for_stat(
         "reindex_steps_done",
         lambda done: done > before.reindex_steps_done,
@@ -77,7 +76,7 @@ def check_cancelled_reindex_stops_its_work(inv, client):
         expected="reindex_steps_done growing while Reindex runs",
     )
     future.cancel()
-    context.log("reindexing client: cancelled the Reindex call")
+    log("reindexing client: cancelled the Reindex call")
     inv.wait_for_stat(
         "reindex_running",
         lambda running: running <= before.reindex_running,

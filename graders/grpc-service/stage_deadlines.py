@@ -4,8 +4,7 @@ import time
 
 import grpc
 
-from labkit import context
-from labkit.checks import expect, fail
+from labkit.checks import expect, fail, log
 
 STEP_S = 0.05
 CLIENT_DEADLINE_S = 0.4
@@ -26,7 +25,7 @@ def expect_reindex_stopped(inv, before, why):
     stopped_at = inv.stats().reindex_steps_done
     time.sleep(QUIET_WINDOW_S)  # a negative check: nothing may happen in this window
     later = inv.stats().reindex_steps_done
-    context.log(f"reindex_steps_done: {before.reindex_steps_done} before, {stopped_at} after, {later} later")
+    log(f"reindex_steps_done: {before.reindex_steps_done} before, {stopped_at} after, {later} later")
     if later != stopped_at:
         fail(
             f"Reindex work went on after {why}: reindex_steps_done kept growing",
@@ -88,7 +87,7 @@ def check_other_calls_are_answered_during_a_reindex(inv, client, prefix):
     before = inv.stats()
     running = client(who="reindexing client")
     future = running.stub.Reindex.future(running.request("Reindex", steps=40), metadata=running.metadata, timeout=5)
-    context.log("reindexing client → Reindex (steps: 40), without waiting for the reply")
+    log("reindexing client → Reindex (steps: 40), without waiting for the reply")
     try:
         inv.wait_for_stat(
             "reindex_running",

@@ -9,8 +9,7 @@ import threading
 import grpc
 
 from grpcwire import FAILURE_HINTS, show, status_of
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 
 STREAM_LIFETIME_S = 30.0  # a backstop: every check cancels its streams long before this
 NEXT_CHANGE_S = 2.0
@@ -23,7 +22,7 @@ class WatchStream:
         self.request = request
         self.received: queue.Queue[object] = queue.Queue()
         self.ended: tuple[grpc.StatusCode, str] | None = None  # set by the reading thread when the stream ends
-        context.log(f"{label} → Watch {show(request)}")
+        log(f"{label} → Watch {show(request)}")
         self.call = stub.Watch(request, metadata=metadata, timeout=timeout)
         threading.Thread(target=self._drain, name=label, daemon=True).start()
 
@@ -55,14 +54,14 @@ class WatchStream:
             )
         if isinstance(got, grpc.RpcError):
             code, details = status_of(got)
-            context.log(f"{self.label} ← {code.name} {details!r}")
+            log(f"{self.label} ← {code.name} {details!r}")
             fail(
                 f"{self.label}: the Watch stream failed with status {code.name} while the grader waited for {what}",
                 expected=what,
                 got=f"{code.name}: {details}",
                 hint=FAILURE_HINTS.get(code),
             )
-        context.log(f"{self.label} ← {show(got)}")
+        log(f"{self.label} ← {show(got)}")
         return got
 
     def expect_open(self) -> None:
@@ -88,9 +87,9 @@ class WatchStream:
             return status_of(got)
         if got is _ENDED:
             return grpc.StatusCode.OK, ""
-        context.log(f"{self.label} ← {show(got)}")
+        log(f"{self.label} ← {show(got)}")
         return None
 
     def cancel(self) -> None:
         if self.call.cancel():
-            context.log(f"{self.label}: cancelled the Watch call")
+            log(f"{self.label}: cancelled the Watch call")

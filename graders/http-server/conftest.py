@@ -8,38 +8,20 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from httpclient import HttpConnection
-from labkit import context
-from labkit.fixtures import start_ready
-from labkit.plugin import GradingState
-from labkit.supervisor import LearnerProcess
+from labkit.learners import LearnerProcess, RunInfo, learner_fixture
 from site_files import Site, build_site
 
 
 @pytest.fixture(scope="session")
-def site(grading: GradingState) -> Site:
+def site(run_info: RunInfo) -> Site:
     """Files with seed-derived content in a folder of this run; the server gets it as DOCROOT."""
-    return build_site(grading.run_dir / "http-site", random.Random(grading.seed))
+    return build_site(run_info.run_dir / "http-site", random.Random(run_info.seed))
 
 
-@pytest.fixture(scope="session")
-def _servers() -> Iterator[list[LearnerProcess]]:
-    started: list[LearnerProcess] = []
-    yield started
-    for process in started:
-        process.stop()
-
-
-@pytest.fixture
-def server(grading: GradingState, site: Site, _servers: list[LearnerProcess]) -> LearnerProcess:
-    """The server under test, started with DOCROOT set (``stage_learner`` takes no environment).
-
-    One server serves the whole run: the ladder stops at the first failing stage, so a stage only ever inherits a
-    server that passed every stage before it, and a run saves a start-up per stage. A check that left it dead
-    gets a fresh one, so a crash is blamed on the check that caused it."""
-    if _servers and _servers[-1].exit_code() is None:
-        context.current().processes.append(_servers[-1])
-        return _servers[-1]
-    return start_ready(grading, _servers, env={"DOCROOT": str(site.public)})
+# The server under test, with DOCROOT set. One server serves the whole run: the ladder stops at the first failing
+# stage, so a stage only ever inherits a server that passed every stage before it, and a run saves a start-up per
+# stage. A check that left it dead gets a fresh one, so a crash is blamed on the check that caused it.
+server = learner_fixture(scope="session", env=lambda site: {"DOCROOT": str(site.public)})
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from typing import NoReturn
 import h11
 
 from httpwire import HOST, Head, Response, ResponseError, parse_head, parse_response, point_at, request, split_at
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from labkit.render import escape_bytes
 from labkit.tools.tcp import TcpClient
 
@@ -68,14 +67,14 @@ class HttpConnection:
         server did: how far sending got is a matter of timing, so no verdict depends on it."""
         pieces = split_at(data, cuts)
         how = f" in {len(pieces)} writes" if len(pieces) > 1 else ""
-        context.log(f"{self.label} → {len(data)} bytes{how} ({note}): {escape_bytes(data, 64)}")
+        log(f"{self.label} → {len(data)} bytes{how} ({note}): {escape_bytes(data, 64)}")
         for number, piece in enumerate(pieces):
             if number:
                 time.sleep(pause)  # deliberate: the gap is what the server must cope with
             try:
                 self.tcp.sock.sendall(piece)
             except (BrokenPipeError, ConnectionResetError):
-                context.log(f"{self.label}: your server closed the connection; the rest was not sent")
+                log(f"{self.label}: your server closed the connection; the rest was not sent")
                 return
 
     def send_request(
@@ -112,7 +111,7 @@ class HttpConnection:
 
     def shutdown_write(self) -> None:
         self.tcp.sock.shutdown(socket.SHUT_WR)
-        context.log(f"{self.label}: shut down its sending side (FIN)")
+        log(f"{self.label}: shut down its sending side (FIN)")
 
     def close(self) -> None:
         self.tcp.close()
@@ -150,7 +149,7 @@ class HttpConnection:
                 self._receive(deadline)
             except _Timeout:
                 self._no_response(pending, data, hint)
-        context.log(f"{self.label} ← {response.summary()}: {escape_bytes(response.raw, 64)}")
+        log(f"{self.label} ← {response.summary()}: {escape_bytes(response.raw, 64)}")
         self._confirm_with_h11(pending, response)
         self.position += len(response.raw)
         self.previous = (pending, response)
@@ -165,11 +164,11 @@ class HttpConnection:
             raise _Timeout from None
         except ConnectionResetError:
             self.ended = "reset"
-            context.log(f"{self.label}: connection reset by your server")
+            log(f"{self.label}: connection reset by your server")
             return
         if not chunk:
             self.ended = "closed"
-            context.log(f"{self.label}: connection closed by your server")
+            log(f"{self.label}: connection closed by your server")
             return
         self.received += chunk
 

@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from labkit import context
+from labkit.checks import log
 from labkit.ports import LOOPBACK
 from labkit.wait import until
 
@@ -30,7 +30,7 @@ class SlowClients:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=label, daemon=True)
         how = "connect and send nothing" if idle else f"send their head one byte every {interval:g} s"
-        context.log(f"{count} {label}(s) {how}")
+        log(f"{count} {label}(s) {how}")
 
     def __enter__(self) -> SlowClients:
         self._thread.start()

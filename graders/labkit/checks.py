@@ -1,11 +1,16 @@
-"""The assertions graders use. Each failure is a ``CheckFailed`` the learner reads as Expected / Got / Hint."""
+"""The assertions graders use. Each failure is a ``CheckFailed`` the learner reads as Expected / Got / Hint.
+
+``log(line)`` adds a line to the check's transcript, which the learner sees with ``-v`` and under a failure."""
 
 from __future__ import annotations
 
 from typing import NoReturn, TypeVar
 
-from labkit.errors import CheckFailed
+from labkit.context import log
+from labkit.errors import CheckFailed, HarnessError
 from labkit.render import describe_difference, escape_bytes
+
+__all__ = ["CheckFailed", "HarnessError", "expect", "expect_bytes", "expect_equal", "fail", "log"]
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ import pytest
 from labkit import context, driver_main
 from labkit.catalog import Lab, resolve_run
 from labkit.driver import Driver
+from labkit.learners import RunInfo
 from labkit.plugin import GradingState, state_of
 from labkit.ports import free_port
 from labkit.readiness import Readiness
@@ -50,6 +51,12 @@ def _nothing_outlives_the_run(grading: GradingState) -> Iterator[None]:
         shutil.rmtree(results, ignore_errors=True)
     else:
         results.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def run_info(grading: GradingState) -> RunInfo:
+    """The facts of this run a grader may use: lab, implementation folder, scratch folder, seed, sandbox."""
+    return RunInfo.of(grading)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ crashed or raised an undocumented exception into the verdict the learner reads.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +35,7 @@ from labkit.catalog import resolve_run
 from labkit.driver import CallTimedOut, Driver, LearnerRaised
 from labkit.errors import CheckFailed
 from labkit.fixtures import launch_driver
+from labkit.learners import fixture_env
 from labkit.plugin import GradingState
 
 CALL_TIMEOUT_S = 5.0
@@ -297,12 +297,7 @@ def driver_pool_fixture(
     """
 
     def pool(grading: GradingState, request: pytest.FixtureRequest) -> Iterator[DriverPool]:
-        variables: Mapping[str, str] = {}
-        if callable(env):
-            names = inspect.signature(env).parameters
-            variables = env(**{name: request.getfixturevalue(name) for name in names})
-        elif env is not None:
-            variables = env
+        variables = fixture_env(env, request)
         ready_timeout = resolve_run(grading.lab, grading.impl).ready_timeout
         drivers = DriverPool(size, variables, launch=partial(launch_driver, grading), ready_timeout=ready_timeout)
         try:

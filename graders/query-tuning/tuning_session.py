@@ -9,8 +9,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from labkit.tools.sql import Statement, describe_error, read_script, split_script
 from pgplans import Plan, parse_plan, render
 from rowdiff import count_rows, expect_same_rows
@@ -113,7 +112,7 @@ class TuningSession:
         definitions = self.index_definitions()
         for node in plan.root.walk():
             node.index_definition = definitions.get(node.index or "")
-        context.log(f"plan of {plan.call}:\n{render(plan.root)}")
+        log(f"plan of {plan.call}:\n{render(plan.root)}")
         return plan
 
     # -- the reference answers -----------------------------------------------------------------------------
@@ -145,7 +144,7 @@ class TuningSession:
     def expect_same_rows(self, spec: QuerySpec, values: tuple[object, ...], hint: str) -> None:
         expected = self.reference(spec, values)
         got = self.rows(spec, values)
-        context.log(f"{spec.describe(values)}: {count_rows(got)} (the original: {count_rows(expected)})")
+        log(f"{spec.describe(values)}: {count_rows(got)} (the original: {count_rows(expected)})")
         expect_same_rows(spec.describe(values), got, expected, ordered=spec.ordered, hint=hint)
 
     def index_definitions(self) -> dict[str, str]:

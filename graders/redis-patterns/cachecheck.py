@@ -6,8 +6,7 @@ from collections import Counter
 
 import redis
 
-from labkit import context
-from labkit.checks import expect_equal, fail
+from labkit.checks import expect_equal, fail, log
 from labkit.driver import Driver, LearnerRaised
 from labkit.wait import expect_within
 from verdicts import HINTS
@@ -20,7 +19,7 @@ def put_source(db: redis.Redis, key: str, rng) -> str:
     """Gives the source a new random value for ``key``."""
     value = f"value-{rng.randrange(16**8):08x}"
     db.set(f"source:{key}", value)
-    context.log(f"grader: SET source:{key} {value}")
+    log(f"grader: SET source:{key} {value}")
     return value
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labkit import context
-from labkit.checks import expect_equal, fail
+from labkit.checks import expect_equal, fail, log
 from labkit.driver import Driver, LearnerRaised
 from labkit.errors import CheckFailed
 from labkit.wait import until
@@ -85,7 +84,7 @@ def expect_nothing_reclaimed(driver: Driver, queue: str, consumer: str, min_idle
 
 def reclaim_within(driver: Driver, queue: str, consumer: str, min_idle_ms: int, within: float):
     """Calls reclaim every 30 ms until it hands over a job, for at most ``within`` seconds."""
-    context.log(f"calling reclaim({queue!r}, {consumer!r}, {min_idle_ms}) every 30 ms for up to {within:g} s")
+    log(f"calling reclaim({queue!r}, {consumer!r}, {min_idle_ms}) every 30 ms for up to {within:g} s")
     job = until(lambda: reclaim(driver, queue, consumer, min_idle_ms, quiet=True), within, interval=0.03)
-    context.log("← None every time" if job is None else f"← {job!r}")
+    log("← None every time" if job is None else f"← {job!r}")
     return job

@@ -1,8 +1,7 @@
 """Stage 1: cache-aside: a miss loads from the source and caches with a TTL, a hit does not load."""
 
 from cachecheck import expect_key_error, expect_loads, expect_ttl, get_or_load, put_source, wait_until_gone
-from labkit import context
-from labkit.checks import expect_equal
+from labkit.checks import expect_equal, log
 
 HOUR_MS = 3_600_000
 
@@ -27,11 +26,11 @@ def check_entries_expire_after_their_ttl(pool, db, rng):
     get_or_load(driver, "user:2", 60_000, value, "a miss with ttl_ms=60000")
     expect_ttl(db, "cache:user:2", 60_000)
     db.pexpire("cache:user:2", 20_000)
-    context.log("grader: PEXPIRE cache:user:2 20000")
+    log("grader: PEXPIRE cache:user:2 20000")
     get_or_load(driver, "user:2", 60_000, value, "a hit")
     expect_ttl(db, "cache:user:2", 20_000, after="a hit (the grader had shortened the TTL to 20000 ms)")
     db.pexpire("cache:user:2", 50)
-    context.log("grader: PEXPIRE cache:user:2 50")
+    log("grader: PEXPIRE cache:user:2 50")
     wait_until_gone(db, "cache:user:2", within=2.0)
     fresh = put_source(db, "user:2", rng)
     get_or_load(driver, "user:2", 60_000, fresh, "a miss after the entry expired")

@@ -1,7 +1,6 @@
 """Stage 8: a consumer that dies with a job in flight does not lose it: reclaim() hands it to another one."""
 
-from labkit import context
-from labkit.checks import expect_equal, fail
+from labkit.checks import expect_equal, fail, log
 from queuecheck import enqueue_all, expect_ack, expect_nothing_reclaimed, expect_taken, reclaim, reclaim_within, take
 
 LOST_HINT = (
@@ -72,7 +71,7 @@ def check_a_crashed_consumers_job_is_redelivered(pool, db):
     (first, second) = jobs
     expect_taken(doomed, "video", "alpha", first, jobs[first], "(the oldest job)")
     pool.kill(0)
-    context.log("grader: killed the process of consumer 'alpha' (SIGKILL) before it acknowledged its job")
+    log("grader: killed the process of consumer 'alpha' (SIGKILL) before it acknowledged its job")
     expect_taken(survivor, "video", "beta", second, jobs[second], "(the first job is in flight with 'alpha')")
     expect_ack(survivor, "video", second, jobs[second], True)
     job = reclaim_within(survivor, "video", "beta", 150, within=3.0)

@@ -1,7 +1,6 @@
 """Stage 6: fencing tokens: every acquisition gets a higher fence, and storage refuses writes with stale ones."""
 
-from labkit import context
-from labkit.checks import expect_equal, fail
+from labkit.checks import expect_equal, fail, log
 from labkit.pool import call, describe, expect_answers
 from lockcheck import expect_acquired, release, wait_for_grant
 from verdicts import HINTS, expect_bools
@@ -28,7 +27,7 @@ def expect_higher(fence: int, previous: int, when: str, than: str = "the previou
 
 
 def take_after_expiry(driver, name: str) -> dict:
-    context.log(f"trying acquire({name!r}, {TTL_MS}) every 20 ms until the lock has expired")
+    log(f"trying acquire({name!r}, {TTL_MS}) every 20 ms until the lock has expired")
     grant = wait_for_grant(driver, name, TTL_MS, within=2.0)
     if grant is None:
         fail(f"acquire({name!r}, ...) still failed 2 s after a lock with ttl_ms=100 was taken", hint="use PX")

@@ -1,7 +1,6 @@
 """Stage 5: a lock: one owner at a time, released only by its owner, freed by its expiry."""
 
-from labkit import context
-from labkit.checks import expect_equal, fail
+from labkit.checks import expect_equal, fail, log
 from labkit.pool import call, describe, expect_answers
 from lockcheck import (
     acquire,
@@ -68,7 +67,7 @@ def check_a_lock_expires(pool, db):
     owner, other = pool.ready(2)
     grant = expect_acquired(owner, "cron", 200, "nobody holds it")
     expect_lock_ttl(db, "cron", 200)
-    context.log("trying acquire('cron', 10000) every 20 ms until it succeeds")
+    log("trying acquire('cron', 10000) every 20 ms until it succeeds")
     successor = wait_for_grant(other, "cron", TTL_MS, within=2.0)
     if successor is None:
         fail("acquire('cron', ...) still failed 2 s after a lock with ttl_ms=200 was taken", hint="use PX ttl_ms")

@@ -2,8 +2,7 @@
 
 import time
 
-from labkit import context
-from labkit.checks import expect, expect_equal, fail
+from labkit.checks import expect, expect_equal, fail, log
 from labkit.pool import call, describe, expect_answers
 from queuecheck import BLOCK_ZERO_HINT, enqueue, enqueue_all, expect_ack, expect_job, expect_taken, take
 from verdicts import HINTS
@@ -45,7 +44,7 @@ def check_take_waits_up_to_block_ms(pool, db):
         expect(not waiting.finished(), "take('sms', 'worker-1', 3000) returned within 0.3 s on an empty queue")
         job_id = enqueue(producer, "sms", "your code is 1234")
         arrived = time.monotonic()
-        context.log(f"another process enqueued job {job_id!r} while take() waited")
+        log(f"another process enqueued job {job_id!r} while take() waited")
         (result,) = waiting.outcomes(within=5.0)
         late = time.monotonic() - arrived > 1.5
     expect_answers([result], hints=HINTS)

@@ -2,8 +2,7 @@
 
 import time
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from labkit.driver import Driver
 from labkit.pool import call, describe, expect_answers
 from verdicts import HINTS, expect_bools
@@ -98,7 +97,7 @@ def check_the_window_slides_and_only_admitted_requests_count(pool, db):
             )
         if not verdict.ambiguous:
             return
-        context.log(f"attempt {attempt}: calls too slow to judge every request; running the schedule again")
+        log(f"attempt {attempt}: calls too slow to judge every request; running the schedule again")
     fail(
         f"your allow() calls were too slow to judge a {SLIDING_WINDOW_MS} ms window in {ATTEMPTS} attempts",
         hint="allow() must answer within a few milliseconds: one round trip to Redis (a script), no sleeps",

@@ -16,8 +16,7 @@ import psycopg
 from psycopg import pq
 
 import lockaudit
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from labkit.tools.sql import first_line, run_script
 from pgsession import LOCK_TIMEOUT_S, apply_migrations, connect, deadline, online_step
 from workload import Model, Person, Phase, Session, Worker, WorkloadError, joined, random_name
@@ -87,7 +86,7 @@ class Rollout:
         for email, name in people:
             if email in ids:
                 self.model.people[ids[email]] = Person(email, name, "the dataset (before the migration)")
-        context.log(f"loaded {len(rows)} users")
+        log(f"loaded {len(rows)} users")
         if self.audit:
             lockaudit.install(self.admin)
 
@@ -104,7 +103,7 @@ class Rollout:
             worker = Worker(session, owned, random.Random(self.rng.random()), self.progress)
             self.workers[version].append(worker)
             worker.start()
-        context.log(f"started {WORKERS_PER_VERSION} sessions of the {version} version")
+        log(f"started {WORKERS_PER_VERSION} sessions of the {version} version")
         self.settle(version)
 
     def stop(self, version: str, *, report: bool = True) -> None:
@@ -134,7 +133,7 @@ class Rollout:
                 f"the {version} version made no progress for {SETTLE_TIMEOUT_S:g} s {self.phase.label}",
                 hint="its statements wait for a lock: does a step leave a transaction or a lock behind?",
             )
-        context.log(f"the running sessions of the {version} version went on working {self.phase.label}")
+        log(f"the running sessions of the {version} version went on working {self.phase.label}")
 
     def raise_errors(self, version: str) -> None:
         for worker in self.workers[version]:
@@ -185,7 +184,7 @@ class Rollout:
             workload_failed(error)
         finally:
             self.phase.label = saved
-        context.log(f"the {version} version works {where}")
+        log(f"the {version} version works {where}")
 
     def cross_check(self) -> None:
         """After the backfill, each version must see what the other one wrote."""

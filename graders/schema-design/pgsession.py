@@ -15,8 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from labkit.errors import CheckFailed, HarnessError
 from labkit.tools.sql import connect as connect_session
 from labkit.tools.sql import read_script, run_script
@@ -64,7 +63,7 @@ def apply_migrations(conn: psycopg.Connection, impl_dir: Path) -> None:
         for path in files:
             source = str(path.relative_to(impl_dir))
             run_script(conn, read_script(path, source), source)
-    context.log("migrations applied")
+    log("migrations applied")
 
 
 @contextmanager

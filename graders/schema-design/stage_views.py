@@ -4,8 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from marketplace import Shop
 
 CENT = Decimal("0.01")
@@ -26,7 +25,7 @@ def read_view(app, view, names):
             f"SELECT {columns} FROM {view} failed: {error.sqlstate} {(error.diag.message_primary or '').strip()}",
             hint=f"create the view {view} with exactly the columns {', '.join(names)}",
         )
-    context.log(f"SELECT ... FROM {view} → {len(rows)} rows")
+    log(f"SELECT ... FROM {view} → {len(rows)} rows")
     return rows
 
 

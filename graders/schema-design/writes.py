@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from pgsession import render
 
 SQLSTATE_NAMES = {
@@ -78,7 +77,7 @@ def attempt(conn: psycopg.Connection, probe: Probe) -> tuple[Outcome, bool]:
             outcome = Outcome(None, rowcount=rowcount)
         except psycopg.Error as error:
             outcome = Outcome(error.sqlstate, (error.diag.message_primary or str(error)).strip())
-    context.log(f"{probe.shown()}  →  {outcome.describe()}")
+    log(f"{probe.shown()}  →  {outcome.describe()}")
     return outcome, after_held
 
 
@@ -128,14 +127,14 @@ def run(conn: psycopg.Connection, statement: str, params: tuple[object, ...] = (
         rows = cursor.fetchall() if cursor.description else []
     except psycopg.Error as error:
         outcome = Outcome(error.sqlstate, (error.diag.message_primary or str(error)).strip())
-        context.log(f"{render(statement, params)}  →  {outcome.describe()}")
+        log(f"{render(statement, params)}  →  {outcome.describe()}")
         fail(
             f"the database rejected a valid write ({why})\n  {render(statement, params)}\n  got: {outcome.describe()}",
             expected="the statement succeeds",
             got=outcome.describe(),
             hint=_hint_for_valid_write(outcome.sqlstate),
         )
-    context.log(f"{render(statement, params)}  →  ok")
+    log(f"{render(statement, params)}  →  ok")
     return rows
 
 
@@ -166,7 +165,7 @@ def expect_facts(conn: psycopg.Connection, facts: list[Fact]) -> None:
             value = row[0] if row else None
         except psycopg.Error as error:
             value = f"{sqlstate_name(error.sqlstate)}: {(error.diag.message_primary or str(error)).strip()}"
-        context.log(f"{render(fact.query, fact.params)}  →  {value!r}")
+        log(f"{render(fact.query, fact.params)}  →  {value!r}")
         if value is not True:
             fail(
                 f"{fact.rule}: not so after valid writes\n  {render(fact.query, fact.params)}\n  got: {value!r}",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from kvwire import KvClient
-from labkit.supervisor import LearnerProcess
+from labkit.learners import LearnerProcess
 from labkit.tools.tcp import TcpClient
 
 

@@ -8,8 +8,8 @@ from typing import NoReturn
 
 from labkit.checks import expect_bytes, fail
 from labkit.errors import CheckFailed
+from labkit.learners import LearnerProcess
 from labkit.render import escape_bytes
-from labkit.supervisor import LearnerProcess
 from labkit.tools.tcp import TcpClient
 
 MAX_FRAME = 4 * 1024 * 1024

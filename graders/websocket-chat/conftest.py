@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from labkit.checks import fail
-from labkit.supervisor import LearnerProcess
+from labkit.learners import LearnerProcess
 from libclient import ChatClient, LibClient, show
 from rawclient import RawWebSocket
 

@@ -8,8 +8,7 @@ import json
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidHeader, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from labkit.ports import LOOPBACK
 from labkit.render import escape_bytes
 from wsframes import MAX_MESSAGE, describe_code
@@ -66,31 +65,31 @@ class LibClient:
             )
         except OSError as error:
             fail(f"{label} could not connect to your server: {error.strerror or error}")
-        context.log(f"{label}: connected to {path} with the websockets client")
+        log(f"{label}: connected to {path} with the websockets client")
         return cls(ws, label)
 
     def send(self, message: str | bytes | list[str] | list[bytes], *, note: str = "") -> None:
         shown = message if isinstance(message, list) else escape_bytes(_bytes(message), 80)
-        context.log(f"{self.label} → {note or 'message'}: {shown}")
+        log(f"{self.label} → {note or 'message'}: {shown}")
         try:
             self.ws.send(message)
         except ConnectionClosed as error:
             # The next recv reports it, after any message that arrived first: when the send fails is timing.
-            context.log(f"{self.label}: could not send it all: {closed_text(error)}")
+            log(f"{self.label}: could not send it all: {closed_text(error)}")
 
     def recv(self, what: str, *, timeout: float = 2.0, hint: str | None = None) -> str | bytes:
         try:
             message = self.ws.recv(timeout=timeout)
         except TimeoutError:
-            context.log(f"{self.label}: nothing within {timeout:g} s")
+            log(f"{self.label}: nothing within {timeout:g} s")
             fail(
                 f"{self.label} waited {timeout:g} s for {what} and got nothing",
                 hint=hint or "send it as soon as it is due; see the transcript with -v for what was sent",
             )
         except ConnectionClosed as error:
-            context.log(f"{self.label}: {closed_text(error)}")
+            log(f"{self.label}: {closed_text(error)}")
             fail(f"{self.label} was waiting for {what}, but {closed_text(error)}", hint=hint)
-        context.log(f"{self.label} ← {escape_bytes(_bytes(message), 120)}")
+        log(f"{self.label} ← {escape_bytes(_bytes(message), 120)}")
         return message
 
     def expect_message(self, expected: str | bytes, what: str, *, hint: str | None = None) -> None:
@@ -112,7 +111,7 @@ class LibClient:
 
     def ping(self, payload: bytes, *, timeout: float = 2.0) -> bool:
         """Sends a Ping through the library; True when the matching Pong came back in time."""
-        context.log(f"{self.label} → Ping {escape_bytes(payload)}")
+        log(f"{self.label} → Ping {escape_bytes(payload)}")
         try:
             return self.ws.ping(payload).wait(timeout)
         except ConnectionClosed as error:

@@ -11,8 +11,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from labkit import context
-from labkit.checks import expect_bytes, fail
+from labkit.checks import expect_bytes, fail, log
 from labkit.ports import LOOPBACK
 from labkit.render import escape_bytes
 from labkit.tools.tcp import TcpClient
@@ -106,7 +105,7 @@ class RawWebSocket:
             sock.close()
             fail(f"{label} could not connect to your server: {error.strerror or error}")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        context.log(f"{label}: connected (receive buffer {recv_buffer} bytes)")
+        log(f"{label}: connected (receive buffer {recv_buffer} bytes)")
         return cls(TcpClient(sock, label, timeout), rng, port)
 
     # --- sending ---------------------------------------------------------------------------------------------
@@ -117,7 +116,7 @@ class RawWebSocket:
         try:
             self.tcp.send(data, note=note)
         except (BrokenPipeError, ConnectionResetError):
-            context.log(f"{self.label}: your server closed the connection before it had all of this")
+            log(f"{self.label}: your server closed the connection before it had all of this")
 
     def frame(
         self,
@@ -209,9 +208,9 @@ class RawWebSocket:
         deadline = time.monotonic() + timeout
         while (frame := self._parse_frame()) is None:
             if (reason := self._pull(deadline)) is not None:
-                context.log(f"{self.label}: no frame: {self._why(reason, timeout)}")
+                log(f"{self.label}: no frame: {self._why(reason, timeout)}")
                 return reason
-        context.log(f"{self.label} ← {frame.describe()}")
+        log(f"{self.label} ← {frame.describe()}")
         return frame
 
     def read_frame(self, what: str, *, hint: str | None = None, timeout: float | None = None) -> Frame:
@@ -274,7 +273,7 @@ class RawWebSocket:
             self.send_frame(CLOSE, payload, note="the client's Close reply")
             self.tcp.sock.shutdown(socket.SHUT_WR)
         except OSError:
-            context.log(f"{self.label}: the connection was already gone")
+            log(f"{self.label}: the connection was already gone")
 
     def expect_tcp_closed(self, after: str, within: float = 2.0) -> None:
         deadline = time.monotonic() + within
@@ -285,7 +284,7 @@ class RawWebSocket:
                 f"after the {after}, your server kept the TCP connection open for {within:g} s",
                 hint="once the Close frames are exchanged the server closes the TCP connection (RFC 6455 7.1.1)",
             )
-        context.log(f"{self.label}: TCP connection {reason} by your server")
+        log(f"{self.label}: TCP connection {reason} by your server")
 
     # --- HTTP ------------------------------------------------------------------------------------------------
 
@@ -302,7 +301,7 @@ class RawWebSocket:
                 )
         head = bytes(self.buffer[: end + 4])
         del self.buffer[: end + 4]
-        context.log(f"{self.label} ← {len(head)} bytes ({what}): {escape_bytes(head, 240)}")
+        log(f"{self.label} ← {len(head)} bytes ({what}): {escape_bytes(head, 240)}")
         lines = head.decode("latin-1").split("\r\n")[:-2]
         match = STATUS_LINE.fullmatch(lines[0])
         if not match:

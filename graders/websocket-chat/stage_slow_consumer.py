@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from libclient import show
 from wsframes import TEXT
 
@@ -52,7 +51,7 @@ def flood(sender, receiver, rng, budget, *, stop_at_leave):
         frames = [sender.frame(TEXT, json.dumps({"type": "message", "text": text}).encode()) for text in texts]
         sender.send(b"".join(frames), note=f"flood messages {number} to {number + BATCH - 1}")
         sent += sum(map(len, frames))
-        context.log(f"{sent / MIB:.1f} MiB sent so far")
+        log(f"{sent / MIB:.1f} MiB sent so far")
         for text in texts:
             # Where exactly a blocking server stalls depends on kernel buffer sizes: the verdict names no number.
             what = "the next flood message from sender while 'stalled' reads nothing"

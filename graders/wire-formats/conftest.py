@@ -11,11 +11,11 @@ from proto_oracle import Oracle, compile_schema
 
 
 @pytest.fixture(scope="session")
-def oracle(grading, lab) -> Oracle:
+def oracle(run_info) -> Oracle:
     """shop.proto from the kit (never the learner's copy), compiled into this run's scratch folder."""
-    scratch = grading.run_dir / "wire-formats"
+    scratch = run_info.run_dir / "wire-formats"
     configuration.set_hypothesis_home_dir(scratch / "hypothesis")  # Hypothesis caches go here, not in the kit
-    return Oracle(compile_schema(lab.folder / "shop.proto", scratch))
+    return Oracle(compile_schema(run_info.lab_folder / "shop.proto", scratch))
 
 
 # One driver process shared by the checks of a stage, replaced when a check left it dead or mid-call, so a crash

@@ -12,7 +12,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
-from labkit import context
+from labkit.checks import log
 from labkit.driver import CallTimedOut, Driver, LearnerRaised
 from labkit.errors import CheckFailed
 from labkit.render import describe_difference, first_difference, hex_bytes
@@ -242,7 +242,7 @@ class Codec:
             for failure_of in (self.encoding_failure, self.decoding_of_official_failure):
                 if failure_of(name, message, quiet=True) is not None:
                     self.report_smallest(name, message, index, len(messages), failure_of)
-        context.log(f"{len(messages)} random {name} messages: encode gave the official bytes, decode the message")
+        log(f"{len(messages)} random {name} messages: encode gave the official bytes, decode the message")
 
     def decoding_of_official_failure(self, name: str, message: dict[str, Any], *, quiet: bool) -> CheckFailed | None:
         what = f"the official encoding of {short(message)}"
@@ -262,7 +262,7 @@ class Codec:
         for index, message in enumerate(messages):
             if failure_of(reader, message, quiet=True) is not None:
                 self.report_smallest(reader, message, index, len(messages), failure_of)
-        context.log(f"{len(messages)} random {writer} messages written officially, read back as {reader}")
+        log(f"{len(messages)} random {writer} messages written officially, read back as {reader}")
 
     # --- JSON ----------------------------------------------------------------------------------------------------
 
@@ -323,7 +323,7 @@ class Codec:
             for failure_of in (self.to_json_failure, read_failure):
                 if failure_of(name, message, quiet=True) is not None:
                     self.report_smallest(name, message, index, len(messages), failure_of)
-        context.log(f"{len(messages)} random {name} messages: to_json and from_json agree with the official mapping")
+        log(f"{len(messages)} random {name} messages: to_json and from_json agree with the official mapping")
 
     def report_smallest(self, name: str, message: dict[str, Any], index: int, count: int, failure_of: Any) -> None:
         """Raises the failure of the smallest version of ``message`` that still fails."""

@@ -1,6 +1,6 @@
 """Stage 2: every scalar type of Scalars, alone and together, in exactly the official bytes."""
 
-from labkit import context
+from labkit.checks import log
 from proto_data import EDGES, FIXED_FIELDS, VARINT_FIELDS, ZIGZAG_FIELDS, random_messages
 
 
@@ -51,4 +51,4 @@ def check_random_messages(codec, rng):
     """Random Scalars messages encode to the official bytes and decode back"""
     messages = random_messages(codec.oracle.descriptor("Scalars"), 40, rng)
     codec.expect_round_trips("Scalars", messages)
-    context.log("every random message matched")
+    log("every random message matched")

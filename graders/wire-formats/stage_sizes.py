@@ -2,8 +2,7 @@
 
 import json
 
-from labkit import context
-from labkit.checks import fail
+from labkit.checks import fail, log
 from proto_data import order, small_negatives, telemetry
 
 
@@ -19,8 +18,8 @@ def expect_sizes(codec, name, corpus, label):
         "json_bytes": sum(len(compact(value).encode()) for value in objects),
     }
     got = codec.call("measure", name, corpus, quiet=True)
-    context.log(f"→ measure({name!r}, <{len(corpus)} {label}>)")
-    context.log(f"← {got!r}")
+    log(f"→ measure({name!r}, <{len(corpus)} {label}>)")
+    log(f"← {got!r}")
     if not isinstance(got, dict) or set(got) != set(expected) or not all(type(v) is int for v in got.values()):
         fail(
             f"measure({name!r}, <{len(corpus)} {label}>) returned {got!r}",
@@ -40,9 +39,7 @@ def expect_sizes(codec, name, corpus, label):
             hint=json_size_hint(objects, got["json_bytes"]),
         )
     ratio = expected["json_bytes"] / expected["protobuf_bytes"]
-    context.log(
-        f"{label}: protobuf {expected['protobuf_bytes']} bytes, JSON {expected['json_bytes']} bytes ({ratio:.2f}x)"
-    )
+    log(f"{label}: protobuf {expected['protobuf_bytes']} bytes, JSON {expected['json_bytes']} bytes ({ratio:.2f}x)")
     return expected
 
 
@@ -80,7 +77,7 @@ def check_small_negative_numbers(codec, rng):
     as_sint32 = [{"sint32_values": message["int32_values"]} for message in as_int32]
     int32 = expect_sizes(codec, "Lists", as_int32, "lists of small negative int32")
     sint32 = expect_sizes(codec, "Lists", as_sint32, "the same lists as sint32")
-    context.log(
+    log(
         f"the same numbers: {int32['protobuf_bytes']} bytes as int32, {sint32['protobuf_bytes']} as sint32, "
         f"{int32['json_bytes']} in JSON"
     )
