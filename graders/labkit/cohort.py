@@ -28,6 +28,7 @@ from typing import Any
 
 from labkit import __version__
 from labkit.catalog import Lab
+from labkit.engine import interruptible
 from labkit.sweep import kill_marked
 
 DEFAULT_SUBMISSION_TIMEOUT_S = 900.0
@@ -145,7 +146,13 @@ def _run_grade(command: list[str], timeout_s: float) -> tuple[dict[str, Any] | N
     prefix = f"lkc{uuid.uuid4().hex[:10]}"
     env = {**os.environ, "LABKIT_RUN_ID_PREFIX": prefix}
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+        preexec_fn=interruptible,  # _stop_group interrupts it first, for an orderly teardown
     ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout_s)

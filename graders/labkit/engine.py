@@ -126,7 +126,7 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),
                 start_new_session=True,  # Ctrl-C reaches labkit only, which then stops the grader in order
-                preexec_fn=None if network is None else network.enter,
+                preexec_fn=_grader_preexec(network),
             )
             os.close(write_fd)
             write_fd = -1
@@ -140,6 +140,21 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
         if network is not None:
             network.close()
     return _read_results(results, log_path, code)
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a child that labkit stops with SIGINT (its orderly teardown): a labkit started where
+    SIGINT is ignored (a background job of a script, nohup) would pass that on, and the child would run on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _grader_preexec(network: SandboxNetwork | None) -> Callable[[], None]:
+    def preexec() -> None:
+        interruptible()
+        if network is not None:
+            network.enter()
+
+    return preexec
 
 
 def _sandbox_network(request: GradeRequest) -> SandboxNetwork | None:

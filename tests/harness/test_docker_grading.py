@@ -16,6 +16,7 @@ import pytest
 from test_sandbox_support import sandbox_unavailable, services_unavailable, skip_unless_ready
 
 from labkit.containers import RUN_LABEL, engine
+from labkit.engine import interruptible
 from support import KIT, RUN_PREFIX, run_labkit
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -156,7 +157,10 @@ def test_sigint_mid_run_leaves_no_container_or_network(server_kit: Path, sandbox
     prefix = f"{RUN_PREFIX}int{sandbox[0]}"
     env = {**os.environ, "LABKIT_HOME": str(server_kit), "LABKIT_RUN_ID_PREFIX": prefix, "SVC_SERVER_HOLD": "1"}
     command = [sys.executable, "-m", "labkit", "grade", "svc-server", "--services", "docker", "--sandbox", sandbox]
-    grading = subprocess.Popen(command, cwd=KIT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Ctrl-C as a person's shell delivers it: this suite may itself run where SIGINT is ignored (a background job).
+    grading = subprocess.Popen(
+        command, cwd=KIT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible
+    )
     expected = 3 if sandbox == "docker" else 2  # postgres and redis, plus the namespace holder
     deadline = time.monotonic() + 120
     while len(labelled(prefix)) < expected and time.monotonic() < deadline and grading.poll() is None:
