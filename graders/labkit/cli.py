@@ -299,6 +299,58 @@ def verify_command(
     raise typer.Exit(0 if result.clean else 1)
 
 
+@app.command("new")
+def new_lab(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB", help="the new lab's id, e.g. rate-limiter")],
+    kind: Annotated[str, typer.Option(help="server, driver, client, cluster or none")],
+    services: Annotated[str, typer.Option(help="comma-separated: postgres, redis")] = "",
+    track: Annotated[str | None, typer.Option(help="default: networking, or data with services")] = None,
+    title: Annotated[str | None, typer.Option(help="what the learner builds, in a few words")] = None,
+) -> None:
+    """Authors: start a lab whose every part (spec, starter, solution, grader, a scenario) passes the kit's tests."""
+    from labkit.record import record_all, report, select_scenarios
+    from labkit.scaffold import LabSpec, Refused, write_lab
+
+    root = _catalog().root
+    chosen = tuple(service.strip() for service in services.split(",") if service.strip())
+    try:
+        created = write_lab(root, LabSpec(lab_id, kind, chosen, track, title))
+    except Refused as refusal:
+        typer.echo(f"labkit: {refusal}", err=True)
+        raise typer.Exit(2) from refusal
+    for path in sorted(created.files):
+        console.print(f"  wrote {path}", highlight=False)
+    console.print("  added its row to the lab table of README.md", highlight=False)
+    catalog = _catalog()
+    scenarios = select_scenarios(catalog, created.scenario_id)
+    text, code = report(record_all(catalog, scenarios, console, lambda line: errors.print(line, highlight=False)))
+    typer.echo(f"  recorded the verdict of {created.scenario_id}\n" if code == 0 else text, nl=False)
+    if code != 0:
+        typer.echo(f"once that is fixed, record it with: labkit record {created.scenario_id}")
+    tests = "tests/test_catalog.py tests/test_labs.py tests/test_scenarios.py"
+    typer.echo(f"next: make it your lab (the TODOs in labs/{lab_id}/README.md); check it with\n"
+               f"  python -m pytest {tests} -k {lab_id}")  # fmt: skip
+    raise typer.Exit(code)
+
+
+@app.command("record")
+def record_command(
+    target: Annotated[str, typer.Argument(metavar="LAB[/SCENARIO]", help="a lab's scenarios, or one of them")],
+) -> None:
+    """Authors: re-record scenario verdicts (tests/scenarios/LAB/*/expected.txt) by grading them as the kit's
+    scenario test does, and print a diff of what changed."""
+    from labkit.record import record_all, report, select_scenarios
+
+    catalog = _catalog()
+    try:
+        chosen = select_scenarios(catalog, target)
+    except HarnessError as error:
+        _usage(str(error))
+    text, code = report(record_all(catalog, chosen, console, lambda line: errors.print(line, highlight=False)))
+    typer.echo(text, nl=False)
+    raise typer.Exit(code)
+
+
 @app.command()
 def doctor() -> None:
     """Report which service providers work here, and why not."""

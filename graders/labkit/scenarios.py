@@ -1,0 +1,121 @@
+"""Broken implementations and their recorded verdicts: ``tests/scenarios/<lab>/<bug>/``.
+
+Each scenario folder holds a complete implementation with one bug, a ``scenario.toml`` (``description``, the
+``stage`` that must catch it, and ``timing_dependent`` when its first symptom varies between runs) and
+``expected.txt``, the verdict summary a grading run must reproduce. The kit's scenario test and ``labkit record``
+both judge a run with the functions here, so a fixture is recorded exactly as it is checked.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labkit.errors import LabConfigError
+
+# How a scenario is graded: the same seed every time, and the embedded servers, whose messages the fixtures quote.
+SCENARIO_SEED = 1
+SCENARIO_SERVICES = "embedded"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    lab: str
+    name: str
+    folder: Path
+    stage: str
+    description: str
+    timing_dependent: str | None = None  # why this bug's first symptom depends on timing; then only verdicts count
+
+    @property
+    def id(self) -> str:
+        return f"{self.lab}/{self.name}"
+
+    @property
+    def fixture(self) -> Path:
+        return self.folder / "expected.txt"
+
+
+def scenarios_folder(kit_root: Path) -> Path:
+    return kit_root / "tests" / "scenarios"
+
+
+def find_scenarios(kit_root: Path) -> list[Scenario]:
+    """Every scenario of the kit, ordered by lab and name."""
+    found = []
+    for toml_path in sorted(scenarios_folder(kit_root).glob("*/*/scenario.toml")):
+        try:
+            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+            stage, description = data["stage"], data["description"]
+        except (tomllib.TOMLDecodeError, KeyError) as error:
+            raise LabConfigError(f"{toml_path}: needs valid TOML with `stage` and `description` ({error})") from error
+        folder = toml_path.parent
+        why = data.get("timing_dependent")
+        found.append(Scenario(folder.parent.name, folder.name, folder, stage, description, why))
+    return found
+
+
+def not_caught_as_intended(scenario: Scenario, exit_code: int, result: dict[str, Any]) -> str | None:
+    """Why a grading run of ``scenario`` is not its verdict (None when it is): the run must fail as the learner's
+    fault, first at the scenario's stage, with no check reported as a harness error."""
+    lab = result["labs"][0]
+    statuses = {stage["slug"]: stage["status"] for stage in lab["stages"]}
+    first_failed = next((slug for slug, status in statuses.items() if status not in ("passed", "skipped")), None)
+    if exit_code != 1:
+        return f"expected exit 1 (learner failure), got {exit_code}: {lab.get('error') or statuses}"
+    if first_failed != scenario.stage:
+        return f"{scenario.description}: caught at {first_failed}, not {scenario.stage}"
+    if any(check["status"] == "error" for stage in lab["stages"] for check in stage["checks"]):
+        return "a broken implementation must never look like a harness error"
+    return None
+
+
+VOLATILE = [
+    (re.compile(r"\b(port|PORT=|pid|ports?) \d+"), r"\1 <n>"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"PORT=\d+"), "PORT=<port>"),
+    (re.compile(r"/tmp/[\w./-]+"), "<tmp>"),
+    # A server that crashes closes its sockets with FIN or RST depending on what was unread: a race, not a verdict.
+    (re.compile(r"the connection was reset by your program|your program closed the connection"), "<closed or reset>"),
+]
+KIT_PATH_AT = 4  # where the kit's own path is replaced by <kit>: after temporary paths
+
+
+def normalise(text: str, kit_root: Path) -> str:
+    """``text`` without what changes from run to run: ports, pids, temporary and kit paths."""
+    patterns = list(VOLATILE)
+    patterns.insert(KIT_PATH_AT, (re.compile(re.escape(str(kit_root))), "<kit>"))
+    for pattern, replacement in patterns:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def verdict_summary(result: dict[str, Any], kit_root: Path) -> str:
+    """The part of a run that must stay stable: stage verdicts, the failing stage's check statuses, and what a
+    learner reads for its first failure."""
+    lab = result["labs"][0]
+    lines = [f"score {lab['points']:g}/{lab['max_points']}"]
+    for stage in lab["stages"]:
+        lines.append(f"stage {stage['index']} {stage['slug']}: {stage['status']}")
+        if stage["status"] in ("passed", "skipped"):
+            continue
+        explained = False
+        for check in stage["checks"]:
+            lines.append(f"  {check['status']:<7} {check['id']}")
+            # The first failure is what the learner acts on. Later checks of a broken program may fail in ways that
+            # depend on timing (how TCP coalesced writes, when a crash landed), so only their status is recorded.
+            if check["status"] != "passed" and not explained:
+                explained = True
+                lines.append("    message: " + check["message"].replace("\n", "\n             "))
+                if check["hint"]:
+                    lines.append(f"    hint: {check['hint']}")
+    return normalise("\n".join(lines), kit_root) + "\n"
+
+
+def without_messages(summary: str) -> str:
+    """A verdict summary with only the score and statuses, for bugs whose first symptom depends on timing."""
+    detail = ("    message: ", "    hint: ", "             ")
+    return "".join(line for line in summary.splitlines(keepends=True) if not line.startswith(detail))
