@@ -30,6 +30,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     install(session)
     session.run("mypy")
+    session.run("python", "tests/contracts/typecheck_graders.py")  # each lab's grader folder, as pytest imports it
 
 
 @nox.session

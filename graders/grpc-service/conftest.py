@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable, Iterator
+from types import ModuleType
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2_grpc
 
 from grpcwire import RpcClient
 from inventory import TOKENS, Inventory, bearer, generate_stubs
+from labkit.learners import LearnerProcess, RunInfo
 from labkit.ports import LOOPBACK
-from watchstream import WatchStream
+from watchstream import STREAM_LIFETIME_S, WatchStream
 
 
 @pytest.fixture(scope="session")
-def stubs(run_info):
+def stubs(run_info: RunInfo) -> tuple[ModuleType, ModuleType]:
     """inventory_pb2 and inventory_pb2_grpc, generated from the lab's .proto into this run's folder."""
     return generate_stubs(run_info.lab_folder / "inventory.proto", run_info.run_dir / "stubs")
 
 
 @pytest.fixture(scope="session")
-def pb(stubs):
+def pb(stubs: tuple[ModuleType, ModuleType]) -> ModuleType:
     return stubs[0]
 
 
 @pytest.fixture
-def server(run_learner):
+def server(run_learner: LearnerProcess) -> LearnerProcess:
     """The server under test: one instance for the whole run (start-up costs a Python interpreter, grpcio and
     protoc), restarted only if a check left it dead. Checks keep apart by sku prefix and compare Stats counters
     with their own earlier readings, so what earlier checks left behind does not matter."""
@@ -32,7 +37,7 @@ def server(run_learner):
 
 
 @pytest.fixture
-def channels(server):
+def channels(server: LearnerProcess) -> Iterator[Callable[[], grpc.Channel]]:
     """A factory of channels to the learner's server; all are closed after the check."""
     opened: list[grpc.Channel] = []
 
@@ -47,11 +52,17 @@ def channels(server):
 
 
 @pytest.fixture
-def client(stubs, channels):
+def client(stubs: tuple[ModuleType, ModuleType], channels: Callable[[], grpc.Channel]) -> Callable[..., Inventory]:
     """A factory of Inventory clients: ``client("reader")`` calls as a reader; ``metadata=`` sends exactly that."""
     pb, pb_grpc = stubs
 
-    def connect(role: str = "admin", *, metadata=None, who: str | None = None, channel=None) -> Inventory:
+    def connect(
+        role: str = "admin",
+        *,
+        metadata: tuple[tuple[str, str], ...] | None = None,
+        who: str | None = None,
+        channel: grpc.Channel | None = None,
+    ) -> Inventory:
         if metadata is None:
             metadata = bearer(TOKENS[role])
         return Inventory(pb, pb_grpc, channel or channels(), who or role, metadata)
@@ -60,25 +71,35 @@ def client(stubs, channels):
 
 
 @pytest.fixture
-def inv(client) -> Inventory:
+def inv(client: Callable[..., Inventory]) -> Inventory:
     """An admin client: allowed every call, so early stages work before authentication is written."""
     return client()
 
 
 @pytest.fixture
-def watches(stubs, channels):
+def watches(
+    stubs: tuple[ModuleType, ModuleType], channels: Callable[[], grpc.Channel]
+) -> Iterator[Callable[..., WatchStream]]:
     """A factory of Watch streams; every stream still open is cancelled after the check."""
     pb, pb_grpc = stubs
     opened: list[WatchStream] = []
 
-    def watch(prefix: str, *, label: str = "watcher", role: str = "admin", metadata=None, channel=None, **options):
+    def watch(
+        prefix: str,
+        *,
+        label: str = "watcher",
+        role: str = "admin",
+        metadata: tuple[tuple[str, str], ...] | None = None,
+        channel: grpc.Channel | None = None,
+        timeout: float = STREAM_LIFETIME_S,
+    ) -> WatchStream:
         stub = pb_grpc.InventoryStub(channel or channels())
         stream = WatchStream(
             stub,
             pb.WatchRequest(prefix=prefix),
             bearer(TOKENS[role]) if metadata is None else metadata,
             label,
-            **options,
+            timeout,
         )
         opened.append(stream)
         return stream
@@ -89,12 +110,12 @@ def watches(stubs, channels):
 
 
 @pytest.fixture
-def health(channels):
+def health(channels: Callable[[], grpc.Channel]) -> RpcClient:
     """A client of the standard grpc.health.v1 service; it sends no token, as load balancers do not."""
     return RpcClient(health_pb2_grpc.HealthStub(channels()), "the health probe")
 
 
 @pytest.fixture
-def prefix(rng):
+def prefix(rng: random.Random) -> str:
     """A sku prefix no other check uses, so checks sharing a server never see each other's items."""
     return f"{rng.choice('abcdefghkmnpqrstuvwxyz')}{rng.randrange(16**5):05x}-"

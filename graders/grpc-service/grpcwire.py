@@ -4,14 +4,20 @@ verdict that names the method, the status code expected and the one received."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, TypeAlias
 
 import grpc
+from google.protobuf import message as protobuf_message
 from google.protobuf import text_format
 
 from labkit.checks import fail, log
 
 CALL_TIMEOUT_S = 2.0
 SHOWN_CHARS = 120
+
+# A message or stub of the code generated from a .proto at grading time: mypy cannot know its fields.
+Message: TypeAlias = Any
+Stub: TypeAlias = Any
 
 # What a learner should look at when a call ended with this status. For the codes in BROKEN_CALL the generic
 # advice beats any check-specific hint: the call did not get as far as the behaviour the check is about.
@@ -48,7 +54,7 @@ BROKEN_CALL = frozenset(
 
 def show(message: object) -> str:
     """A protobuf message on one line, shortened: for transcripts and verdicts."""
-    if hasattr(message, "DESCRIPTOR"):
+    if isinstance(message, protobuf_message.Message):
         text = text_format.MessageToString(message, as_one_line=True, as_utf8=True)
         text = f"{type(message).__name__} {{{text}}}"
     else:
@@ -84,12 +90,12 @@ class RequestStream:
 class RpcClient:
     """Calls methods of one gRPC stub with fixed metadata. ``who`` labels the caller in transcripts."""
 
-    def __init__(self, stub: object, who: str, metadata: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, stub: Stub, who: str, metadata: tuple[tuple[str, str], ...] = ()) -> None:
         self.stub = stub
         self.who = who
         self.metadata = metadata
 
-    def _invoke(self, method: str, request: object, timeout: float, quiet: bool = False) -> object:
+    def _invoke(self, method: str, request: object, timeout: float, quiet: bool = False) -> Message:
         if not quiet:
             log(f"{self.who} → {method} {show(request)}")
         return getattr(self.stub, method)(request, metadata=self.metadata, timeout=timeout)
@@ -102,7 +108,7 @@ class RpcClient:
         timeout: float = CALL_TIMEOUT_S,
         hint: str | None = None,
         quiet: bool = False,
-    ) -> object:
+    ) -> Message:
         """Makes a call that must succeed and returns its reply; ``quiet`` leaves a successful poll out of the
         transcript."""
         try:

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TypeAlias
 
 import grpc
 from grpc_tools import protoc
 
-from grpcwire import RpcClient
+from grpcwire import Message, RpcClient
 from labkit.checks import fail, log
 from labkit.errors import HarnessError
 from labkit.wait import until
+from watchstream import WatchStream
 
 SERVICE = "labkit.inventory.v1.Inventory"
 TOKENS = {"reader": "reader-secret", "writer": "writer-secret", "admin": "admin-secret"}
 ITEM_FIELDS = ("sku", "name", "quantity", "price_cents", "version")
 POLL_S = 0.02
+
+ItemFields: TypeAlias = dict[str, str | int]
 
 
 def generate_stubs(proto: Path, out: Path) -> tuple[ModuleType, ModuleType]:
@@ -39,47 +44,64 @@ def bearer(token: str) -> tuple[tuple[str, str], ...]:
 class Inventory(RpcClient):
     """A client of the learner's Inventory service, calling as one role (admin unless told otherwise)."""
 
-    def __init__(self, pb: ModuleType, pb_grpc: ModuleType, channel: grpc.Channel, who: str, metadata) -> None:
+    def __init__(
+        self,
+        pb: ModuleType,
+        pb_grpc: ModuleType,
+        channel: grpc.Channel,
+        who: str,
+        metadata: tuple[tuple[str, str], ...],
+    ) -> None:
         super().__init__(pb_grpc.InventoryStub(channel), who, metadata)
         self.pb = pb
 
-    def request(self, method: str, **fields):
+    def request(self, method: str, **fields: object) -> Message:
         """The request message of ``method`` (as inventory.proto declares it) with these fields."""
         descriptor = self.pb.DESCRIPTOR.services_by_name["Inventory"].methods_by_name[method].input_type
         return getattr(self.pb, descriptor.name)(**fields)
 
-    def do(self, method: str, hint: str | None = None, **fields):
+    def do(self, method: str, hint: str | None = None, **fields: object) -> Message:
         return self.call(method, self.request(method, **fields), hint=hint)
 
-    def refuses(self, method: str, code: grpc.StatusCode, hint: str | None = None, **fields) -> str:
+    def refuses(self, method: str, code: grpc.StatusCode, hint: str | None = None, **fields: object) -> str:
         return self.expect_status(method, self.request(method, **fields), code, hint=hint)
 
-    def create(self, sku: str, name: str = "widget", quantity: int = 1, price_cents: int = 100):
+    def create(self, sku: str, name: str = "widget", quantity: int = 1, price_cents: int = 100) -> Message:
         return self.do("CreateItem", sku=sku, name=name, quantity=quantity, price_cents=price_cents)
 
-    def stats(self):
+    def stats(self) -> Message:
         return self.do("GetStats")
 
-    def wait_for_stat(self, name: str, accept, within: float, message: str, hint: str, streams=(), *, expected) -> int:
+    def wait_for_stat(
+        self,
+        name: str,
+        accept: Callable[[int], bool],
+        within: float,
+        message: str,
+        hint: str,
+        streams: Iterable[WatchStream] = (),
+        *,
+        expected: str,
+    ) -> int:
         """Polls GetStats until ``accept(value)`` holds (``expected`` says how, for the verdict), or fails with
         ``message`` after ``within`` seconds; a Watch stream among ``streams`` that the server ended meanwhile is
         reported instead."""
         log(f"{self.who} polls GetStats until {name} is as expected")
-        value = None
+        readings: list[int] = []
 
         def accepted() -> bool:
-            nonlocal value
             for stream in streams:
                 stream.expect_open()
-            value = getattr(self.call("GetStats", self.pb.GetStatsRequest(), quiet=True), name)
-            return accept(value)
+            readings.append(getattr(self.call("GetStats", self.pb.GetStatsRequest(), quiet=True), name))
+            return accept(readings[-1])
 
         if not until(accepted, within, interval=POLL_S):
-            fail(message, expected=expected, got=f"{name} = {value} after {within:g} s", hint=hint)
-        log(f"{self.who} ← {name} = {value}")
-        return value
+            last = readings[-1] if readings else None
+            fail(message, expected=expected, got=f"{name} = {last} after {within:g} s", hint=hint)
+        log(f"{self.who} ← {name} = {readings[-1]}")
+        return readings[-1]
 
-    def wait_for_watchers(self, count: int, streams, within: float = 2.0) -> None:
+    def wait_for_watchers(self, count: int, streams: Sequence[WatchStream], within: float = 2.0) -> None:
         """Waits until ``count`` Watch streams are registered, so that changes made next must reach them."""
         self.wait_for_stat(
             "active_watchers",
@@ -94,15 +116,15 @@ class Inventory(RpcClient):
         )
 
 
-def kind_name(pb, kind: int) -> str:
+def kind_name(pb: ModuleType, kind: int) -> str:
     """The name of a Change.Kind value, without failing on a number the enum does not define."""
     try:
-        return pb.Change.Kind.Name(kind)
+        return str(pb.Change.Kind.Name(kind))
     except ValueError:
         return f"unknown kind {kind}"
 
 
-def expect_item(got, expected: dict, what: str, *, hint: str | None = None) -> None:
+def expect_item(got: Message, expected: Mapping[str, object], what: str, *, hint: str | None = None) -> None:
     """Compares an Item field by field with the README's expectation, naming every field that differs."""
     wrong = [name for name in ITEM_FIELDS if name in expected and getattr(got, name) != expected[name]]
     if wrong:
@@ -114,5 +136,5 @@ def expect_item(got, expected: dict, what: str, *, hint: str | None = None) -> N
         )
 
 
-def item(sku: str, name: str = "widget", quantity: int = 1, price_cents: int = 100, version: int = 1) -> dict:
+def item(sku: str, name: str = "widget", quantity: int = 1, price_cents: int = 100, version: int = 1) -> ItemFields:
     return {"sku": sku, "name": name, "quantity": quantity, "price_cents": price_cents, "version": version}

@@ -1,17 +1,20 @@
 """Stage 9: `authorization: Bearer <token>` metadata decides who may call what."""
 
+from collections.abc import Callable
+
 import grpc
 from grpc_health.v1 import health_pb2
 
-from grpcwire import RequestStream, judge_status
-from inventory import expect_item, item
+from grpcwire import Message, RequestStream, judge_status
+from inventory import Inventory, expect_item, item
 from labkit.checks import fail
+from watchstream import WatchStream
 
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
-def every_call(inv, prefix):
+def every_call(inv: Inventory, prefix: str) -> list[tuple[str, Message | RequestStream]]:
     """One valid request for each unary and client-streaming method, as (method, request)."""
     sku = prefix + "target"
     return [
@@ -26,7 +29,13 @@ def every_call(inv, prefix):
     ]
 
 
-def expect_watch_refused(watches, prefix, metadata, code, who):
+def expect_watch_refused(
+    watches: Callable[..., WatchStream],
+    prefix: str,
+    metadata: tuple[tuple[str, str], ...],
+    code: grpc.StatusCode,
+    who: str,
+) -> None:
     stream = watches(prefix, label=f"Watch as {who}", metadata=metadata)
     ended = stream.ended_status(timeout=1.0)
     if ended is None:
@@ -36,10 +45,11 @@ def expect_watch_refused(watches, prefix, metadata, code, who):
             got="an open stream",
             hint="check the token before registering the watcher",
         )
-    judge_status(f"Watch {{prefix: {prefix!r}}} as {who}", *ended, code)
+    status, details = ended
+    judge_status(f"Watch {{prefix: {prefix!r}}} as {who}", status, details, code)
 
 
-def expect_untouched(inv, prefix):
+def expect_untouched(inv: Inventory, prefix: str) -> None:
     sku = prefix + "target"
     expect_item(
         inv.do("GetItem", sku=sku),

@@ -2,17 +2,17 @@
 
 import grpc
 
-from grpcwire import RequestStream, show
-from inventory import expect_item, item, kind_name
+from grpcwire import Message, RequestStream, show
+from inventory import Inventory, expect_item, item, kind_name
 from labkit.checks import fail
 
 
-def bulk_import(inv, requests):
+def bulk_import(inv: Inventory, requests: list[Message]) -> Message:
     hint = "read the whole request stream; a bad message goes into the summary's failures and does not end the call"
     return inv.call("BulkImport", RequestStream(requests), hint=hint)
 
 
-def expect_summary(reply, created, failures, what):
+def expect_summary(reply: Message, created: int, failures: list[tuple[int, str, str]], what: str) -> None:
     got_failures = [(f.index, f.sku, f.code) for f in reply.failures]
     if (reply.created, reply.failed, got_failures) != (created, len(failures), failures):
         counts_right = (reply.created, reply.failed) == (created, len(failures))

@@ -2,13 +2,14 @@
 
 import time
 
+from inventory import Inventory
 from labkit.checks import expect, log
 
 FREED_WITHIN_S = 2.0
 QUIET_WINDOW_S = 0.3
 
 
-def expect_watchers_back_to(inv, count, why):
+def expect_watchers_back_to(inv: Inventory, count: int, why: str) -> None:
     inv.wait_for_stat(
         "active_watchers",
         lambda value: value <= count,

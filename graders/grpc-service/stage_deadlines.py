@@ -4,6 +4,8 @@ import time
 
 import grpc
 
+from grpcwire import Message
+from inventory import Inventory
 from labkit.checks import expect, fail, log
 
 STEP_S = 0.05
@@ -12,7 +14,7 @@ STOP_WITHIN_S = 1.0  # the README allows one step; the rest is room for a busy m
 QUIET_WINDOW_S = 0.3
 
 
-def expect_reindex_stopped(inv, before, why):
+def expect_reindex_stopped(inv: Inventory, before: Message, why: str) -> None:
     """After ``why``, reindex_running returns to ``before.reindex_running`` and the step counter stands still."""
     inv.wait_for_stat(
         "reindex_running",

@@ -3,13 +3,14 @@
 import grpc
 from grpc_health.v1 import health_pb2
 
+from grpcwire import RpcClient
 from inventory import SERVICE
 from labkit.checks import fail
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
-def expect_serving(health, service):
+def expect_serving(health: RpcClient, service: str) -> None:
     reply = health.call(
         "Check",
         health_pb2.HealthCheckRequest(service=service),

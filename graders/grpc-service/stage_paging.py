@@ -1,15 +1,21 @@
 """Stage 4: ListItems pages through items in sku order with tokens that survive inserts and deletes."""
 
+from collections.abc import Callable
+
 import grpc
 
+from inventory import Inventory
 from labkit.checks import expect, fail, log
 
 MAX_PAGES = 200  # a server whose tokens never end must not keep the grader looping
 
 
-def list_all(inv, prefix, page_size, between_pages=None):
+def list_all(
+    inv: Inventory, prefix: str, page_size: int, between_pages: Callable[[int, list[str]], None] | None = None
+) -> list[list[str]]:
     """Pages through ``prefix`` and returns the pages (lists of skus); ``between_pages(n, seen)`` runs after page n."""
-    pages, token = [], ""
+    pages: list[list[str]] = []
+    token = ""
     while len(pages) < MAX_PAGES:
         reply = inv.do("ListItems", prefix=prefix, page_size=page_size, page_token=token)
         pages.append([entry.sku for entry in reply.items])
@@ -24,7 +30,7 @@ def list_all(inv, prefix, page_size, between_pages=None):
     )
 
 
-def expect_pages(pages, skus, page_size, what):
+def expect_pages(pages: list[list[str]], skus: list[str], page_size: int, what: str) -> None:
     listed = [sku for page in pages for sku in page]
     strangers = sorted(set(listed) - set(skus))
     expect(
@@ -91,7 +97,7 @@ def check_paging_is_stable_while_items_come_and_go(client, prefix):
         writer.create(sku)
     deleted = set()
 
-    def meanwhile(page, seen):
+    def meanwhile(page: int, seen: list[str]) -> None:
         log(f"between page {page} and page {page + 1}, another client changes the store:")
         last = seen[-1]
         if page == 1:  # two new items before the cursor, one after it

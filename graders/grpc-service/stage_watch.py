@@ -1,16 +1,21 @@
 """Stage 5: Watch streams every change to matching items, in the order the changes happened."""
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
+from types import ModuleType
 
-from grpcwire import show
-from inventory import kind_name
+from grpcwire import Message, show
+from inventory import ItemFields, kind_name
 from labkit.checks import fail
+from watchstream import WatchStream
 
 CREATED, UPDATED, DELETED = "CREATED", "UPDATED", "DELETED"
 
 
-def expect_changes(pb, stream, expected, what):
+def expect_changes(
+    pb: ModuleType, stream: WatchStream, expected: Sequence[tuple[str, ItemFields]], what: str
+) -> list[Message]:
     """Reads len(expected) changes and compares kind, item and order; returns them."""
     changes = []
     for n, (kind, fields) in enumerate(expected, start=1):
@@ -31,7 +36,7 @@ def expect_changes(pb, stream, expected, what):
     return changes
 
 
-def expect_increasing(changes, label, consecutive=False):
+def expect_increasing(changes: Sequence[Message], label: str, consecutive: bool = False) -> None:
     sequences = [change.sequence for change in changes]
     for before, after in pairwise(sequences):
         if after <= before or (consecutive and after != before + 1):
@@ -43,7 +48,7 @@ def expect_increasing(changes, label, consecutive=False):
             )
 
 
-def fields(sku, name="widget", quantity=1, price_cents=100, version=1):
+def fields(sku: str, name: str = "widget", quantity: int = 1, price_cents: int = 100, version: int = 1) -> ItemFields:
     return {"sku": sku, "name": name, "quantity": quantity, "price_cents": price_cents, "version": version}
 
 
@@ -78,7 +83,9 @@ def check_every_watcher_gets_the_changes_for_its_prefix(inv, watches, pb, prefix
     first, second = watches(prefix, label="watcher 1"), watches(prefix, label="watcher 2")
     elsewhere, everything = watches(other, label="watcher of another prefix"), watches("", label="watcher of all")
     inv.wait_for_watchers(before + 4, [first, second, elsewhere, everything])
-    mine, theirs, all_changes = [], [], []
+    mine: list[tuple[str, ItemFields]] = []
+    theirs: list[tuple[str, ItemFields]] = []
+    all_changes: list[tuple[str, ItemFields]] = []
     for n in range(4):
         for target, skus in ((prefix, mine), (other, theirs)):
             sku = f"{target}{n}"
@@ -97,7 +104,7 @@ def check_changes_from_concurrent_writers_arrive_in_sequence_order(client, inv, 
     stream = watches(prefix)
     inv.wait_for_watchers(before + 1, [stream])
 
-    def write(n):
+    def write(n: int) -> None:
         writer = client(who=f"writer {n}")
         sku = f"{prefix}w{n}"
         writer.create(sku, name="v1")
@@ -109,7 +116,7 @@ def check_changes_from_concurrent_writers_arrive_in_sequence_order(client, inv, 
             done.result()
     changes = [stream.next(f"change {n} of 36") for n in range(1, 37)]
     expect_increasing(changes, stream.label)
-    seen_versions = {}
+    seen_versions: dict[str, int] = {}
     for change in changes:
         sku, version = change.item.sku, change.item.version
         if version != seen_versions.get(sku, 0) + 1 or change.item.name != f"v{version}":

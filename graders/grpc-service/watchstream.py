@@ -8,7 +8,7 @@ import threading
 
 import grpc
 
-from grpcwire import FAILURE_HINTS, show, status_of
+from grpcwire import FAILURE_HINTS, Message, Stub, show, status_of
 from labkit.checks import fail, log
 
 STREAM_LIFETIME_S = 30.0  # a backstop: every check cancels its streams long before this
@@ -17,7 +17,14 @@ _ENDED = object()
 
 
 class WatchStream:
-    def __init__(self, stub, request, metadata, label: str, timeout: float = STREAM_LIFETIME_S) -> None:
+    def __init__(
+        self,
+        stub: Stub,
+        request: Message,
+        metadata: tuple[tuple[str, str], ...],
+        label: str,
+        timeout: float = STREAM_LIFETIME_S,
+    ) -> None:
         self.label = label
         self.request = request
         self.received: queue.Queue[object] = queue.Queue()
@@ -36,7 +43,7 @@ class WatchStream:
             self.ended = status_of(error)
             self.received.put(error)
 
-    def next(self, what: str, timeout: float = NEXT_CHANGE_S):
+    def next(self, what: str, timeout: float = NEXT_CHANGE_S) -> Message:
         """The next change on the stream; fails if none arrives within ``timeout`` or the stream ended."""
         try:
             got = self.received.get(timeout=timeout)

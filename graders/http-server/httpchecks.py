@@ -168,7 +168,7 @@ def expect_echo(
     )
 
 
-def _parse_json(response: Response, what: str) -> dict:
+def _parse_json(response: Response, what: str) -> dict[str, object]:
     try:
         text = response.body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -190,7 +190,7 @@ def _parse_json(response: Response, what: str) -> dict:
     return document
 
 
-def _expect_key(document: dict, key: str, expected: object, what: str) -> None:
+def _expect_key(document: dict[str, object], key: str, expected: object, what: str) -> None:
     if key not in document:
         fail(f'the echo of {what} has no "{key}"', expected=f'"{key}": {json.dumps(expected)}')
     if document[key] != expected:
@@ -202,7 +202,7 @@ def _expect_key(document: dict, key: str, expected: object, what: str) -> None:
         )
 
 
-def _expect_echoed_fields(document: dict, expected: list[list[str]], what: str) -> None:
+def _expect_echoed_fields(document: dict[str, object], expected: list[list[str]], what: str) -> None:
     got = document.get("headers")
     if not isinstance(got, list) or not all(
         isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in got

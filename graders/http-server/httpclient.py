@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, TypedDict, Unpack
 
 import h11
 
@@ -31,6 +31,15 @@ class Pending:
     target: str = "/"
     version: str = "HTTP/1.1"
     close: bool = False  # the request asked to close: Connection: close, or HTTP/1.0
+
+
+class SendOptions(TypedDict, total=False):
+    """What ``exchange`` passes on to ``send_request`` besides the request itself."""
+
+    version: str
+    what: str | None
+    cuts: Sequence[int]
+    pause: float
 
 
 class _Timeout(Exception):
@@ -103,9 +112,11 @@ class HttpConnection:
             self.send(data, note=pending.what)
         return pending
 
-    def expect_answer_to(self, what: str, **request: object) -> Pending:
+    def expect_answer_to(
+        self, what: str, *, method: str = "GET", target: str = "/", version: str = "HTTP/1.1", close: bool = False
+    ) -> Pending:
         """Registers a request sent as raw bytes, so the next ``expect_response`` reads its response."""
-        pending = Pending(what, **request)
+        pending = Pending(what, method, target, version, close)
         self.pending.append(pending)
         return pending
 
@@ -124,7 +135,7 @@ class HttpConnection:
         target: str,
         headers: Sequence[tuple[str, str]] = (),
         body: bytes | None = None,
-        **options: object,
+        **options: Unpack[SendOptions],
     ) -> Response:
         """Sends one request and reads its response."""
         self.send_request(method, target, headers, body, **options)

@@ -3,6 +3,7 @@ and a strict response parser that names the exact byte where a response breaks R
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ def chunked(
     return bytes(out + b"\r\n")
 
 
-def letters(rng, size: int) -> bytes:
+def letters(rng: random.Random, size: int) -> bytes:
     """``size`` random bytes of lowercase letters, spaces and newlines, made quickly from ``rng``."""
     return rng.randbytes(size).translate(_LETTERS)
 

@@ -1,17 +1,29 @@
 """Stage 4: chunked request bodies (RFC 9112 §7.1): sizes in hex, extensions and trailers, split anywhere."""
 
+import random
+from collections.abc import Callable, Sequence
+
 from httpchecks import expect_body, expect_echo, expect_status
+from httpclient import HttpConnection
 from httpwire import chunked, request
 
 CHUNKED = [("Transfer-Encoding", "chunked")]
 DECODE = "decode Transfer-Encoding: chunked: hex size CRLF, data, CRLF, ... until size 0, then trailers and CRLF"
 
 
-def words(rng, count):
+def words(rng: random.Random, count: int) -> bytes:
     return " ".join(rng.choice(["chunk", "size", "hex", "crlf", "trailer", "café"]) for _ in range(count)).encode()
 
 
-def echo_chunked(http, what, parts, data, headers=CHUNKED, cuts=(), timeout=2.0):
+def echo_chunked(
+    http: Callable[..., HttpConnection],
+    what: str,
+    parts: Sequence[bytes],
+    data: bytes,
+    headers: Sequence[tuple[str, str]] = CHUNKED,
+    cuts: Sequence[int] = (),
+    timeout: float = 2.0,
+) -> None:
     conn = http(timeout=timeout)
     conn.expect_answer_to(what, method="POST", target="/echo")
     if cuts:

@@ -1,12 +1,13 @@
 """Stage 9: strong ETags, and If-None-Match answered with 304 Not Modified (RFC 9110 §8.8.3, §13.1.2, §15.4.5)."""
 
 from httpchecks import expect_body, expect_file, expect_status, expect_strong_etag
+from httpwire import Response
 from labkit.checks import fail
 
 NOT_MODIFIED = "If-None-Match matching the current ETag (or *) gets 304 with the ETag and no body (RFC 9110 §13.1.2)"
 
 
-def expect_not_modified(response, tag, what):
+def expect_not_modified(response: Response, tag: str, what: str) -> None:
     expect_status(response, 304, what, hint=NOT_MODIFIED)
     if response.header("ETag") != tag:
         fail(

@@ -1,13 +1,13 @@
 """Stage 6: Connection: close and HTTP/1.0: answer, say so, close; never answer what came after."""
 
 from httpchecks import CLOSE_WITHIN_S, expect_file, expect_status
-from httpwire import request
+from httpwire import Response, request
 from labkit.checks import fail
 
 CLOSE_HINT = "after answering a request with Connection: close, close the connection (RFC 9112 §9.6)"
 
 
-def expect_close_announced(response, what):
+def expect_close_announced(response: Response, what: str) -> None:
     expect_status(response, 200, what)
     if not response.closes:
         fail(

@@ -1,12 +1,14 @@
 """Stage 3: request bodies framed by Content-Length, however the bytes are split across reads."""
 
+import random
+
 from httpchecks import expect_body, expect_content_type, expect_echo, expect_status
 from httpwire import letters, request
 
 WHOLE_BODY = "read exactly Content-Length bytes after the head, however many reads that takes"
 
 
-def text(rng, size):
+def text(rng: random.Random, size: int) -> bytes:
     """``size`` random letters after a few multi-byte UTF-8 characters, so bytes and characters differ."""
     return "café ✓ ".encode() + letters(rng, size)
 

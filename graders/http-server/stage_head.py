@@ -1,13 +1,14 @@
 """Stage 7: HEAD gets the head GET would get, Content-Length included, and no body."""
 
 from httpchecks import expect_file, expect_status
+from httpwire import Response
 from labkit.checks import fail
 
 SAME_FIELDS = ("Content-Type", "Content-Length", "ETag")
 NO_BODY = "a response to HEAD is the GET response without its body: same fields, Content-Length included"
 
 
-def expect_same_head(head_response, get_response, path):
+def expect_same_head(head_response: Response, get_response: Response, path: str) -> None:
     expect_status(head_response, get_response.status, f"HEAD {path}")
     for name in SAME_FIELDS:
         if head_response.header(name) != get_response.header(name):

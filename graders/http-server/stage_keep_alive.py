@@ -1,10 +1,14 @@
 """Stage 5: persistent connections: many requests on one connection, pipelined ones answered in order."""
 
 import json
+import random
+from typing import Literal
 
 from httpchecks import expect_body, expect_echo, expect_file, expect_no_close_header, expect_status
-from httpwire import chunked, request
+from httpclient import HttpConnection
+from httpwire import Response, chunked, request
 from labkit.checks import fail
+from site_files import Site
 
 PERSISTENT = "HTTP/1.1 connections are persistent: after a response, read the next request on the same connection"
 IN_ORDER = "answer pipelined requests one by one, in the order they arrived, keeping the bytes after each request"
@@ -36,7 +40,15 @@ def check_several_requests_on_one_connection(http, site, rng):
     conn.expect_still_open(0.1, "five requests and responses")
 
 
-def pipeline(site, rng):
+# What the response to a pipelined request must be: a file of the site, the echo of a body with these fields, or
+# a status. A step is the request's bytes, what it is, and that expectation.
+Expected = (
+    tuple[Literal["file"], str] | tuple[Literal["echo"], bytes, list[tuple[str, str]]] | tuple[Literal["status"], int]
+)
+Step = tuple[bytes, str, Expected]
+
+
+def pipeline(site: Site, rng: random.Random) -> list[Step]:
     """Requests of every kind, with what each response must be."""
     echo_body = b"pipelined %d" % rng.randrange(1000)
     parts = [b"chunk one, ", b"chunk two"]
@@ -56,7 +68,7 @@ def pipeline(site, rng):
     ]
 
 
-def send_pipeline(conn, site, rng, split_first=False):
+def send_pipeline(conn: HttpConnection, site: Site, rng: random.Random, split_first: bool = False) -> None:
     """Sends the pipeline in one write or, with ``split_first``, the first request in random pieces whose last
     one carries all the others (so what each read holds does not depend on timing)."""
     steps = pipeline(site, rng)
@@ -81,19 +93,19 @@ def send_pipeline(conn, site, rng, split_first=False):
             expect_status(response, expected[1], what, hint=IN_ORDER)
 
 
-def carries(response, expected, site):
+def carries(response: Response, expected: Expected, site: Site) -> bool:
     """True when the response's body is unmistakably the one for ``expected`` (a file, or an echo)."""
     if expected[0] == "file":
         return response.status == 200 and response.body == site[expected[1]].content
     if expected[0] == "echo":
         try:
-            return json.loads(response.body)["body"] == expected[1].decode()
+            return bool(json.loads(response.body)["body"] == expected[1].decode())
         except (ValueError, KeyError, TypeError):
             return False
     return False
 
 
-def expect_in_order(response, position, steps, site):
+def expect_in_order(response: Response, position: int, steps: list[Step], site: Site) -> None:
     if carries(response, steps[position][2], site):
         return
     for other, (_, what, expected) in enumerate(steps):

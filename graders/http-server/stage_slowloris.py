@@ -1,10 +1,12 @@
 """Stage 10: slow clients. One that dribbles its head must neither block others nor stay connected forever."""
 
 import time
+from collections.abc import Callable
 
 from httpchecks import expect_file
-from httpclient import expect_408, validate_lone_response
+from httpclient import HttpConnection, expect_408, validate_lone_response
 from labkit.checks import fail
+from site_files import Site
 from slowclients import SlowClients
 
 CUT_OFF_S = 2.5  # the README's 1 s limit, with room for a loaded machine
@@ -16,7 +18,9 @@ MANY = (
 CONCURRENT = "serve connections concurrently: a client that is still sending its head must not hold up the others"
 
 
-def serve_others(http, site, count, label, hint=CONCURRENT):
+def serve_others(
+    http: Callable[..., HttpConnection], site: Site, count: int, label: str, hint: str = CONCURRENT
+) -> float:
     """``count`` fresh clients each GET a file; returns when the last response arrived."""
     for n in range(1, count + 1):
         conn = http(f"{label} {n}", timeout=OTHERS_TIMEOUT_S)
@@ -26,7 +30,7 @@ def serve_others(http, site, count, label, hint=CONCURRENT):
     return time.monotonic()
 
 
-def expect_served_before_any_cut_off(slow, served_at, what, hint=CONCURRENT):
+def expect_served_before_any_cut_off(slow: SlowClients, served_at: float, what: str, hint: str = CONCURRENT) -> None:
     first = slow.first_closed_at()
     if first is not None and first < served_at:
         fail(
@@ -37,7 +41,7 @@ def expect_served_before_any_cut_off(slow, served_at, what, hint=CONCURRENT):
         )
 
 
-def expect_cut_off(slow, what):
+def expect_cut_off(slow: SlowClients, what: str) -> None:
     if not slow.wait_all_closed(CUT_OFF_S):
         fail(
             f"{what} was still connected {CUT_OFF_S:g} s after it connected",

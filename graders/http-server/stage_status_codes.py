@@ -1,6 +1,9 @@
 """Stage 8: the error statuses: 404, 405 with Allow, 400 for malformed requests, 413, 431, 501 and 505."""
 
+from collections.abc import Callable
+
 from httpchecks import expect_allow, expect_echo, expect_error_and_close, expect_file, expect_status
+from httpclient import HttpConnection
 from httpwire import MAX_BODY, MAX_HEAD, letters, request
 from labkit.checks import fail
 
@@ -30,7 +33,7 @@ BAD_REQUEST = "a malformed request gets 400 with Connection: close, and the conn
 TOO_LARGE = "decide from Content-Length (or the chunk size) alone: answer 413 without reading or waiting for the body"
 
 
-def send_raw(http, data, what, method="GET"):
+def send_raw(http: Callable[..., HttpConnection], data: bytes, what: str, method: str = "GET") -> HttpConnection:
     conn = http()
     conn.expect_answer_to(what, method=method)
     conn.send(data, note=what)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,14 +14,14 @@ from tuning_session import QUERY_TIMEOUT_S, TuningSession
 
 
 @pytest.fixture(scope="session")
-def databases(postgres_server: PostgresEndpoint, impl_dir) -> Iterator[LabDatabases]:
+def databases(postgres_server: PostgresEndpoint, impl_dir: Path) -> Iterator[LabDatabases]:
     """The dataset (generated once per run), its oracle, and the tuned clone where the migration was applied."""
     with lab_databases(postgres_server, impl_dir) as built:
         yield built
 
 
 @pytest.fixture
-def tuning(databases: LabDatabases, impl_dir) -> Iterator[TuningSession]:
+def tuning(databases: LabDatabases, impl_dir: Path) -> Iterator[TuningSession]:
     """The learner's queries in a fresh READ ONLY session as the learner role, and the oracle's answers."""
     learner = connect(databases.tuned, read_only=True, statement_timeout=QUERY_TIMEOUT_S)
     oracle = connect(databases.oracle, read_only=True)

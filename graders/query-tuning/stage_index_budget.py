@@ -5,7 +5,7 @@ from labkit.checks import fail
 BUDGET_BYTES = 128 * 1024 * 1024
 
 
-def mib(size):
+def mib(size: int) -> str:
     return f"{size / 1048576:.1f} MiB"
 
 

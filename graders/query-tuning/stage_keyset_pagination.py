@@ -1,12 +1,16 @@
 """Stage 4: keyset pagination: the next page starts after the last row seen, however deep it is."""
 
+import datetime
+import random
+
 from tuning_params import page_after_a_tie
 from tuning_queries import ORDERS_PAGE
+from tuning_session import TuningSession
 
 BUFFERS = 40
 
 
-def pages(tuning, rng):
+def pages(tuning: TuningSession, rng: random.Random) -> list[tuple[int, datetime.datetime, int]]:
     return [page_after_a_tie(tuning, rng.randint(100, 5_000)), page_after_a_tie(tuning, rng.randint(300_000, 700_000))]
 
 

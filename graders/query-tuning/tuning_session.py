@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import TupleRow
 
 from labkit.checks import fail, log
 from labkit.tools.sql import Statement, describe_error, read_script, split_script
@@ -59,7 +60,7 @@ class TuningSession:
             self.learner.rollback()
             fail(describe_error(exc, file=spec.file, script=script, statement=statement, sent_prefix=len(prefix)))
         described = self.learner.pgconn.describe_prepared(name.encode())
-        columns = tuple(described.fname(i).decode() for i in range(described.nfields))
+        columns = tuple((described.fname(i) or b"").decode() for i in range(described.nfields))
         if columns != spec.columns:
             fail(
                 f"{spec.file} returns the wrong columns",
@@ -69,13 +70,13 @@ class TuningSession:
             )
         self._prepared.add(spec.name)
 
-    def _execute(self, spec: QuerySpec, values: tuple[object, ...]) -> sql.Composable:
+    def _execute(self, spec: QuerySpec, values: tuple[object, ...]) -> sql.Composed:
         name = sql.Identifier(f"learner_{spec.name}")
         if not values:
             return sql.SQL("EXECUTE {}").format(name)
         return sql.SQL("EXECUTE {}({})").format(name, sql.SQL(", ").join(sql.Literal(v) for v in values))
 
-    def _run_learner(self, spec: QuerySpec, statement: sql.Composable) -> list[tuple[object, ...]]:
+    def _run_learner(self, spec: QuerySpec, statement: sql.Composed) -> list[tuple[object, ...]]:
         try:
             return self.learner.execute(statement).fetchall()
         except psycopg.errors.QueryCanceled:
@@ -90,10 +91,10 @@ class TuningSession:
             script, parsed = self.load(spec)
             fail(describe_error(exc, file=spec.file, script=script, statement=parsed, sent_prefix=None))
 
-    def _estimated_plan(self, spec: QuerySpec, statement: sql.Composable) -> str:
+    def _estimated_plan(self, spec: QuerySpec, statement: sql.Composed) -> str:
         try:
             self.prepare(spec)
-            document = self.learner.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + statement).fetchone()
+            (document,) = self.learner.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + statement).fetchall()
         except psycopg.Error:
             self.learner.rollback()
             return "  (not available)"
@@ -129,8 +130,9 @@ class TuningSession:
     def remember_reference(self, spec: QuerySpec, values: tuple[object, ...], rows: list[tuple[object, ...]]) -> None:
         self.databases.references[(spec.name, values)] = rows
 
-    def oracle_rows(self, query: str, types: tuple[str, ...], values: tuple[object, ...]) -> list[tuple[object, ...]]:
-        """Runs one of the grader's own queries on the oracle: parameters are $1, $2... of the given types."""
+    def oracle_rows(self, query: str, types: tuple[str, ...], values: tuple[object, ...]) -> list[TupleRow]:
+        """Runs one of the grader's own queries on the oracle: parameters are $1, $2... of the given types. The
+        values' types are the query's columns', which its caller knows."""
         name = sql.Identifier("reference")
         declared = sql.SQL("({})").format(sql.SQL(", ").join(sql.SQL(t) for t in types)) if types else sql.SQL("")
         self.oracle.execute(sql.SQL("PREPARE {}{} AS {}").format(name, declared, sql.SQL(query)))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from typing import cast
 
 import redis
 
@@ -15,7 +17,7 @@ CALL_TIMEOUT_S = 3.0
 TTL_SLACK_MS = 5_000  # how far below ttl_ms a fresh entry's PTTL may be (the calls in between take time)
 
 
-def put_source(db: redis.Redis, key: str, rng) -> str:
+def put_source(db: redis.Redis, key: str, rng: random.Random) -> str:
     """Gives the source a new random value for ``key``."""
     value = f"value-{rng.randrange(16**8):08x}"
     db.set(f"source:{key}", value)
@@ -49,15 +51,20 @@ def get_or_load(driver: Driver, key: str, ttl_ms: int, expected: str, what: str)
     expect_equal(got, expected, f"get_or_load({key!r}, {ttl_ms}) on {what}")
 
 
+def source_log(db: redis.Redis) -> list[str]:
+    """The source's log of loads begun and ended; the grader's clients decode responses to str."""
+    return cast(list[str], db.lrange("source:log", 0, -1))
+
+
 def loads(db: redis.Redis) -> Counter[str]:
     """How many loads of each key began, from the source's log."""
-    return Counter(entry.split(" ", 1)[1] for entry in db.lrange("source:log", 0, -1) if entry.startswith("start "))
+    return Counter(entry.split(" ", 1)[1] for entry in source_log(db) if entry.startswith("start "))
 
 
 def most_loads_at_once(db: redis.Redis) -> int:
     """The largest number of loads that were running at the same moment."""
     running = most = 0
-    for entry in db.lrange("source:log", 0, -1):
+    for entry in source_log(db):
         running += 1 if entry.startswith("start ") else -1
         most = max(most, running)
     return most

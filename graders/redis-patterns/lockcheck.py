@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict, cast
 
 import redis
 
@@ -13,7 +13,14 @@ from labkit.wait import until
 CALL_TIMEOUT_S = 2.0
 
 
-def expect_grant(value: Any, what: str) -> dict[str, Any] | None:
+class Grant(TypedDict):
+    """What acquire() returns when it took the lock."""
+
+    token: str
+    fence: int
+
+
+def expect_grant(value: object, what: str) -> Grant | None:
     """``value`` as acquire() must return it: None, or {"token": non-empty str, "fence": int}."""
     if value is None:
         return None
@@ -29,15 +36,15 @@ def expect_grant(value: Any, what: str) -> dict[str, Any] | None:
             got=repr(value),
             hint='return {"token": token, "fence": fence} when the lock was taken, None when it is held',
         )
-    return value
+    return cast(Grant, value)  # its shape was checked above
 
 
-def acquire(driver: Driver, name: str, ttl_ms: int) -> dict[str, Any] | None:
+def acquire(driver: Driver, name: str, ttl_ms: int) -> Grant | None:
     what = f"acquire({name!r}, {ttl_ms})"
     return expect_grant(driver.call("acquire", name, ttl_ms, timeout=CALL_TIMEOUT_S), what)
 
 
-def expect_acquired(driver: Driver, name: str, ttl_ms: int, why: str) -> dict[str, Any]:
+def expect_acquired(driver: Driver, name: str, ttl_ms: int, why: str) -> Grant:
     grant = acquire(driver, name, ttl_ms)
     if grant is None:
         fail(f"acquire({name!r}, {ttl_ms}) returned None although {why}")
@@ -80,7 +87,7 @@ def expect_lock_ttl(db: redis.Redis, name: str, ttl_ms: int) -> None:
         )
 
 
-def wait_for_grant(driver: Driver, name: str, ttl_ms: int, within: float) -> dict[str, Any] | None:
+def wait_for_grant(driver: Driver, name: str, ttl_ms: int, within: float) -> Grant | None:
     """Tries to take the lock every 20 ms for ``within`` seconds."""
     return until(
         lambda: expect_grant(driver.call("acquire", name, ttl_ms, timeout=CALL_TIMEOUT_S, quiet=True), "acquire()"),

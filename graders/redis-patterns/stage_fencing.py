@@ -1,8 +1,9 @@
 """Stage 6: fencing tokens: every acquisition gets a higher fence, and storage refuses writes with stale ones."""
 
 from labkit.checks import expect_equal, fail, log
+from labkit.driver import Driver
 from labkit.pool import call, describe, expect_answers
-from lockcheck import expect_acquired, release, wait_for_grant
+from lockcheck import Grant, expect_acquired, release, wait_for_grant
 from verdicts import HINTS, expect_bools
 
 TTL_MS = 10_000
@@ -26,7 +27,7 @@ def expect_higher(fence: int, previous: int, when: str, than: str = "the previou
         )
 
 
-def take_after_expiry(driver, name: str) -> dict:
+def take_after_expiry(driver: Driver, name: str) -> Grant:
     log(f"trying acquire({name!r}, {TTL_MS}) every 20 ms until the lock has expired")
     grant = wait_for_grant(driver, name, TTL_MS, within=2.0)
     if grant is None:

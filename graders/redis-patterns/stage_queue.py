@@ -4,7 +4,7 @@ import time
 
 from labkit.checks import expect, expect_equal, fail, log
 from labkit.pool import call, describe, expect_answers
-from queuecheck import BLOCK_ZERO_HINT, enqueue, enqueue_all, expect_ack, expect_job, expect_taken, take
+from queuecheck import BLOCK_ZERO_HINT, Job, enqueue, enqueue_all, expect_ack, expect_job, expect_taken, take
 from verdicts import HINTS
 
 SHARED_HINT = (
@@ -73,7 +73,7 @@ def check_concurrent_consumers_never_share_a_job(pool, db, gate):
     expect_each_job_once(more, taken, f"{len(flat)} take() calls from {pool.size} processes")
 
 
-def expect_each_job_once(jobs: dict[str, str], taken: list, calls: str) -> None:
+def expect_each_job_once(jobs: dict[str, str], taken: list[Job | None], calls: str) -> None:
     """Every job in ``jobs`` ({id: payload}) was taken by exactly one of the calls."""
     delivered = [job["id"] for job in taken if job is not None]
     shared = [job_id for job_id in jobs if delivered.count(job_id) > 1]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from labkit.services import PostgresEndpoint
 from marketplace import Shop, World
 from pgsession import apply_migrations, connect
 
 
 @pytest.fixture
-def admin(postgres) -> Iterator[psycopg.Connection]:
+def admin(postgres: PostgresEndpoint) -> Iterator[psycopg.Connection]:
     """Superuser session on the check's database, for catalog inspection only."""
     conn = connect(postgres, application="labkit-catalog")
     yield conn
@@ -20,7 +22,7 @@ def admin(postgres) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture
-def app_conn(postgres_learner) -> Iterator[psycopg.Connection]:
+def app_conn(postgres_learner: PostgresEndpoint) -> Iterator[psycopg.Connection]:
     """A session as the unprivileged application role, which owns the database; nothing applied yet."""
     conn = connect(postgres_learner, application="labkit-app")
     yield conn
@@ -28,17 +30,17 @@ def app_conn(postgres_learner) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture
-def app(app_conn, impl_dir) -> psycopg.Connection:
+def app(app_conn: psycopg.Connection, impl_dir: Path) -> psycopg.Connection:
     """The application session after the learner's migrations ran in it."""
     apply_migrations(app_conn, impl_dir)
     return app_conn
 
 
 @pytest.fixture
-def shop(app) -> Shop:
+def shop(app: psycopg.Connection) -> Shop:
     return Shop(app)
 
 
 @pytest.fixture
-def world(shop) -> World:
+def world(shop: Shop) -> World:
     return World(shop)

@@ -13,7 +13,9 @@ Separately, the number of rows of users that one transaction of a step changed i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import psycopg
 
@@ -121,7 +123,11 @@ def largest_transaction(admin: psycopg.Connection, since_xid: int) -> int:
     return int(row[0]) if row else 0
 
 
-def drain(admin: psycopg.Connection) -> list[tuple[str, str, str | None, int | None, int | None, str]]:
+# A finding as recorded: kind, table, lock mode, rows read, rewrite reason, statement.
+AuditRow: TypeAlias = tuple[str, str, str | None, int | None, int | None, str]
+
+
+def drain(admin: psycopg.Connection) -> list[AuditRow]:
     """Findings recorded since the last call (kind, table, lock mode, rows read, rewrite reason, statement)."""
     return admin.execute(
         """WITH taken AS (DELETE FROM labkit_audit.findings RETURNING *)
@@ -129,10 +135,10 @@ def drain(admin: psycopg.Connection) -> list[tuple[str, str, str | None, int | N
     ).fetchall()
 
 
-def worst_per_statement(findings):
+def worst_per_statement(findings: Iterable[AuditRow]) -> list[AuditRow]:
     """One finding per statement and table: a rewrite if there was one, else the scan under the strongest lock."""
     ranks = list(BLOCKING_MODES)
-    worst = {}
+    worst: dict[tuple[str, str], tuple[int, AuditRow]] = {}
     for finding in findings:
         kind, table, mode, _tuples, _reason, query = finding
         rank = len(ranks) if kind == "rewrite" else ranks.index(mode) if mode in ranks else -1

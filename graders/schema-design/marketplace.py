@@ -82,7 +82,9 @@ class Shop:
         return rows[0][0] if returning else None
 
 
-def insert_statement(table: str, values: dict[str, object], *, returning: bool = False) -> tuple[str, tuple]:
+def insert_statement(
+    table: str, values: dict[str, object], *, returning: bool = False
+) -> tuple[str, tuple[object, ...]]:
     columns = ", ".join(values)
     placeholders = ", ".join("%s" for _ in values)
     statement = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"

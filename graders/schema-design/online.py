@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from pathlib import Path
 from typing import NoReturn
 
 import psycopg
@@ -17,7 +18,8 @@ from psycopg import pq
 
 import lockaudit
 from labkit.checks import fail, log
-from labkit.tools.sql import first_line, run_script
+from labkit.services import PostgresEndpoint
+from labkit.tools.sql import Statement, first_line, run_script
 from pgsession import LOCK_TIMEOUT_S, apply_migrations, connect, deadline, online_step
 from workload import Model, Person, Phase, Session, Worker, WorkloadError, joined, random_name
 
@@ -31,7 +33,15 @@ STEP_DEADLINE_S = 20.0
 class Rollout:
     """One rollout in one fresh database. Use as a context manager: threads and sessions end with it."""
 
-    def __init__(self, postgres, postgres_learner, impl_dir, rng: random.Random, *, audit: bool = False) -> None:
+    def __init__(
+        self,
+        postgres: PostgresEndpoint,
+        postgres_learner: PostgresEndpoint,
+        impl_dir: Path,
+        rng: random.Random,
+        *,
+        audit: bool = False,
+    ) -> None:
         self.postgres = postgres
         self.postgres_learner = postgres_learner
         self.impl_dir = impl_dir
@@ -44,8 +54,10 @@ class Rollout:
         self.connections: list[psycopg.Connection] = []
         self.findings: list[lockaudit.Finding] = []
 
-    def _connect(self, endpoint, application, **options):
-        conn = connect(endpoint, application=application, **options)
+    def _connect(
+        self, endpoint: PostgresEndpoint, application: str, lock_timeout: float | None = None
+    ) -> psycopg.Connection:
+        conn = connect(endpoint, application=application, lock_timeout=lock_timeout)
         self.connections.append(conn)
         return conn
 
@@ -63,7 +75,7 @@ class Rollout:
             raise
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         for version in ("old", "new"):
             self.stop(version, report=False)  # a failure of the check itself is the verdict; never mask it
         for conn in self.connections:
@@ -149,9 +161,9 @@ class Rollout:
         since = lockaudit.next_xid(self.admin) if self.audit else 0
         self.phase.label = f"while {source} was being applied"
         self.phase.started = True
-        statements = []
+        statements: list[Statement] = []
 
-        def after_each(statement, cursor):
+        def after_each(statement: Statement, cursor: psycopg.Cursor) -> None:
             statements.append(statement)
             if self.migrator.info.transaction_status != pq.TransactionStatus.IDLE:
                 return  # inside the step's own transaction: nothing is visible to the application yet
@@ -203,7 +215,7 @@ class Rollout:
         except WorkloadError as error:
             workload_failed(error)
 
-    def collect_findings(self, source: str, statements, since_xid: int) -> None:
+    def collect_findings(self, source: str, statements: list[Statement], since_xid: int) -> None:
         by_text = {statement.text: statement for statement in reversed(statements)}
         rewritten = False
         for kind, table, mode, tuples, reason, query in lockaudit.worst_per_statement(lockaudit.drain(self.admin)):

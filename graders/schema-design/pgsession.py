@@ -17,6 +17,7 @@ import psycopg
 
 from labkit.checks import fail, log
 from labkit.errors import CheckFailed, HarnessError
+from labkit.services import PostgresEndpoint
 from labkit.tools.sql import connect as connect_session
 from labkit.tools.sql import read_script, run_script
 
@@ -28,7 +29,7 @@ MIGRATIONS_DEADLINE_S = 15.0
 _MIGRATION_NAME = re.compile(r"^\d+_.*\.sql$")
 
 
-def connect(endpoint, *, application: str, lock_timeout: float | None = None) -> psycopg.Connection:
+def connect(endpoint: PostgresEndpoint, *, application: str, lock_timeout: float | None = None) -> psycopg.Connection:
     """An autocommit session (no idle transaction may hold back CREATE INDEX CONCURRENTLY) with timeouts, so a
     statement stuck behind a lock becomes an error with a message instead of a hung check."""
     try:

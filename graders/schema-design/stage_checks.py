@@ -9,12 +9,12 @@ from writes import Probe, expect_probes
 STATUS_REJECTIONS = ("23514", "22P02", "23503")
 
 
-def broken(rule, table, values, hint, expect=("23514",)):
+def broken(rule: str, table: str, values: dict[str, object], hint: str, expect: tuple[str, ...] = ("23514",)) -> Probe:
     statement, params = insert_statement(table, values)
     return Probe(rule, statement, params, expect, hint)
 
 
-def fine(rule, table, values):
+def fine(rule: str, table: str, values: dict[str, object]) -> Probe:
     statement, params = insert_statement(table, values)
     return Probe(rule, statement, params)
 

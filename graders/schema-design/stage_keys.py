@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import psycopg
+
 from labkit.checks import fail
 from marketplace import PAID_AT, TABLES, insert_statement
 from pgcatalog import tables_with_primary_key
@@ -12,7 +14,7 @@ FK_HINT = "declare {column} REFERENCES {target} (id)"
 REFUSED = ("23503", "23001")
 
 
-def vanished_id(app, table, values):
+def vanished_id(app: psycopg.Connection, table: str, values: dict[str, object]) -> object:
     """The id of a row that existed and was deleted: a reference to it must fail, whatever the key type."""
     statement, params = insert_statement(table, values, returning=True)
     (row_id,) = run(app, statement, params, why=f"a {table} row to delete")[0]
@@ -20,7 +22,7 @@ def vanished_id(app, table, values):
     return row_id
 
 
-def dangling(table, values, column, target, missing):
+def dangling(table: str, values: dict[str, object], column: str, target: str, missing: object) -> Probe:
     statement, params = insert_statement(table, {**values, column: missing})
     return Probe(
         f"{table}.{column} refers to an existing {target} row",
@@ -93,5 +95,5 @@ def check_deleting_referenced_rows_is_refused_and_order_lines_cascade(app, shop)
     expect_probes(app, probes)
 
 
-def _literal(value):
+def _literal(value: object) -> str:
     return str(value) if isinstance(value, int) else f"'{value}'"

@@ -1,14 +1,15 @@
 """Stage 2: every required column refuses NULL with 23502, even the ones that have a default."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from marketplace import PAID_AT, insert_statement
 from writes import Probe, expect_probes
 
 
-def null_probes(table, values, required):
+def null_probes(table: str, values: dict[str, object], required: Sequence[str]) -> list[Probe]:
     """One insert per required column: a valid row except for an explicit NULL in that column."""
-    probes = []
+    probes: list[Probe] = []
     for column in required:
         statement, params = insert_statement(table, {**values, column: None})
         probes.append(

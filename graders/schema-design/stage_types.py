@@ -25,7 +25,7 @@ KEY_TYPES = ("integer", "bigint", "uuid")
 TEXT_TYPES = ("text", "character varying", "citext")
 
 
-def report(problems, expected, hint):
+def report(problems: list[str], expected: str, hint: str) -> None:
     if problems:
         fail("\n".join(problems), expected=expected, hint=hint)
 

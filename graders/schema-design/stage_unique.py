@@ -6,12 +6,12 @@ from marketplace import PAID_AT, insert_statement
 from writes import Probe, expect_probes
 
 
-def duplicate(rule, table, values, hint):
+def duplicate(rule: str, table: str, values: dict[str, object], hint: str) -> Probe:
     statement, params = insert_statement(table, values)
     return Probe(rule, statement, params, ("23505",), hint)
 
 
-def allowed(rule, table, values):
+def allowed(rule: str, table: str, values: dict[str, object]) -> Probe:
     statement, params = insert_statement(table, values)
     return Probe(rule, statement, params)
 

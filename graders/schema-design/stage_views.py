@@ -1,8 +1,11 @@
 """Stage 8: the order_totals and product_ratings views return the documented rows for a generated dataset."""
 
+import random
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from labkit.checks import fail, log
 from marketplace import Shop
@@ -12,11 +15,11 @@ ORDER_TOTALS = ("order_id", "buyer_id", "status", "line_count", "item_count", "t
 PRODUCT_RATINGS = ("product_id", "sku", "review_count", "average_rating")
 
 
-def price(rng):
+def price(rng: random.Random) -> Decimal:
     return Decimal(rng.randint(100, 9999)) / 100
 
 
-def read_view(app, view, names):
+def read_view(app: psycopg.Connection, view: str, names: Sequence[str]) -> list[TupleRow]:
     columns = ", ".join(f"{name}::text" if name == "status" else name for name in names)
     try:
         rows = app.execute(f"SELECT {columns} FROM {view}").fetchall()
@@ -29,15 +32,22 @@ def read_view(app, view, names):
     return rows
 
 
-def compare(view, key, expected, rows, names, hint_for):
-    got = {}
-    duplicates = []
+def compare(
+    view: str,
+    key: str,
+    expected: Mapping[object, tuple[object, ...]],
+    rows: list[TupleRow],
+    names: Sequence[str],
+    hint_for: Callable[[str, tuple[object, ...]], str | None],
+) -> None:
+    got: dict[object, TupleRow] = {}
+    duplicates: list[object] = []
     for row in rows:
         if row[0] in got:
             duplicates.append(row[0])
         got[row[0]] = row
     problems = [f"{key} {ident} appears more than once" for ident in duplicates]
-    hints = []
+    hints: list[str | None] = []
     for ident, want in expected.items():
         have = got.get(ident)
         if have is None:
@@ -62,11 +72,11 @@ def compare(view, key, expected, rows, names, hint_for):
         )
 
 
-def _shown(names, values):
+def _shown(names: Sequence[str], values: Sequence[object]) -> str:
     return ", ".join(f"{name} {shown(value)}" for name, value in zip(names, values, strict=True))
 
 
-def shown(value):
+def shown(value: object) -> str:
     """A value as psql would print it: numbers plainly, NULL for None, text quoted."""
     if value is None:
         return "NULL"
@@ -107,7 +117,7 @@ def check_order_totals_add_up(app, rng):
         expected[order] = (order, buyer, status, line_count, quantities, total, paid)
     rows = read_view(app, "order_totals", ORDER_TOTALS)
 
-    def hint_for(what, want):
+    def hint_for(what: str, want: tuple[object, ...]) -> str | None:
         if what == "missing":
             return "an order without lines or payments still has a row: LEFT JOIN from orders"
         if what in ("total", "paid", "line_count", "item_count"):
@@ -138,7 +148,7 @@ def check_product_ratings_count_and_average(app, rng):
         expected[product] = (product, sku, count, average)
     rows = read_view(app, "product_ratings", PRODUCT_RATINGS)
 
-    def hint_for(what, want):
+    def hint_for(what: str, want: tuple[object, ...]) -> str | None:
         if what == "missing":
             return "a product nobody reviewed still has a row: LEFT JOIN from products"
         if what == "review_count":

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from pgsession import render
 from writes import sqlstate_name
@@ -91,7 +92,7 @@ class Session:
         self.prefix = prefix
         self.created = 0
 
-    def _run(self, statement: str, params: tuple, shown: tuple) -> list[tuple]:
+    def _run(self, statement: str, params: tuple[object, ...], shown: tuple[object, ...]) -> list[TupleRow]:
         try:
             cursor = self.conn.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
@@ -102,7 +103,9 @@ class Session:
                 self.version, self.phase.label, render(statement, shown), problem, error.sqlstate
             ) from error
 
-    def _mismatch(self, statement: str, shown: tuple, got: object, expected: object, user_id: object) -> None:
+    def _mismatch(
+        self, statement: str, shown: tuple[object, ...], got: object, expected: object, user_id: object
+    ) -> None:
         person = self.model.people[user_id]
         problem = f"read {got!r} but the name is {expected!r} (last written by {person.written})"
         raise WorkloadError(self.version, self.phase.label, render(statement, shown), problem, None)
@@ -111,7 +114,7 @@ class Session:
         self.created += 1
         email = f"{self.prefix}-{self.created}@example.com"
         if self.version == "old":
-            params: tuple = (email, joined(name))
+            params: tuple[object, ...] = (email, joined(name))
             rows = self._run(OLD_INSERT, params, params)
         else:
             params = (email, *name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from labkit.checks import fail, log
 from pgsession import render
@@ -120,7 +121,7 @@ def _expected(probe: Probe) -> str:
     return "the statement succeeds"
 
 
-def run(conn: psycopg.Connection, statement: str, params: tuple[object, ...] = (), *, why: str) -> list[tuple]:
+def run(conn: psycopg.Connection, statement: str, params: tuple[object, ...] = (), *, why: str) -> list[TupleRow]:
     """A write or read that must succeed and stay (autocommit); a refusal fails the check, naming ``why``."""
     try:
         cursor = conn.execute(statement, params or None)

@@ -4,18 +4,18 @@ import struct
 
 import psutil
 
-from kvwire import ERROR, GET, MAX_FRAME, MAX_KEY, SET, frame
+from kvwire import ERROR, GET, MAX_FRAME, MAX_KEY, SET, KvClient, frame
 from labkit.checks import expect
 
 RSS_BUDGET = 200 * 1024 * 1024
 
 
-def expect_still_usable(client, key=b"after"):
+def expect_still_usable(client: KvClient, key: bytes = b"after") -> None:
     client.set(key, b"still works")
     client.get(key, b"still works")
 
 
-def expect_error_then_closed(client, what):
+def expect_error_then_closed(client: KvClient, what: str) -> None:
     client.expect_reply(
         what, ERROR, None, hint="decide from the 4-byte header alone: answer ERROR without waiting for the body"
     )

@@ -1,9 +1,11 @@
 """Stage 2: one request, one reply: SET, GET, DELETE and the status codes."""
 
+import random
+
 from kvwire import DELETE, ERROR, GET, NOT_FOUND, SET, frame
 
 
-def random_key(rng, prefix=b"k"):
+def random_key(rng: random.Random, prefix: bytes = b"k") -> bytes:
     return prefix + rng.randbytes(rng.randint(1, 16))
 
 

@@ -6,18 +6,19 @@ import pytest
 
 from kvwire import GET, describe, frame, request
 from labkit.checks import expect, expect_bytes, fail
+from labkit.learners import LearnerProcess
 
 GRACE_S = 2.0
 SLACK_S = 1.0  # scheduling noise on a loaded 2-core machine; the spec promises 2 s
 
 
 @pytest.fixture
-def server(learner):
+def server(learner: LearnerProcess) -> LearnerProcess:
     """A fresh server per check: these checks may crash or stop it."""
     return learner
 
 
-def expect_clean_exit(learner):
+def expect_clean_exit(learner: LearnerProcess) -> None:
     code = learner.wait_exit(GRACE_S + SLACK_S)
     if code is None:
         fail(

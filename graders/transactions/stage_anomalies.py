@@ -4,6 +4,7 @@ The grader's trigger records every committed update with its transaction, connec
 demonstration is judged by what reached the database, not by what it reports.
 """
 
+from bankcheck import Bank
 from bankdb import Write
 from labkit.checks import fail
 
@@ -81,7 +82,7 @@ def check_write_skew_at_repeatable_read(bank):
     bank.expect_no_open_transactions(after="demonstrate_write_skew()")
 
 
-def demonstration(bank, function, *args, serializable_hint):
+def demonstration(bank: Bank, function: str, *args: object, serializable_hint: str) -> object:
     outcome = bank.outcome(function, *args)
     if outcome.failure is not None:
         fail(outcome.failure.message, hint=HANG_HINT if outcome.hung else outcome.failure.hint)
@@ -115,7 +116,7 @@ def expect_two_transactions(writes: list[Write], isolation: str, what: str) -> N
             )
 
 
-def expect_report(report, function: str, expected: dict[str, int]) -> None:
+def expect_report(report: object, function: str, expected: dict[str, int]) -> None:
     if not isinstance(report, dict) or sorted(report) != sorted(expected):
         fail(
             f"your {function}() must return a dict with the keys {', '.join(expected)}",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
+from typing import Unpack
 
 import pytest
 
 from labkit.checks import fail
 from labkit.learners import LearnerProcess
-from libclient import ChatClient, LibClient, show
-from rawclient import RawWebSocket
+from libclient import ChatClient, LibClient, OpenOptions, show
+from rawclient import ConnectOptions, RawWebSocket
 
 
 @pytest.fixture
@@ -19,11 +21,11 @@ def server(stage_learner: LearnerProcess) -> LearnerProcess:
 
 
 @pytest.fixture
-def raw(server: LearnerProcess, rng) -> Iterator[Callable[..., RawWebSocket]]:
+def raw(server: LearnerProcess, rng: random.Random) -> Iterator[Callable[..., RawWebSocket]]:
     """A factory of raw clients, opened on /echo unless ``path=None`` (then only TCP-connected)."""
     clients: list[RawWebSocket] = []
 
-    def open_raw(label: str = "client", path: str | None = "/echo", **options) -> RawWebSocket:
+    def open_raw(label: str = "client", path: str | None = "/echo", **options: Unpack[ConnectOptions]) -> RawWebSocket:
         client = RawWebSocket.connect(server.port or 0, rng, label=label, **options)
         clients.append(client)
         if path is not None:
@@ -40,7 +42,7 @@ def lib(server: LearnerProcess) -> Iterator[Callable[..., LibClient]]:
     """A factory of websockets-library clients on /echo (or ``path``)."""
     clients: list[LibClient] = []
 
-    def open_lib(label: str = "client", path: str = "/echo", **options) -> LibClient:
+    def open_lib(label: str = "client", path: str = "/echo", **options: Unpack[OpenOptions]) -> LibClient:
         client = LibClient.open(server.port or 0, path, label=label, **options)
         clients.append(client)
         return client
@@ -55,7 +57,9 @@ def chat(server: LearnerProcess) -> Iterator[Callable[..., ChatClient]]:
     """A factory of chat members: ``chat("alice", members=["bob"])`` joins and checks the welcome event."""
     clients: list[ChatClient] = []
 
-    def join(name: str, members: list[str] | None = None, *, label: str | None = None, **options) -> ChatClient:
+    def join(
+        name: str, members: list[str] | None = None, *, label: str | None = None, **options: Unpack[OpenOptions]
+    ) -> ChatClient:
         opened = LibClient.open(server.port or 0, f"/chat?name={name}", label=label or name, **options)
         client = ChatClient(opened.ws, opened.label, name)
         clients.append(client)

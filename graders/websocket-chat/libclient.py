@@ -4,6 +4,8 @@ verdicts a learner can act on, and a chat client that checks every event against
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import TypeAlias, TypedDict
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidHeader, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -12,6 +14,9 @@ from labkit.checks import fail, log
 from labkit.ports import LOOPBACK
 from labkit.render import escape_bytes
 from wsframes import MAX_MESSAGE, describe_code
+
+# A chat event: a JSON object with a "type" (README: Chat events).
+Event: TypeAlias = dict[str, object]
 
 
 def closed_text(error: ConnectionClosed) -> str:
@@ -23,6 +28,12 @@ def closed_text(error: ConnectionClosed) -> str:
         why = error.sent.reason or describe_code(error.sent.code)
         return f"the websockets client gave up on the connection because of what your server sent ({why})"
     return "the TCP connection ended without a closing handshake"
+
+
+class OpenOptions(TypedDict, total=False):
+    """How ``LibClient.open`` connects, besides where."""
+
+    max_queue: int | None
 
 
 class LibClient:
@@ -133,7 +144,7 @@ class ChatClient(LibClient):
     def say(self, text: str) -> None:
         self.send(json.dumps({"type": "message", "text": text}), note="chat message")
 
-    def event(self, what: str, *, timeout: float = 2.0, hint: str | None = None) -> dict:
+    def event(self, what: str, *, timeout: float = 2.0, hint: str | None = None) -> Event:
         message = self.recv(what, timeout=timeout, hint=hint)
         if isinstance(message, bytes):
             fail(f"{self.label} received a binary message; chat events are text messages (opcode 0x1) of JSON")
@@ -147,7 +158,9 @@ class ChatClient(LibClient):
             event["members"] = sorted(event["members"])  # any order is allowed
         return event
 
-    def expect(self, expected: dict, what: str, *, timeout: float = 2.0, hint: str | None = None) -> dict:
+    def expect(
+        self, expected: Mapping[str, object], what: str, *, timeout: float = 2.0, hint: str | None = None
+    ) -> Event:
         got = self.event(what, timeout=timeout, hint=hint)
         if got != expected:
             fail(
@@ -166,12 +179,12 @@ def rejection(error: InvalidHandshake) -> str:
     return str(error)
 
 
-def show(event: dict) -> str:
+def show(event: Mapping[str, object]) -> str:
     text = json.dumps(event, ensure_ascii=False)
     return text if len(text) <= 200 else text[:200] + f"… ({len(text)} characters)"
 
 
-def event_hint(expected: dict, got: dict, receiver: str) -> str:
+def event_hint(expected: Mapping[str, object], got: Event, receiver: str) -> str:
     if got.get("type") == "message" and got.get("name") == receiver:
         return "a chat message goes to every member except its sender"
     if got.get("type") == expected.get("type") and set(got) != set(expected):

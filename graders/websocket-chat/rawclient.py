@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import re
 import socket
 import struct
 import time
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from labkit.checks import expect_bytes, fail, log
 from labkit.ports import LOOPBACK
@@ -34,7 +36,31 @@ STATUS_LINE = re.compile(r"HTTP/1\.1 (\d{3})(?: (.*))?")
 RFC_HANDSHAKE = "RFC 6455 section 4.2.2"
 
 
-def new_key(rng) -> str:
+class ConnectOptions(TypedDict, total=False):
+    """How ``RawWebSocket.connect`` opens the TCP connection, besides where."""
+
+    timeout: float
+    recv_buffer: int | None
+
+
+class FrameOptions(TypedDict, total=False):
+    """How ``send_frame`` builds a frame, as ``RawWebSocket.frame`` takes it."""
+
+    fin: bool
+    rsv: int
+    masked: bool
+    announce: int | None
+
+
+class UpgradeOptions(TypedDict, total=False):
+    """How an upgrade request differs from a valid one, as ``build_request`` takes it."""
+
+    method: str
+    version: str
+    change: dict[str, str | None] | None
+
+
+def new_key(rng: random.Random) -> str:
     return base64.b64encode(rng.randbytes(16)).decode()
 
 
@@ -83,7 +109,7 @@ class HttpResponse:
 class RawWebSocket:
     """One connection, driven byte by byte. Reads keep a buffer, so bytes that arrive early are never lost."""
 
-    def __init__(self, tcp: TcpClient, rng, port: int) -> None:
+    def __init__(self, tcp: TcpClient, rng: random.Random, port: int) -> None:
         self.tcp = tcp
         self.label = tcp.label
         self.rng = rng
@@ -91,7 +117,9 @@ class RawWebSocket:
         self.buffer = bytearray()
 
     @classmethod
-    def connect(cls, port: int, rng, *, label: str, timeout: float = 2.0, recv_buffer: int | None = None):
+    def connect(
+        cls, port: int, rng: random.Random, *, label: str, timeout: float = 2.0, recv_buffer: int | None = None
+    ) -> RawWebSocket:
         """``recv_buffer`` shrinks the socket's receive buffer before connecting, so a client that stops reading
         fills up after a few KiB instead of megabytes."""
         if recv_buffer is None:
@@ -132,7 +160,7 @@ class RawWebSocket:
         mask_key = self.rng.randbytes(4) if masked else None
         return encode(opcode, payload, mask_key=mask_key, fin=fin, rsv=rsv, announce=announce)
 
-    def send_frame(self, opcode: int, payload: bytes = b"", *, note: str = "", **options) -> None:
+    def send_frame(self, opcode: int, payload: bytes = b"", *, note: str = "", **options: Unpack[FrameOptions]) -> None:
         data = self.frame(opcode, payload, **options)
         summary = f"{describe_sent(data)}, {len(payload)} bytes"
         self.send(data, note=f"{summary}; {note}" if note else summary)
@@ -319,7 +347,9 @@ class RawWebSocket:
             response.headers.setdefault(name.strip().lower(), []).append(value.strip())
         return response
 
-    def send_upgrade(self, path: str = "/echo", *, key: str | None = None, pieces: int = 0, **options) -> str:
+    def send_upgrade(
+        self, path: str = "/echo", *, key: str | None = None, pieces: int = 0, **options: Unpack[UpgradeOptions]
+    ) -> str:
         key = key or new_key(self.rng)
         request = build_request(path, key, self.port, **options)
         if pieces:

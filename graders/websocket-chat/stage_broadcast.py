@@ -1,23 +1,26 @@
 """Stage 8: twenty members: every event reaches every member once, in order."""
 
+from collections.abc import Callable
+
 import pytest
 
 from labkit.checks import fail
-from libclient import show
+from labkit.learners import LearnerProcess
+from libclient import ChatClient, show
 
 MEMBERS = 20
 ORDER_HINT = "each member gets the room's events in the order the room handled them, each exactly once"
 
 
 @pytest.fixture
-def server(learner):
+def server(learner: LearnerProcess) -> LearnerProcess:
     """Every check starts with an empty room."""
     return learner
 
 
-def fill_room(chat, size, prefix="m"):
+def fill_room(chat: Callable[..., ChatClient], size: int, prefix: str = "m") -> list[ChatClient]:
     """Joins ``size`` members one after the other; each earlier member must see every later join."""
-    members = []
+    members: list[ChatClient] = []
     for number in range(size):
         name = f"{prefix}{number + 1:02d}"
         newcomer = chat(name, [member.name for member in members])
@@ -33,7 +36,9 @@ def check_twenty_members_hear_every_other(chat):
     for member in members:
         member.say(f"hello from {member.name}")
     for member in members:
-        expected = {f"hello from {other.name}": other.name for other in members if other is not member}
+        expected: dict[object, str] = {
+            f"hello from {other.name}": other.name for other in members if other is not member
+        }
         for count in range(1, MEMBERS):
             event = member.event(f"message {count} of the {MEMBERS - 1} from the others", hint=ORDER_HINT)
             text = event.get("text")

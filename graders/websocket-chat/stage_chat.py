@@ -1,33 +1,36 @@
 """Stage 7: the chat room: welcome and join events, messages to everyone else, leave however a member goes."""
 
+from collections.abc import Callable
+
 import pytest
 
 from labkit.checks import expect, fail
-from libclient import show
+from labkit.learners import LearnerProcess
+from libclient import ChatClient, Event, show
 from wsframes import BINARY
 
 LEAVE_HINT = "announce a leave however the connection ends: Close frame, EOF, reset or protocol error"
 
 
 @pytest.fixture
-def server(learner):
+def server(learner: LearnerProcess) -> LearnerProcess:
     """Every check starts with an empty room."""
     return learner
 
 
-def join_event(name):
+def join_event(name: str) -> Event:
     return {"type": "join", "name": name}
 
 
-def leave_event(name):
+def leave_event(name: str) -> Event:
     return {"type": "leave", "name": name}
 
 
-def message_event(name, text):
+def message_event(name: str, text: str) -> Event:
     return {"type": "message", "name": name, "text": text}
 
 
-def room_of_three(chat):
+def room_of_three(chat: Callable[..., ChatClient]) -> tuple[ChatClient, ChatClient, ChatClient]:
     alice = chat("alice")
     bob = chat("bob", ["alice"])
     alice.expect(join_event("bob"), "the join event for bob")

@@ -1,6 +1,7 @@
 """Stage 5: the closing handshake: a Close is answered with the same status code, then the server closes TCP."""
 
 from labkit.checks import expect
+from rawclient import RawWebSocket
 from wsframes import CLOSE, TEXT, close_payload
 
 CLOSE_HINT = (
@@ -9,7 +10,7 @@ CLOSE_HINT = (
 )
 
 
-def expect_close_reply(client, code):
+def expect_close_reply(client: RawWebSocket, code: int) -> None:
     client.expect_frame(CLOSE, close_payload(code), f"the Close reply with status {code}", hint=CLOSE_HINT)
     client.expect_tcp_closed("closing handshake")
 

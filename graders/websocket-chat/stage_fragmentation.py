@@ -1,5 +1,8 @@
 """Stage 4: messages in several frames are reassembled, with control frames between the fragments."""
 
+from collections.abc import Sequence
+
+from rawclient import RawWebSocket
 from wsframes import BINARY, CONT, PING, PONG, TEXT
 
 REASSEMBLE_HINT = (
@@ -8,7 +11,7 @@ REASSEMBLE_HINT = (
 )
 
 
-def send_fragments(client, opcode, parts):
+def send_fragments(client: RawWebSocket, opcode: int, parts: Sequence[bytes]) -> None:
     for number, part in enumerate(parts):
         client.send_frame(
             opcode if number == 0 else CONT,

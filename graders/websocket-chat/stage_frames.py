@@ -1,8 +1,9 @@
 """Stage 2: data frames of all three length encodings, masked by the client, echoed unmasked byte for byte."""
 
 import time
+from collections.abc import Iterable
 
-from rawclient import build_request, expect_switching, new_key
+from rawclient import RawWebSocket, build_request, expect_switching, new_key
 from wsframes import BINARY, TEXT, random_text
 
 LENGTH_HINT = (
@@ -11,7 +12,7 @@ LENGTH_HINT = (
 )
 
 
-def expect_echoes(client, opcode, payloads, hint=LENGTH_HINT):
+def expect_echoes(client: RawWebSocket, opcode: int, payloads: Iterable[bytes], hint: str = LENGTH_HINT) -> None:
     kind = "text" if opcode == TEXT else "binary"
     for payload in payloads:
         client.send_frame(opcode, payload)
@@ -98,5 +99,5 @@ def check_websockets_library_round_trip(lib, rng):
         client.expect_message(message, f"the echo of a message of {len(message)} {_unit(message)}")
 
 
-def _unit(message):
+def _unit(message: object) -> str:
     return "characters" if isinstance(message, str) else "bytes"

@@ -3,7 +3,7 @@
 import base64
 
 from labkit.checks import expect
-from rawclient import expect_switching, new_key
+from rawclient import UpgradeOptions, expect_switching, new_key
 
 RFC_SAMPLE_KEY = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 section 1.3; its accept value is s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
 VALIDATE_HINT = (
@@ -60,9 +60,15 @@ def check_request_split_across_writes(raw):
     raw(path=None).handshake("/echo", pieces=12)
 
 
+class Upgrade(UpgradeOptions, total=False):
+    """An invalid upgrade request: how it differs from a valid one, its key included."""
+
+    key: str
+
+
 def check_invalid_upgrades_get_400(raw, rng, alive):
     """Requests that are not valid upgrades get 400 Bad Request, then the connection is closed"""
-    cases = [
+    cases: list[tuple[str, Upgrade]] = [
         ("no Upgrade header", {"change": {"Upgrade": None}}),
         ("Upgrade: h2c", {"change": {"Upgrade": "h2c"}}),
         ("Connection: keep-alive (no upgrade token)", {"change": {"Connection": "keep-alive"}}),

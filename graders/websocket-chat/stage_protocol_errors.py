@@ -1,5 +1,9 @@
 """Stage 6: protocol violations fail the connection with the right Close status (1002, 1007, 1009)."""
 
+from collections.abc import Callable, Sequence
+from typing import Unpack
+
+from rawclient import FrameOptions, RawWebSocket
 from wsframes import BINARY, CLOSE, CONT, MAX_MESSAGE, PING, TEXT, close_payload
 
 PROTOCOL_HINT = "a frame that breaks RFC 6455 section 5 fails the connection: send Close 1002, then close TCP"
@@ -13,18 +17,23 @@ SIZE_HINT = (
 )
 
 
-def spec(opcode, payload=b"", **options):
+FrameSpec = tuple[int, bytes, FrameOptions]
+
+
+def spec(opcode: int, payload: bytes = b"", **options: Unpack[FrameOptions]) -> FrameSpec:
     """A frame to build on the connection that sends it (each frame gets that connection's fresh mask)."""
     return opcode, payload, options
 
 
-def expect_violation(raw, frames, code, what, hint):
+def expect_violation(
+    raw: Callable[..., RawWebSocket], frames: Sequence[FrameSpec], code: int, what: str, hint: str
+) -> None:
     client = raw()
     client.send(b"".join(client.frame(opcode, payload, **options) for opcode, payload, options in frames), note=what)
     client.expect_close(code, what, hint=hint)
 
 
-def expect_echo_still_works(raw, alive, after):
+def expect_echo_still_works(raw: Callable[..., RawWebSocket], alive: Callable[[str], None], after: str) -> None:
     alive(after)
     client = raw("next client")
     client.send_frame(TEXT, b"unaffected")

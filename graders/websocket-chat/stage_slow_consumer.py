@@ -1,11 +1,15 @@
 """Stage 9: a member that stops reading delays nobody; once its backlog passes BACKLOG_LIMIT it is dropped."""
 
 import json
+import random
+from collections.abc import Callable
 
 import pytest
 
 from labkit.checks import fail, log
-from libclient import show
+from labkit.learners import LearnerProcess
+from libclient import ChatClient, show
+from rawclient import RawWebSocket
 from wsframes import TEXT
 
 MIB = 1024 * 1024
@@ -25,12 +29,14 @@ DROP_HINT = (
 
 
 @pytest.fixture
-def server(learner):
+def server(learner: LearnerProcess) -> LearnerProcess:
     """Every check starts with an empty room."""
     return learner
 
 
-def stalled_room(chat, raw):
+def stalled_room(
+    chat: Callable[..., ChatClient], raw: Callable[..., RawWebSocket]
+) -> tuple[RawWebSocket, ChatClient, RawWebSocket]:
     """A member that reads its 101 response and then nothing, a receiver, and a sender that floods."""
     stalled = raw("stalled", path=None, recv_buffer=4096)
     stalled.handshake("/chat?name=stalled")
@@ -40,7 +46,7 @@ def stalled_room(chat, raw):
     return stalled, receiver, sender
 
 
-def flood(sender, receiver, rng, budget, *, stop_at_leave):
+def flood(sender: RawWebSocket, receiver: ChatClient, rng: random.Random, budget: int, *, stop_at_leave: bool) -> bool:
     """Sends batches of large messages and checks that each batch reaches the receiver promptly.
     Returns whether the receiver saw the stalled member leave."""
     filler = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(FILLER_SIZE))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import struct
 from dataclasses import dataclass
 
@@ -126,7 +127,7 @@ def describe_sent(data: bytes) -> str:
 TEXT_PIECES = ["a", "Z", "7", " ", '"', "\\", "é", "ß", "€", "中", "😀", "🚀"]
 
 
-def random_text(rng, size: int) -> bytes:
+def random_text(rng: random.Random, size: int) -> bytes:
     """Valid UTF-8 of exactly ``size`` bytes, mixing 1- to 4-byte characters."""
     out = bytearray()
     while len(out) < size:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import configuration
 
+from labkit.learners import RunInfo
 from labkit.pool import DriverPool, driver_pool_fixture
 from proto_codec import Codec
 from proto_oracle import Oracle, compile_schema
 
 
 @pytest.fixture(scope="session")
-def oracle(run_info) -> Oracle:
+def oracle(run_info: RunInfo) -> Oracle:
     """shop.proto from the kit (never the learner's copy), compiled into this run's scratch folder."""
     scratch = run_info.run_dir / "wire-formats"
     configuration.set_hypothesis_home_dir(scratch / "hypothesis")  # Hypothesis caches go here, not in the kit

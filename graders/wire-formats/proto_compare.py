@@ -181,6 +181,9 @@ def json_hint(difference: Difference) -> str | None:
 # --- shrinking a failing message -------------------------------------------------------------------------------
 
 
+Rebuild = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 def shrink(message: dict[str, Any], fails: Callable[[dict[str, Any]], bool], budget: int = 120) -> dict[str, Any]:
     """A smaller message that still fails: fields dropped, lists cut to one element, nested messages shrunk.
     Greedy and bounded by ``budget`` calls of ``fails``, so a learner sees the few fields that matter."""
@@ -193,7 +196,11 @@ def shrink(message: dict[str, Any], fails: Callable[[dict[str, Any]], bool], bud
         calls += 1
         return fails(candidate)
 
-    def reduce(current: dict[str, Any], rebuild: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    def placing(rebuild: Rebuild, current: dict[str, Any], key: str, *, as_list: bool) -> Rebuild:
+        """``rebuild`` for a nested message at ``key`` of ``current`` (its list's one element when ``as_list``)."""
+        return lambda sub: rebuild({**current, key: [sub] if as_list else sub})
+
+    def reduce(current: dict[str, Any], rebuild: Rebuild) -> dict[str, Any]:
         for key in list(current):
             candidate = {k: v for k, v in current.items() if k != key}
             if attempt(rebuild(candidate)):
@@ -208,10 +215,10 @@ def shrink(message: dict[str, Any], fails: Callable[[dict[str, Any]], bool], bud
                         break
             value = current[key]
             if isinstance(value, dict):
-                inner = reduce(value, lambda sub, key=key, current=current: rebuild({**current, key: sub}))
+                inner = reduce(value, placing(rebuild, current, key, as_list=False))
                 current = {**current, key: inner}
             elif isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
-                inner = reduce(value[0], lambda sub, key=key, current=current: rebuild({**current, key: [sub]}))
+                inner = reduce(value[0], placing(rebuild, current, key, as_list=True))
                 current = {**current, key: [inner]}
         return current
 

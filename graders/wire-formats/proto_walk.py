@@ -60,6 +60,7 @@ def walk(descriptor: Descriptor | None, data: bytes, base: int = 0, prefix: str 
         path = prefix + name
         value_start = offset
         children: tuple[Record, ...] = ()
+        value: int | bytes
         if wire == 0:
             value, offset = read_varint(data, offset)
         elif wire in (1, 5):

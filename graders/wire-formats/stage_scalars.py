@@ -1,10 +1,13 @@
 """Stage 2: every scalar type of Scalars, alone and together, in exactly the official bytes."""
 
+from collections.abc import Iterable
+
 from labkit.checks import log
+from proto_codec import Codec
 from proto_data import EDGES, FIXED_FIELDS, VARINT_FIELDS, ZIGZAG_FIELDS, random_messages
 
 
-def expect_each_value_alone(codec, fields):
+def expect_each_value_alone(codec: Codec, fields: Iterable[str]) -> None:
     """Every edge value of each field, alone in a message: encoded like the official library, and decoded back."""
     for field in fields:
         for value in EDGES[field]:

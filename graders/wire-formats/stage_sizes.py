@@ -1,16 +1,20 @@
 """Stage 8: the same messages in both formats, measured by the learner and checked against the oracle."""
 
 import json
+from typing import Any
 
 from labkit.checks import fail, log
+from proto_codec import Codec
 from proto_data import order, small_negatives, telemetry
 
 
-def compact(value, **options):
-    return json.dumps(value, **({"separators": (",", ":"), "ensure_ascii": False} | options))
+def compact(
+    value: object, *, separators: tuple[str, str] = (",", ":"), ensure_ascii: bool = False, indent: int | None = None
+) -> str:
+    return json.dumps(value, separators=separators, ensure_ascii=ensure_ascii, indent=indent)
 
 
-def expect_sizes(codec, name, corpus, label):
+def expect_sizes(codec: Codec, name: str, corpus: list[dict[str, Any]], label: str) -> dict[str, int]:
     oracle = codec.oracle
     objects = [oracle.json_object(name, message) for message in corpus]
     expected = {
@@ -43,7 +47,7 @@ def expect_sizes(codec, name, corpus, label):
     return expected
 
 
-def json_size_hint(objects, got):
+def json_size_hint(objects: list[dict[str, Any]], got: int) -> str:
     """What a wrong total most likely counted instead."""
     measures = {
         "characters rather than UTF-8 bytes: len(text) counts é or 東 as one": lambda v: len(compact(v)),

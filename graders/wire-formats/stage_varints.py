@@ -1,11 +1,14 @@
 """Stage 1: varints, the integer encoding everything else is built on (and a codec written by hand)."""
 
 import ast
+from collections.abc import Iterator
+from pathlib import Path
 
 from labkit.checks import fail
 from labkit.driver import LearnerRaised
 from labkit.render import hex_bytes
-from proto_codec import VALUE_ERRORS
+from proto_codec import VALUE_ERRORS, Codec
+from proto_oracle import Oracle
 from proto_walk import show_bytes
 
 # value -> its varint, as the README's table shows them
@@ -29,7 +32,7 @@ LARGE = {
 HINT = "7 bits per byte, least significant group first; the high bit (0x80) is set on every byte except the last"
 
 
-def expect_varint(codec, value, expected):
+def expect_varint(codec: Codec, value: int, expected: bytes) -> None:
     got = codec.call("encode_varint", value)
     if not isinstance(got, bytes):
         fail(f"encode_varint({value}) returned a {type(got).__name__}, not bytes")
@@ -42,14 +45,14 @@ def expect_varint(codec, value, expected):
         )
 
 
-def expect_decoded(codec, data, offset, expected):
+def expect_decoded(codec: Codec, data: bytes, offset: int, expected: list[int]) -> None:
     got = codec.call("decode_varint", data, offset)
     call = f"decode_varint({show_bytes(data, 24)}, {offset})"
     if got != expected:
         fail(f"{call} returned {got!r}; expected {expected!r} (value, offset after the varint)", hint=HINT)
 
 
-def official_varint(oracle, value):
+def official_varint(oracle: Oracle, value: int) -> bytes:
     """The varint of ``value`` as the official library writes it: a uint64 field's record without its tag."""
     return oracle.encode("Scalars", {"uint64_value": value})[1:] if value else b"\x00"
 
@@ -121,7 +124,7 @@ def check_out_of_range_and_malformed_varints_raise(codec):
 FORBIDDEN = ("google.protobuf", "grpc_tools", "grpc", "betterproto", "pure_protobuf")
 
 
-def local_modules(impl_dir, name, seen):
+def local_modules(impl_dir: Path, name: str, seen: set[str]) -> Iterator[tuple[str, str]]:
     """The learner's own modules that ``name`` imports, transitively, starting with ``name`` itself."""
     path = impl_dir / f"{name}.py"
     if name in seen or not path.is_file():
