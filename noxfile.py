@@ -47,3 +47,10 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/bench/bench_labs.py", "--runs", "1")
     session.run("python", "tests/bench/bench_cohort.py")
     session.run("python", "tests/bench/bench_containers.py")  # docker vs embedded, sandbox vs process
+
+
+@nox.session
+def bench_suite(session: nox.Session) -> None:
+    """The kit's own suite, once, with its time per group (harness, containers, labs, scenarios, parity)."""
+    install(session)
+    session.run("python", "tests/bench/bench_suite.py", *session.posargs)
