@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from labkit.sweep import marked_processes
 from support import RUN_PREFIX
+
+MAX_WORKERS = 8
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores this process may use. Most of a test's time is spent waiting
+    for the programs it grades (a learner's server, PostgreSQL, a grader's pytest), so one more worker keeps
+    the cores busy; each worker is a whole pytest session with its own run prefix and leftover guard."""
+    return min(MAX_WORKERS, len(os.sched_getaffinity(0)) + 1)
 
 
 @pytest.fixture(scope="session", autouse=True)
