@@ -15,6 +15,7 @@ from typing import IO, Any
 import pytest
 
 from labkit import context
+from labkit.artifacts import ArtifactStaging
 from labkit.catalog import Lab, Stage, load_lab
 from labkit.classify import Verdict, classify
 from labkit.errors import LabConfigError
@@ -50,6 +51,7 @@ class GradingState:
     services: str
     results_path: Path
     events: IO[str] | None
+    artifacts: ArtifactStaging  # where checks' attachments are written during the run
     stage_of: dict[str, Stage] = field(default_factory=dict)
     checks: dict[str, CheckResult] = field(default_factory=dict)
     until: int = 0
@@ -81,16 +83,18 @@ def pytest_configure(config: pytest.Config) -> None:
     lab_id = config.getoption("--labkit-lab")
     lab = load_lab(root / "labs" / lab_id / "lab.toml", root)
     fd = config.getoption("--labkit-events-fd")
+    run_dir = Path(config.getoption("--labkit-run-dir"))
     config.stash[STATE_KEY] = GradingState(
         lab=lab,
         impl=Path(config.getoption("--labkit-impl")),
-        run_dir=Path(config.getoption("--labkit-run-dir")),
+        run_dir=run_dir,
         run_id=config.getoption("--labkit-run-id"),
         seed=config.getoption("--labkit-seed"),
         services=config.getoption("--labkit-services"),
         sandbox=config.getoption("--labkit-sandbox"),
         results_path=Path(config.getoption("--labkit-results")),
         events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
+        artifacts=ArtifactStaging(run_dir, lab.id),
     )
     config.pluginmanager.import_plugin("labkit.timeouts")
     config.pluginmanager.import_plugin("labkit.fixtures")
@@ -147,8 +151,8 @@ def check_title(item: pytest.Item) -> str:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = state_of(item.config)
-    context.reset()
     stage = state.stage_of[item.nodeid]
+    context.reset(state.artifacts.shelf(item.nodeid, stage.slug, item.name))
     if state.aborted:
         pytest.skip(f"not run: {state.aborted}")
     if state.failed_stage is not None and state.failed_stage.index < stage.index:
@@ -209,6 +213,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     state = state_of(item.config)
     check = state.checks[item.nodeid]
     check.transcript = context.current().capped_transcript()
+    check.artifacts = list(context.current().artifacts)
     state.emit(event="check-end", stage=state.stage_of[item.nodeid].slug, check=check.name, status=check.status)
 
 
@@ -236,6 +241,7 @@ def conceal_hidden_details(result: LabResult) -> None:
                 check.message = f"{check.status.value} (a hidden check: its details are not shown)"
             check.expected = check.got = check.hint = check.stderr_tail = None
             check.transcript = []
+            check.artifacts = []  # and `labkit grade` keeps only the files the results name
 
 
 def build_lab_result(state: GradingState) -> LabResult:

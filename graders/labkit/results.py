@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: artifacts attached by checks
 SCHEMA_PATH = Path(__file__).parent / "schema" / "results.schema.json"
 
 
@@ -22,6 +22,21 @@ class Status(StrEnum):
     ERROR = "error"
     TIMEOUT = "timeout"
     SKIPPED = "skipped"
+
+
+@dataclass
+class Artifact:
+    """A file a check attached for the learner (an HTML timeline, a packet log).
+
+    ``path`` is relative to the run's ``artifacts_root``: ``<lab>/<check folder>/<name>``, so a folder of results
+    and artifacts can be moved or archived as a whole. ``bytes`` is what was kept; ``note`` says why that is less
+    than the check attached (the size caps), or why the file could not be kept."""
+
+    name: str
+    path: str
+    description: str = ""
+    bytes: int = 0
+    note: str | None = None
 
 
 @dataclass
@@ -39,6 +54,7 @@ class CheckResult:
     stderr_tail: str | None = None
     transcript: list[str] = field(default_factory=list)
     visibility: str = "visible"  # "hidden": an instructor's check; learners see its name and verdict only
+    artifacts: list[Artifact] = field(default_factory=list)
 
 
 @dataclass
@@ -113,6 +129,7 @@ class RunResult:
     duration_s: float = 0.0
     labs: list[LabResult] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
+    artifacts_root: str | None = None  # the folder artifacts were kept in (absolute); None when none was kept
 
     @property
     def exit_code(self) -> int:
@@ -136,7 +153,16 @@ class RunResult:
 def lab_from_dict(data: dict[str, Any]) -> LabResult:
     stages = []
     for stage in data["stages"]:
-        checks = [CheckResult(**{**check, "status": Status(check["status"])}) for check in stage["checks"]]
+        checks = [
+            CheckResult(
+                **{
+                    **check,
+                    "status": Status(check["status"]),
+                    "artifacts": [Artifact(**artifact) for artifact in check.get("artifacts", [])],
+                }
+            )
+            for check in stage["checks"]
+        ]
         stages.append(
             StageResult(
                 slug=stage["slug"],

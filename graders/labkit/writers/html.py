@@ -1,15 +1,21 @@
-"""One grading run as a self-contained HTML page: per lab, the stages, then every check with its details."""
+"""One grading run as a self-contained HTML page: per lab, the stages, then every check with its details.
+
+Artifacts are linked by paths relative to the page's folder, so a page and its artifacts can move together."""
 
 from __future__ import annotations
 
+import os
 from html import escape
+from pathlib import Path
+from urllib.parse import quote
 
-from labkit.results import RunResult, Status
-from labkit.writers.common import failure_text
+from labkit.results import CheckResult, RunResult, Status
+from labkit.writers.common import artifact_file, failure_text
 from labkit.writers.html_page import page, table
 
 
-def render_html(run: RunResult) -> str:
+def render_html(run: RunResult, *, report_dir: Path | None = None) -> str:
+    """``report_dir``: the folder the page is saved in (default: the current one), where links start."""
     parts = [
         "<h1>labkit report</h1>",
         f'<p class="meta">labkit {escape(run.labkit_version)} · started {escape(run.started_at)} · seed {run.seed} '
@@ -29,13 +35,14 @@ def render_html(run: RunResult) -> str:
         for stage in lab.stages:
             for check in stage.checks:
                 detail = failure_text(check, with_transcript=True)
+                links = _artifact_links(run, check, report_dir or Path.cwd())
                 check_rows.append(
                     [
                         escape(stage.slug),
                         escape(check.name),
                         _status(check.status),
                         f"{check.points:g}/{check.max_points:g}",
-                        f"<pre>{escape(detail)}</pre>" if detail else "",
+                        (f"<pre>{escape(detail)}</pre>" if detail else "") + links,
                     ]
                 )
         parts.append(table(["stage", "check", "status", "points", "details"], check_rows, numeric=frozenset({3})))
@@ -44,3 +51,17 @@ def render_html(run: RunResult) -> str:
 
 def _status(status: Status) -> str:
     return f'<span class="{status.value}">{status.value}</span>'
+
+
+def _artifact_links(run: RunResult, check: CheckResult, report_dir: Path) -> str:
+    items = []
+    for artifact in check.artifacts:
+        full = artifact_file(run, artifact)
+        name = escape(artifact.name)
+        shown = name if full is None else f'<a href="{escape(quote(os.path.relpath(full, report_dir)))}">{name}</a>'
+        if artifact.description:
+            shown += f" — {escape(artifact.description)}"
+        if artifact.note:
+            shown += f' <span class="meta">({escape(artifact.note)})</span>'
+        items.append(f"<li>artifact: {shown}</li>")
+    return f'<ul class="artifacts">{"".join(items)}</ul>' if items else ""

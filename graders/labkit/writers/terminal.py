@@ -7,6 +7,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from labkit.results import CheckResult, LabResult, RunResult, StageResult, Status
+from labkit.writers.common import artifact_location, artifact_text
 
 MARKS = {
     Status.PASSED: ("✓", "green"),
@@ -32,11 +33,11 @@ def _render_lab(lab: LabResult, run: RunResult, console: Console, verbose: bool)
     if lab.error:
         console.print(Text(f"harness error (not your fault): {lab.error}", style="magenta"))
     for stage in lab.stages:
-        _render_stage(stage, console, verbose)
+        _render_stage(stage, run, console, verbose)
     _render_summary(lab, run, console)
 
 
-def _render_stage(stage: StageResult, console: Console, verbose: bool) -> None:
+def _render_stage(stage: StageResult, run: RunResult, console: Console, verbose: bool) -> None:
     mark, style = MARKS[stage.status]
     line = Text.assemble(
         (f" {mark} ", style),
@@ -48,11 +49,11 @@ def _render_stage(stage: StageResult, console: Console, verbose: bool) -> None:
     if stage.status is Status.SKIPPED:
         return
     for check in stage.checks:
-        if verbose or check.status is not Status.PASSED:
-            _render_check(check, console, verbose)
+        if verbose or check.status is not Status.PASSED or check.artifacts:
+            _render_check(check, run, console, verbose)
 
 
-def _render_check(check: CheckResult, console: Console, verbose: bool) -> None:
+def _render_check(check: CheckResult, run: RunResult, console: Console, verbose: bool) -> None:
     mark, style = MARKS[check.status]
     console.print(Padding(Text.assemble((f"{mark} ", style), check.name), (0, 0, 0, 5)))
     if check.status is Status.SKIPPED:
@@ -72,6 +73,8 @@ def _render_check(check: CheckResult, console: Console, verbose: bool) -> None:
     if verbose and check.transcript:
         details.append(Text("Transcript:", style="bold"))
         details.append(Text(_indent("\n".join(check.transcript)), style="dim"))
+    for artifact in check.artifacts:
+        details.append(Text(artifact_text(artifact, artifact_location(run, artifact)), style="cyan"))
     if details:
         console.print(Padding(Group(*details), (0, 0, 0, 7)))
 
