@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from labkit.artifacts import DEFAULT_ROOT, foreign_folder
@@ -362,10 +363,15 @@ def record_command(
 
 @app.command()
 def doctor() -> None:
-    """Report which service providers work here, and why not."""
+    """Report which service providers work here, and why not, and which lab stages this machine cannot run."""
     from labkit.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(console))
+    try:
+        labs = load_catalog().labs
+    except HarnessError as error:  # the machine's report is still worth having
+        errors.print(f"[magenta]labkit:[/] lab requirements not checked: {escape(str(error))}", highlight=False)
+        labs = ()
+    raise typer.Exit(run_doctor(console, labs))
 
 
 def _usage(message: str) -> NoReturn:

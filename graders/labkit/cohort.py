@@ -202,7 +202,7 @@ def _failed_run(options: CohortOptions, student: str, duration: float, notes: li
             {
                 "id": lab.id, "title": lab.title, "impl": student, "stages": [], "services": None,
                 "error": f"harness error: {why}",
-                "points": 0, "max_points": lab.max_points, "passed": False,
+                "points": 0, "max_points": lab.max_points, "not_run_points": 0, "passed": False,
             }
         ],
         "cohort": {"student": student, "notes": notes},

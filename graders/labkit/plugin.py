@@ -19,6 +19,7 @@ from labkit.artifacts import ArtifactStaging
 from labkit.catalog import Lab, Stage, load_lab
 from labkit.classify import Verdict, classify
 from labkit.errors import LabConfigError
+from labkit.requirements import missing
 from labkit.results import CheckResult, LabResult, StageResult, Status, split_points
 from labkit.sweep import kill_marked
 
@@ -59,6 +60,7 @@ class GradingState:
     failed_stage: Stage | None = None
     aborted: str | None = None
     sandbox: str = "process"
+    not_run: dict[str, str] = field(default_factory=dict)  # stage slug -> what this machine lacks for it
 
     @property
     def stage_modules(self) -> frozenset[str]:
@@ -103,7 +105,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Orders checks by stage, drops stages after --labkit-until, and rejects modules that are not stages."""
+    """Orders checks by stage, drops stages after --labkit-until, rejects modules that are not stages, and leaves
+    out the checks of stages whose requirements this machine lacks (reported as not run)."""
     state = state_of(config)
     by_module = {stage.module_name: stage for stage in state.lab.stages}
     hidden_modules = {stage.hidden_module_name: stage for stage in state.lab.stages}
@@ -132,7 +135,24 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             message="not run",
             visibility="hidden" if stage.hidden or item.path.name == stage.hidden_module_name else "visible",
         )
-    state.emit(event="collected", checks=len(kept))
+    items[:] = leave_out_unmet_stages(state, kept)
+    state.emit(event="collected", checks=len(items))
+
+
+def leave_out_unmet_stages(state: GradingState, items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items whose stage can run here; the others' checks are marked not run, with the reason."""
+    for stage in state.lab.stages[: state.until]:
+        if stage.requires and (reason := missing(stage.requires)) is not None:
+            state.not_run[stage.slug] = reason
+    runnable = []
+    for item in items:
+        reason = state.not_run.get(state.stage_of[item.nodeid].slug)
+        if reason is None:
+            runnable.append(item)
+        else:
+            check = state.checks[item.nodeid]
+            check.status, check.message = Status.NOT_RUN, f"not run: {reason}"
+    return runnable
 
 
 def _stages(state: GradingState) -> Iterator[tuple[str, Stage]]:
@@ -237,7 +257,7 @@ def conceal_hidden_details(result: LabResult) -> None:
         for check in stage.checks:
             if check.visibility != "hidden":
                 continue
-            if check.status is not Status.PASSED:
+            if check.status not in (Status.PASSED, Status.NOT_RUN):  # why a stage was not run is no secret
                 check.message = f"{check.status.value} (a hidden check: its details are not shown)"
             check.expected = check.got = check.hint = check.stderr_tail = None
             check.transcript = []
@@ -258,6 +278,7 @@ def build_lab_result(state: GradingState) -> LabResult:
                 max_points=stage.points,
                 checks=by_stage[stage.slug],
                 hints=list(stage.hints),
+                not_run=state.not_run.get(stage.slug),
             )
         )
     return result

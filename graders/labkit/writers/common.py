@@ -31,8 +31,19 @@ def rows(run: RunResult) -> Iterator[Row]:
                 yield Row(lab, stage, check)
 
 
+def not_run_lines(lab: LabResult) -> list[str]:
+    """ "N points not run: <reason>", once per reason, so a full score of what ran is never read as a full score."""
+    points: dict[str, int] = {}
+    for stage in lab.stages:
+        if stage.not_run is not None:
+            points[stage.not_run] = points.get(stage.not_run, 0) + stage.max_points
+    return [f"{count} points not run: {reason}" for reason, count in points.items()]
+
+
 def failure_text(check: CheckResult, *, with_transcript: bool = False) -> str:
     """Message, Expected, Got, stderr tail and Hint as plain text; a hidden check shows its verdict only."""
+    if check.status is Status.NOT_RUN:
+        return check.message  # the machine's reason, never a secret
     if check.visibility == "hidden":
         return f"{check.status.value} (details of hidden checks are not shown)"
     if check.status is Status.PASSED:

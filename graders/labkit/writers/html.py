@@ -9,8 +9,8 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from labkit.results import CheckResult, RunResult, Status
-from labkit.writers.common import artifact_file, failure_text
+from labkit.results import CheckResult, RunResult, StageResult, Status
+from labkit.writers.common import artifact_file, failure_text, not_run_lines
 from labkit.writers.html_page import page, table
 
 
@@ -26,9 +26,9 @@ def render_html(run: RunResult, *, report_dir: Path | None = None) -> str:
         parts.append(f'<p class="meta">implementation {escape(lab.impl)}</p>')
         if lab.error:
             parts.append(f'<p class="error">harness error (not the submission\'s fault): {escape(lab.error)}</p>')
+        parts += [f'<p class="not_run">{escape(line)}</p>' for line in not_run_lines(lab)]
         stage_rows = [
-            [str(s.index), escape(s.slug), escape(s.title), _status(s.status), f"{s.points:g}/{s.max_points}"]
-            for s in lab.stages
+            [str(s.index), escape(s.slug), escape(s.title), _status(s.status), _stage_points(s)] for s in lab.stages
         ]
         parts.append(table(["#", "stage", "title", "status", "points"], stage_rows, numeric=frozenset({0, 4})))
         check_rows = []
@@ -41,7 +41,7 @@ def render_html(run: RunResult, *, report_dir: Path | None = None) -> str:
                         escape(stage.slug),
                         escape(check.name),
                         _status(check.status),
-                        f"{check.points:g}/{check.max_points:g}",
+                        f"{check.points:g}/{check.max_points:g}" if check.status is not Status.NOT_RUN else "—",
                         (f"<pre>{escape(detail)}</pre>" if detail else "") + links,
                     ]
                 )
@@ -50,7 +50,11 @@ def render_html(run: RunResult, *, report_dir: Path | None = None) -> str:
 
 
 def _status(status: Status) -> str:
-    return f'<span class="{status.value}">{status.value}</span>'
+    return f'<span class="{status.value}">{status.label}</span>'
+
+
+def _stage_points(stage: StageResult) -> str:
+    return f"{stage.points:g}/{stage.max_points}" if stage.not_run is None else f"not run ({stage.max_points})"
 
 
 def _artifact_links(run: RunResult, check: CheckResult, report_dir: Path) -> str:

@@ -22,7 +22,7 @@ def render_junit(run: RunResult) -> str:
                 tests=str(len(stage.checks)),
                 failures=str(_count(stage.checks, Status.FAILED, Status.TIMEOUT)),
                 errors=str(_count(stage.checks, Status.ERROR)),
-                skipped=str(_count(stage.checks, Status.SKIPPED)),
+                skipped=str(_count(stage.checks, Status.SKIPPED, Status.NOT_RUN)),
                 time=f"{sum(check.duration_s for check in stage.checks):.3f}",
             )
             for check in stage.checks:
@@ -38,7 +38,7 @@ def _testcase(run: RunResult, lab_id: str, stage_slug: str, check: CheckResult) 
         ET.SubElement(case, "failure", message=check.message.splitlines()[0] if check.message else "").text = body
     elif check.status is Status.ERROR:
         ET.SubElement(case, "error", message=check.message.splitlines()[0] if check.message else "").text = body
-    elif check.status is Status.SKIPPED:
+    elif check.status in (Status.SKIPPED, Status.NOT_RUN):
         ET.SubElement(case, "skipped", message=check.message)
     ET.SubElement(case, "properties").append(
         ET.Element("property", name="points", value=f"{check.points:g}/{check.max_points:g}")
