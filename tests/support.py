@@ -21,10 +21,12 @@ RECORD = os.environ.get("LABKIT_RECORD") == "1"
 RUN_PREFIX = f"lkt{os.getpid()}x"
 
 
-def run_labkit(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_labkit(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path = KIT
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "labkit", *args],
-        cwd=KIT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,

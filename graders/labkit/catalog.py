@@ -16,6 +16,7 @@ from typing import Any
 
 from labkit.errors import LabConfigError
 from labkit.readiness import OPTION_KEYS, Readiness, TcpReady, parse_readiness
+from labkit.requirements import Requirement, parse_requirement
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KNOWN_SERVICES = frozenset({"postgres", "redis"})
@@ -34,6 +35,7 @@ class Stage:
     hints: tuple[str, ...]
     index: int
     hidden: bool = False  # every check of this stage is hidden from learners (name and verdict only)
+    requires: tuple[Requirement, ...] = ()  # what the machine must have, or the stage is reported as not run
 
     @property
     def module_name(self) -> str:
@@ -225,6 +227,7 @@ def _parse_stage(raw: Any, index: int, where: str) -> Stage:
     if points < 0 or timeout <= 0:
         raise LabConfigError(f"{here}: points must be >= 0 and timeout > 0")
     hints = _optional(raw, "hints", list, here, [])
+    requires = _optional(raw, "requires", list, here, [])
     return Stage(
         slug=slug,
         title=_require(raw, "title", str, here),
@@ -233,6 +236,7 @@ def _parse_stage(raw: Any, index: int, where: str) -> Stage:
         hints=tuple(str(hint) for hint in hints),
         index=index,
         hidden=_optional(raw, "hidden", bool, here, False),
+        requires=tuple(parse_requirement(item, f"{here} ({slug})") for item in requires),
     )
 
 

@@ -11,8 +11,10 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from labkit.artifacts import DEFAULT_ROOT, foreign_folder
 from labkit.catalog import Catalog, Lab, load_catalog
 from labkit.errors import HarnessError
 from labkit.grading import SERVICE_CHOICES, GradeOptions, grade_labs
@@ -90,6 +92,9 @@ def grade(
         Path | None, typer.Option(help="instructors: a folder with LAB/hidden_<stage>.py private checks")
     ] = None,
     hidden_details: Annotated[bool, typer.Option(help="instructors: keep hidden checks' details in reports")] = False,
+    artifacts: Annotated[Path, typer.Option(help="where files attached by checks are kept, one folder per lab")] = Path(
+        DEFAULT_ROOT
+    ),
 ) -> None:
     """Grade an implementation. Exit 0: all passed, 1: some check failed, 2: usage or harness error."""
     catalog = _catalog()
@@ -113,6 +118,10 @@ def grade(
         impls = [_impl_for(lab, impl, impl_root) for lab in labs]
     except HarnessError as error:
         _usage(str(error))
+    artifacts = artifacts.resolve()
+    for lab in labs:
+        if (foreign := foreign_folder(artifacts, lab.id)) is not None:
+            _usage(f"{foreign} exists and was not made by labkit; choose another folder with --artifacts")
     options = GradeOptions(
         seed=seed if seed is not None else secrets.randbelow(2**31),
         services=services,
@@ -121,6 +130,7 @@ def grade(
         show_progress=fmt == "terminal" and out is None,
         extra_graders=extra_graders.resolve() if extra_graders is not None else None,
         hidden_details=hidden_details,
+        artifacts=artifacts,
     )
     try:
         run = grade_labs(catalog, list(zip(labs, impls, strict=True)), options, console)
@@ -135,9 +145,9 @@ def grade(
     if fmt == "terminal" and out is None:
         render_terminal(run, console, verbose=verbose)
     elif out is None:
-        typer.echo(render(run, fmt), nl=False)
+        typer.echo(render(run, fmt, report_dir=Path.cwd()), nl=False)
     else:
-        text = render(run, fmt) if fmt != "terminal" else _terminal_text(run, verbose)
+        text = render(run, fmt, report_dir=out.resolve().parent) if fmt != "terminal" else _terminal_text(run, verbose)
         out.write_text(text, encoding="utf-8")
         render_terminal(run, console, verbose=verbose)
     raise typer.Exit(run.exit_code)
@@ -353,10 +363,15 @@ def record_command(
 
 @app.command()
 def doctor() -> None:
-    """Report which service providers work here, and why not."""
+    """Report which service providers work here, and why not, and which lab stages this machine cannot run."""
     from labkit.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(console))
+    try:
+        labs = load_catalog().labs
+    except HarnessError as error:  # the machine's report is still worth having
+        errors.print(f"[magenta]labkit:[/] lab requirements not checked: {escape(str(error))}", highlight=False)
+        labs = ()
+    raise typer.Exit(run_doctor(console, labs))
 
 
 def _usage(message: str) -> NoReturn:

@@ -4,7 +4,8 @@ A submission is a folder (one per student) that holds either the lab's files dir
 with ``labs/<lab>/``. It is copied into a private staging folder first: symbolic links that lead outside the
 submission are dropped (and reported), so a submission can never make the grader read, or a report show, a file
 of the grading machine. Each grading process has a wall-clock budget; a crash, a hang or a harness error in one
-submission becomes that submission's result and never touches another's.
+submission becomes that submission's result and never touches another's. Files its checks attached are kept next
+to its result: ``OUT/<student>.json`` and ``OUT/<student>.artifacts/<lab>/...``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from labkit import __version__
 from labkit.catalog import Lab
 from labkit.engine import interruptible
+from labkit.results import SCHEMA_VERSION
 from labkit.sweep import kill_marked
 
 DEFAULT_SUBMISSION_TIMEOUT_S = 900.0
@@ -118,6 +120,7 @@ def _grade_submission(submission: Path, options: CohortOptions) -> SubmissionOut
         command = [
             sys.executable, "-m", "labkit", "grade", options.lab.id, "--impl", str(impl), "--format", "json",
             "--seed", str(options.seed), "--services", options.services,
+            "--artifacts", str((options.out_dir / f"{student}.artifacts").resolve()),
         ]  # fmt: skip
         if options.sandbox != "process":
             command += ["--sandbox", options.sandbox]
@@ -184,7 +187,7 @@ def _failed_run(options: CohortOptions, student: str, duration: float, notes: li
     """A result in the usual shape for a submission whose grading produced none, so reports keep its row."""
     lab = options.lab
     return {
-        "schema_version": "1.0",
+        "schema_version": SCHEMA_VERSION,
         "labkit_version": __version__,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": duration,
@@ -194,11 +197,12 @@ def _failed_run(options: CohortOptions, student: str, duration: float, notes: li
         "python": sys.version.split()[0],
         "platform": sys.platform,
         "exit_code": 2,
+        "artifacts_root": None,
         "labs": [
             {
                 "id": lab.id, "title": lab.title, "impl": student, "stages": [], "services": None,
                 "error": f"harness error: {why}",
-                "points": 0, "max_points": lab.max_points, "passed": False,
+                "points": 0, "max_points": lab.max_points, "not_run_points": 0, "passed": False,
             }
         ],
         "cohort": {"student": student, "notes": notes},

@@ -3,6 +3,8 @@ and the checks that fail most, with their most common failure messages. CSV for 
 
 Result files are what `labkit grade --format json` writes (`labkit cohort grade` writes one per submission, and a
 CI matrix or a Kubernetes job can write them too); the student is the ``cohort.student`` field or the file name.
+A stage that was not run for a submission (its grading machine lacked a requirement) is left out of that
+submission's maximum and of the stage's pass rate, and shown as "not run".
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ class StudentLab:
         return "passed" if self.lab["passed"] else "failed"
 
     @property
+    def not_run_points(self) -> int:
+        return int(self.lab.get("not_run_points", 0))
+
+    @property
     def first_failed_stage(self) -> str:
         for stage in self.lab["stages"]:
             if stage["status"] in ("failed", "timeout", "error"):
@@ -73,14 +79,16 @@ def render_csv(rows: list[StudentLab]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["student", "lab", "points", "max_points", "percent", "verdict", "first_failed_stage", *stage_slugs]
-    )
+        ["student", "lab", "points", "max_points", "percent", "verdict", "first_failed_stage", "not_run_points",
+         *stage_slugs]
+    )  # fmt: skip
     for row in rows:
-        by_slug = {stage["slug"]: stage["points"] for stage in row.lab["stages"]}
+        by_slug = {stage["slug"]: _stage_cell(stage) for stage in row.lab["stages"]}
         writer.writerow(
             [
                 row.student, row.lab["id"], row.lab["points"], row.lab["max_points"], f"{row.percent:.1f}",
-                row.verdict, row.first_failed_stage, *[by_slug.get(slug, "") for slug in stage_slugs],
+                row.verdict, row.first_failed_stage, row.not_run_points,
+                *[by_slug.get(slug, "") for slug in stage_slugs],
             ]
         )  # fmt: skip
     return out.getvalue()
@@ -108,12 +116,13 @@ def _lab_section(lab_id: str, rows: list[StudentLab]) -> list[str]:
     rates = []
     for slug in slugs:
         statuses = [stage["status"] for row in rows for stage in row.lab["stages"] if stage["slug"] == slug]
-        rates.append(round(100 * statuses.count("passed") / len(rows)))
-    parts += ["<h3>Stage pass rates (% of submissions)</h3>", bar_chart(f"{lab_id} stage pass rates", slugs, rates)]
+        ran = len(rows) - statuses.count("not_run")
+        rates.append(round(100 * statuses.count("passed") / ran) if ran else 0)
+    chart = bar_chart(f"{lab_id} stage pass rates", slugs, rates)
+    parts += ["<h3>Stage pass rates (% of the submissions it ran for)</h3>", chart]
 
     student_rows = [
-        [escape(row.student), f"{row.lab['points']:g}/{row.lab['max_points']}", f"{row.percent:.1f}",
-         escape(row.verdict), escape(row.first_failed_stage)]
+        [escape(row.student), _points(row), f"{row.percent:.1f}", escape(row.verdict), escape(row.first_failed_stage)]
         for row in sorted(rows, key=lambda row: (-row.percent, row.student))
     ]  # fmt: skip
     parts += ["<h3>Students</h3>", table(["student", "points", "%", "verdict", "first failed stage"], student_rows,
@@ -141,6 +150,15 @@ def _most_failed(rows: list[StudentLab]) -> str:
         shown = "<br>".join(f'{escape(text)} <span class="meta">×{n}</span>' for text, n in common)
         body.append([escape(slug), escape(name), str(count), shown])
     return table(["stage", "check", "failed", "most common messages"], body, numeric=frozenset({2}))
+
+
+def _stage_cell(stage: dict[str, Any]) -> object:
+    return "not run" if stage["status"] == "not_run" else stage["points"]
+
+
+def _points(row: StudentLab) -> str:
+    text = f"{row.lab['points']:g}/{row.lab['max_points']}"
+    return text + (f' <span class="meta">({row.not_run_points} not run)</span>' if row.not_run_points else "")
 
 
 def _stage_slugs(rows: list[StudentLab]) -> list[str]:

@@ -5,15 +5,21 @@ from __future__ import annotations
 import platform
 import socket
 import sys
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from labkit.catalog import Lab
 from labkit.ports import LOOPBACK
+from labkit.requirements import Requirement, presence
 
 
-def run_doctor(console: Console) -> int:
-    """Prints a report and returns 0 when grading can work here (at least one provider and loopback ports)."""
+def run_doctor(console: Console, labs: Sequence[Lab] = ()) -> int:
+    """Prints a report and returns 0 when grading can work here (at least one provider and loopback ports).
+    Stages of ``labs`` whose requirements are missing are listed too; they are reported as not run, not failed,
+    so they do not change the exit code."""
     from labkit.services import DockerProvider, EmbeddedProvider, ExternalProvider
 
     table = Table(title="labkit doctor", title_justify="left")
@@ -41,7 +47,34 @@ def run_doctor(console: Console) -> int:
     sandbox_ok, sandbox_detail = _sandbox(usable.get("docker", False))
     table.add_row("sandbox: docker", _mark(sandbox_ok), sandbox_detail)
     console.print(table)
+    if (requirements := requirements_table(labs)) is not None:
+        console.print(requirements)
     return 0 if python_ok and ports_ok and any(usable.values()) else 1
+
+
+def requirements_table(labs: Sequence[Lab]) -> Table | None:
+    """For every lab whose stages declare requirements: each requirement, whether it is here, and which stages
+    would not run without it. None when no lab declares any."""
+    rows = []
+    for lab in labs:
+        needed: dict[Requirement, list[str]] = {}
+        for stage in lab.stages:
+            for requirement in stage.requires:
+                needed.setdefault(requirement, []).append(f"{stage.index} {stage.slug}")
+        for requirement, stages in needed.items():
+            found = presence(requirement)
+            detail = found.detail if found.met else f"{requirement.needs}: {found.detail}"
+            if not found.met:
+                detail += f"; would not run: stage {', '.join(stages)}"
+            rows.append((lab.id, str(requirement), _mark(found.met), Text(detail)))
+    if not rows:
+        return None
+    table = Table(title="lab requirements", title_justify="left")
+    for column in ("lab", "requires", "status", "details"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _sandbox(engine_ok: bool) -> tuple[bool, str]:

@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from labkit import __version__
+from labkit.artifacts import keep_artifacts
 from labkit.catalog import Catalog, Lab
 from labkit.engine import GradeRequest, run_grader
 from labkit.errors import HarnessError
@@ -35,6 +36,7 @@ class GradeOptions:
     show_progress: bool = True
     extra_graders: Path | None = None
     hidden_details: bool = False
+    artifacts: Path | None = None  # where attached files are kept (absolute); None: only the results name them
 
 
 def new_run_id() -> str:
@@ -55,6 +57,8 @@ def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: Grade
     started = time.monotonic()
     for lab, impl in targets:
         run.labs.append(_grade_one(catalog, lab, impl, options, console))
+    if options.artifacts is not None and any(_attached(lab) for lab in run.labs):
+        run.artifacts_root = str(options.artifacts)
     run.duration_s = round(time.monotonic() - started, 3)
     return run
 
@@ -78,9 +82,13 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
     keep = False
     try:
         if not options.show_progress:
-            return run_grader(request)
-        with console.status(f"grading {lab.id}…") as status:
-            return run_grader(request, lambda event: _progress(status, lab, event))
+            result = run_grader(request)
+        else:
+            with console.status(f"grading {lab.id}…") as status:
+                result = run_grader(request, lambda event: _progress(status, lab, event))
+        if options.artifacts is not None:
+            keep_artifacts(result, run_dir, options.artifacts)
+        return result
     except HarnessError as error:
         keep = True
         return LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
@@ -92,6 +100,10 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
             sweep_run_quietly(run_id)  # containers of a grader that was killed or interrupted mid-run
         if not keep:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _attached(lab: LabResult) -> bool:
+    return any(check.artifacts for stage in lab.stages for check in stage.checks)
 
 
 def _progress(status: Any, lab: Lab, event: dict[str, Any]) -> None:

@@ -15,9 +15,11 @@ from typing import IO, Any
 import pytest
 
 from labkit import context
+from labkit.artifacts import ArtifactStaging
 from labkit.catalog import Lab, Stage, load_lab
 from labkit.classify import Verdict, classify
 from labkit.errors import LabConfigError
+from labkit.requirements import missing
 from labkit.results import CheckResult, LabResult, StageResult, Status, split_points
 from labkit.sweep import kill_marked
 
@@ -50,6 +52,7 @@ class GradingState:
     services: str
     results_path: Path
     events: IO[str] | None
+    artifacts: ArtifactStaging  # where checks' attachments are written during the run
     stage_of: dict[str, Stage] = field(default_factory=dict)
     checks: dict[str, CheckResult] = field(default_factory=dict)
     until: int = 0
@@ -57,6 +60,7 @@ class GradingState:
     failed_stage: Stage | None = None
     aborted: str | None = None
     sandbox: str = "process"
+    not_run: dict[str, str] = field(default_factory=dict)  # stage slug -> what this machine lacks for it
 
     @property
     def stage_modules(self) -> frozenset[str]:
@@ -81,16 +85,18 @@ def pytest_configure(config: pytest.Config) -> None:
     lab_id = config.getoption("--labkit-lab")
     lab = load_lab(root / "labs" / lab_id / "lab.toml", root)
     fd = config.getoption("--labkit-events-fd")
+    run_dir = Path(config.getoption("--labkit-run-dir"))
     config.stash[STATE_KEY] = GradingState(
         lab=lab,
         impl=Path(config.getoption("--labkit-impl")),
-        run_dir=Path(config.getoption("--labkit-run-dir")),
+        run_dir=run_dir,
         run_id=config.getoption("--labkit-run-id"),
         seed=config.getoption("--labkit-seed"),
         services=config.getoption("--labkit-services"),
         sandbox=config.getoption("--labkit-sandbox"),
         results_path=Path(config.getoption("--labkit-results")),
         events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
+        artifacts=ArtifactStaging(run_dir, lab.id),
     )
     config.pluginmanager.import_plugin("labkit.timeouts")
     config.pluginmanager.import_plugin("labkit.fixtures")
@@ -99,7 +105,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Orders checks by stage, drops stages after --labkit-until, and rejects modules that are not stages."""
+    """Orders checks by stage, drops stages after --labkit-until, rejects modules that are not stages, and leaves
+    out the checks of stages whose requirements this machine lacks (reported as not run)."""
     state = state_of(config)
     by_module = {stage.module_name: stage for stage in state.lab.stages}
     hidden_modules = {stage.hidden_module_name: stage for stage in state.lab.stages}
@@ -128,7 +135,24 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             message="not run",
             visibility="hidden" if stage.hidden or item.path.name == stage.hidden_module_name else "visible",
         )
-    state.emit(event="collected", checks=len(kept))
+    items[:] = leave_out_unmet_stages(state, kept)
+    state.emit(event="collected", checks=len(items))
+
+
+def leave_out_unmet_stages(state: GradingState, items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items whose stage can run here; the others' checks are marked not run, with the reason."""
+    for stage in state.lab.stages[: state.until]:
+        if stage.requires and (reason := missing(stage.requires)) is not None:
+            state.not_run[stage.slug] = reason
+    runnable = []
+    for item in items:
+        reason = state.not_run.get(state.stage_of[item.nodeid].slug)
+        if reason is None:
+            runnable.append(item)
+        else:
+            check = state.checks[item.nodeid]
+            check.status, check.message = Status.NOT_RUN, f"not run: {reason}"
+    return runnable
 
 
 def _stages(state: GradingState) -> Iterator[tuple[str, Stage]]:
@@ -147,8 +171,8 @@ def check_title(item: pytest.Item) -> str:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = state_of(item.config)
-    context.reset()
     stage = state.stage_of[item.nodeid]
+    context.reset(state.artifacts.shelf(item.nodeid, stage.slug, item.name))
     if state.aborted:
         pytest.skip(f"not run: {state.aborted}")
     if state.failed_stage is not None and state.failed_stage.index < stage.index:
@@ -209,6 +233,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     state = state_of(item.config)
     check = state.checks[item.nodeid]
     check.transcript = context.current().capped_transcript()
+    check.artifacts = list(context.current().artifacts)
     state.emit(event="check-end", stage=state.stage_of[item.nodeid].slug, check=check.name, status=check.status)
 
 
@@ -232,10 +257,11 @@ def conceal_hidden_details(result: LabResult) -> None:
         for check in stage.checks:
             if check.visibility != "hidden":
                 continue
-            if check.status is not Status.PASSED:
+            if check.status not in (Status.PASSED, Status.NOT_RUN):  # why a stage was not run is no secret
                 check.message = f"{check.status.value} (a hidden check: its details are not shown)"
             check.expected = check.got = check.hint = check.stderr_tail = None
             check.transcript = []
+            check.artifacts = []  # and `labkit grade` keeps only the files the results name
 
 
 def build_lab_result(state: GradingState) -> LabResult:
@@ -252,6 +278,7 @@ def build_lab_result(state: GradingState) -> LabResult:
                 max_points=stage.points,
                 checks=by_stage[stage.slug],
                 hints=list(stage.hints),
+                not_run=state.not_run.get(stage.slug),
             )
         )
     return result

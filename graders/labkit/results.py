@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: artifacts attached by checks; stages not run for a missing requirement
 SCHEMA_PATH = Path(__file__).parent / "schema" / "results.schema.json"
 
 
@@ -22,6 +22,27 @@ class Status(StrEnum):
     ERROR = "error"
     TIMEOUT = "timeout"
     SKIPPED = "skipped"
+    NOT_RUN = "not_run"  # the machine lacks what the stage requires: neither earned nor lost, left out of the maximum
+
+    @property
+    def label(self) -> str:
+        """The status in words, for people: "not run"."""
+        return self.value.replace("_", " ")
+
+
+@dataclass
+class Artifact:
+    """A file a check attached for the learner (an HTML timeline, a packet log).
+
+    ``path`` is relative to the run's ``artifacts_root``: ``<lab>/<check folder>/<name>``, so a folder of results
+    and artifacts can be moved or archived as a whole. ``bytes`` is what was kept; ``note`` says why that is less
+    than the check attached (the size caps), or why the file could not be kept."""
+
+    name: str
+    path: str
+    description: str = ""
+    bytes: int = 0
+    note: str | None = None
 
 
 @dataclass
@@ -39,6 +60,7 @@ class CheckResult:
     stderr_tail: str | None = None
     transcript: list[str] = field(default_factory=list)
     visibility: str = "visible"  # "hidden": an instructor's check; learners see its name and verdict only
+    artifacts: list[Artifact] = field(default_factory=list)
 
 
 @dataclass
@@ -49,6 +71,7 @@ class StageResult:
     max_points: int
     checks: list[CheckResult] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
+    not_run: str | None = None  # why the stage was not run here ("needs a Docker engine: ..."); None when it ran
 
     @property
     def points(self) -> float:
@@ -56,6 +79,8 @@ class StageResult:
 
     @property
     def status(self) -> Status:
+        if self.not_run is not None:
+            return Status.NOT_RUN
         statuses = {check.status for check in self.checks}
         for worst in (Status.ERROR, Status.TIMEOUT, Status.FAILED):
             if worst in statuses:
@@ -76,7 +101,12 @@ class LabResult:
 
     @property
     def max_points(self) -> int:
-        return sum(stage.max_points for stage in self.stages)
+        """The points at stake here: a stage that was not run (a missing requirement) counts in neither score."""
+        return sum(stage.max_points for stage in self.stages if stage.not_run is None)
+
+    @property
+    def not_run_points(self) -> int:
+        return sum(stage.max_points for stage in self.stages if stage.not_run is not None)
 
     @property
     def points(self) -> float:
@@ -84,7 +114,8 @@ class LabResult:
 
     @property
     def passed(self) -> bool:
-        return self.error is None and all(stage.status is Status.PASSED for stage in self.stages)
+        """Every stage that ran passed."""
+        return self.error is None and all(stage.status in (Status.PASSED, Status.NOT_RUN) for stage in self.stages)
 
     @property
     def first_failed_stage(self) -> StageResult | None:
@@ -113,6 +144,7 @@ class RunResult:
     duration_s: float = 0.0
     labs: list[LabResult] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
+    artifacts_root: str | None = None  # the folder artifacts were kept in (absolute); None when none was kept
 
     @property
     def exit_code(self) -> int:
@@ -123,7 +155,9 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for lab, lab_data in zip(self.labs, data["labs"], strict=True):
-            lab_data.update(points=lab.points, max_points=lab.max_points, passed=lab.passed)
+            lab_data.update(
+                points=lab.points, max_points=lab.max_points, not_run_points=lab.not_run_points, passed=lab.passed
+            )
             for stage, stage_data in zip(lab.stages, lab_data["stages"], strict=True):
                 stage_data.update(points=stage.points, status=stage.status.value)
         data["exit_code"] = self.exit_code
@@ -136,7 +170,16 @@ class RunResult:
 def lab_from_dict(data: dict[str, Any]) -> LabResult:
     stages = []
     for stage in data["stages"]:
-        checks = [CheckResult(**{**check, "status": Status(check["status"])}) for check in stage["checks"]]
+        checks = [
+            CheckResult(
+                **{
+                    **check,
+                    "status": Status(check["status"]),
+                    "artifacts": [Artifact(**artifact) for artifact in check.get("artifacts", [])],
+                }
+            )
+            for check in stage["checks"]
+        ]
         stages.append(
             StageResult(
                 slug=stage["slug"],
@@ -145,6 +188,7 @@ def lab_from_dict(data: dict[str, Any]) -> LabResult:
                 max_points=stage["max_points"],
                 checks=checks,
                 hints=list(stage.get("hints", [])),
+                not_run=stage.get("not_run"),
             )
         )
     return LabResult(

@@ -19,6 +19,7 @@ from labkit.errors import LabConfigError
 # How a scenario is graded: the same seed every time, and the embedded servers, whose messages the fixtures quote.
 SCENARIO_SEED = 1
 SCENARIO_SERVICES = "embedded"
+NOT_FAILED = ("passed", "skipped", "not_run")  # stage statuses that are no failure of the implementation
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def not_caught_as_intended(scenario: Scenario, exit_code: int, result: dict[str,
     fault, first at the scenario's stage, with no check reported as a harness error."""
     lab = result["labs"][0]
     statuses = {stage["slug"]: stage["status"] for stage in lab["stages"]}
-    first_failed = next((slug for slug, status in statuses.items() if status not in ("passed", "skipped")), None)
+    first_failed = next((slug for slug, status in statuses.items() if status not in NOT_FAILED), None)
     if exit_code != 1:
         return f"expected exit 1 (learner failure), got {exit_code}: {lab.get('error') or statuses}"
     if first_failed != scenario.stage:
@@ -100,7 +101,7 @@ def verdict_summary(result: dict[str, Any], kit_root: Path) -> str:
     lines = [f"score {lab['points']:g}/{lab['max_points']}"]
     for stage in lab["stages"]:
         lines.append(f"stage {stage['index']} {stage['slug']}: {stage['status']}")
-        if stage["status"] in ("passed", "skipped"):
+        if stage["status"] in NOT_FAILED:
             continue
         explained = False
         for check in stage["checks"]:

@@ -10,6 +10,7 @@ import pytest
 
 from labkit.catalog import load_catalog, resolve_run
 from labkit.errors import LabConfigError
+from labkit.requirements import Requirement
 from support import KIT, run_labkit
 
 GOOD = (KIT / "labs" / "tcp-kv" / "lab.toml").read_text()
@@ -41,11 +42,20 @@ def kit_with(tmp_path: Path, lab_toml: str) -> Path:
         (mutated(r"^command = .*", "command = []"), "non-empty array"),
         (mutated(r"^memory_mb = \d+", "memory_mb = 0"), "memory_mb must be positive"),
         (GOOD.split("[[stages]]")[0], "at least one [[stages]]"),
+        (
+            mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["gpu"]'),
+            "stage 3 (framing): unknown requirement 'gpu' in requires",
+        ),
+        (
+            mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["command:"]'),
+            "stage 3 (framing): requires 'command:' must name an executable",
+        ),
+        (mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = "docker"'), "'requires' must be list"),
     ],
     ids=lambda value: value if len(value) < 60 else None,
 )
 def test_malformed_lab_toml_is_explained(tmp_path: Path, toml: str, message: str) -> None:
-    with pytest.raises(LabConfigError, match=message.replace("[", r"\[")):
+    with pytest.raises(LabConfigError, match=re.escape(message)):
         load_catalog(kit_with(tmp_path, toml))
 
 
@@ -65,3 +75,10 @@ def test_run_toml_overrides_only_the_command(tmp_path: Path) -> None:
     (tmp_path / "run.toml").write_text("command = 5\n")
     with pytest.raises(LabConfigError, match=r"run\.toml"):
         resolve_run(lab, tmp_path)
+
+
+def test_stage_requirements_are_parsed(tmp_path: Path) -> None:
+    toml = mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["docker", "command:gcc"]')
+    lab = load_catalog(kit_with(tmp_path, toml)).get("tcp-kv")
+    assert lab.stage("framing").requires == (Requirement("docker"), Requirement("command", "gcc"))
+    assert all(stage.requires == () for stage in lab.stages if stage.slug != "framing")

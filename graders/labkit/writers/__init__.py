@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from labkit.results import RunResult
 from labkit.writers.github import GithubReport, render_github
 from labkit.writers.gradescope import render_gradescope
@@ -12,9 +14,10 @@ from labkit.writers.terminal import render_terminal
 FORMATS = ("terminal", "json", "junit", "gradescope", "github", "html")
 
 
-def render(run: RunResult, fmt: str, *, verbose: bool = False) -> str:
+def render(run: RunResult, fmt: str, *, verbose: bool = False, report_dir: Path | None = None) -> str:
     """Renders every format except terminal to text; terminal is printed by ``render_terminal`` directly.
-    For github this is the log part (annotations and the points line); the CLI also writes the job summary."""
+    For github this is the log part (annotations and the points line); the CLI also writes the job summary.
+    ``report_dir`` is the folder the report will be read from, for links to artifacts (default: the current one)."""
     if fmt == "json":
         return run.to_json()
     if fmt == "junit":
@@ -24,7 +27,7 @@ def render(run: RunResult, fmt: str, *, verbose: bool = False) -> str:
     if fmt == "github":
         return render_github(run).commands
     if fmt == "html":
-        return render_html(run)
+        return render_html(run, report_dir=report_dir)
     raise ValueError(f"unknown format {fmt!r}")
 
 

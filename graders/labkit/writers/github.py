@@ -1,7 +1,9 @@
 """GitHub Actions: a Markdown job summary, an error annotation per failed check, and the points line.
 
 GitHub Classroom reads a notice titled "Autograding complete" whose text is ``Points X/Y``; its reporter also takes
-a base64 JSON ``result`` step output, which ``result_output`` builds for workflows that use it.
+a base64 JSON ``result`` step output, which ``result_output`` builds for workflows that use it. Stages that were not
+run (a requirement the machine lacks) are in neither X nor Y, and get a notice of their own saying so; the
+``result`` output leaves their checks out, as its reporter counts every test that did not pass as failed.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import base64
 import json
 from dataclasses import dataclass
 
-from labkit.results import RunResult, Status
-from labkit.writers.common import failure_text, rows
+from labkit.results import RunResult, StageResult, Status
+from labkit.writers.common import failure_text, not_run_lines, rows
 
 MARKS = {
     Status.PASSED: "✅",
@@ -19,6 +21,7 @@ MARKS = {
     Status.TIMEOUT: "⏱️",
     Status.ERROR: "⚠️",
     Status.SKIPPED: "⏭️",
+    Status.NOT_RUN: "⏸️",
 }
 
 
@@ -49,6 +52,9 @@ def render_github(run: RunResult) -> GithubReport:
         if row.check.status in (Status.FAILED, Status.TIMEOUT, Status.ERROR):
             title = escape_property(row.title)
             lines.append(f"::error title={title}::{escape_data(failure_text(row.check))}")
+    for lab in run.labs:
+        title = escape_property(f"{lab.id}: not run")
+        lines += [f"::notice title={title}::{escape_data(line)}" for line in not_run_lines(lab)]
     lines.append(f"::notice title=Autograding complete::Points {points:g}/{max_points}")
     return GithubReport(
         commands="\n".join(lines) + "\n", summary=_summary(run, points, max_points), result=result_output(run)
@@ -61,8 +67,9 @@ def _summary(run: RunResult, points: float, max_points: int) -> str:
         out += [f"### {lab.id} — {lab.title}: {lab.points:g}/{lab.max_points}", ""]
         if lab.error:
             out += [f"> ⚠️ harness error (not the submission's fault): {lab.error}", ""]
+        out += [f"> {MARKS[Status.NOT_RUN]} {line}" for line in not_run_lines(lab)]
         out += ["| | stage | points |", "|---|---|---|"]
-        out += [f"| {MARKS[s.status]} | {s.index}. {s.slug} | {s.points:g}/{s.max_points} |" for s in lab.stages]
+        out += [f"| {MARKS[s.status]} | {s.index}. {s.slug} | {_points(s)} |" for s in lab.stages]
         out.append("")
         failing = lab.first_failed_stage
         if failing is not None:
@@ -73,6 +80,10 @@ def _summary(run: RunResult, points: float, max_points: int) -> str:
                     out += [detail, "```", "</details>", ""]
     out.append(f"Seed {run.seed}: `labkit grade ... --seed {run.seed}` replays this run.")
     return "\n".join(out) + "\n"
+
+
+def _points(stage: StageResult) -> str:
+    return f"{stage.points:g}/{stage.max_points}" if stage.not_run is None else f"not run ({stage.max_points})"
 
 
 def result_output(run: RunResult) -> str:
@@ -86,6 +97,7 @@ def result_output(run: RunResult) -> str:
             "message": failure_text(row.check),
         }
         for row in rows(run)
+        if row.check.status is not Status.NOT_RUN
     ]
     passed = all(lab.passed for lab in run.labs)
     data = {

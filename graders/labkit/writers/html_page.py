@@ -12,6 +12,7 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #e3e6ec; vertical-align: top; }
 th { background: #f4f6f9; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .passed { color: #137333; } .failed, .timeout { color: #b3261e; } .error { color: #8e24aa; } .skipped { color: #777; }
+.not_run { color: #9a6700; }
 pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; white-space: pre-wrap; font-size: 13px; }
 .meta { color: #5f6776; } .bar { fill: #3f6fd8; } .axis { stroke: #9aa3b2; }
 svg text { font-size: 12px; fill: #1d2330; }

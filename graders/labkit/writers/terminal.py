@@ -7,6 +7,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from labkit.results import CheckResult, LabResult, RunResult, StageResult, Status
+from labkit.writers.common import artifact_location, artifact_text, not_run_lines
 
 MARKS = {
     Status.PASSED: ("✓", "green"),
@@ -14,7 +15,9 @@ MARKS = {
     Status.TIMEOUT: ("⏱", "red"),
     Status.ERROR: ("!", "magenta"),
     Status.SKIPPED: ("·", "dim"),
+    Status.NOT_RUN: ("○", "yellow"),
 }
+QUIET = (Status.SKIPPED, Status.NOT_RUN)  # stages whose checks are not listed
 
 
 def render_terminal(run: RunResult, console: Console, *, verbose: bool = False) -> None:
@@ -32,27 +35,30 @@ def _render_lab(lab: LabResult, run: RunResult, console: Console, verbose: bool)
     if lab.error:
         console.print(Text(f"harness error (not your fault): {lab.error}", style="magenta"))
     for stage in lab.stages:
-        _render_stage(stage, console, verbose)
+        _render_stage(stage, run, console, verbose)
     _render_summary(lab, run, console)
 
 
-def _render_stage(stage: StageResult, console: Console, verbose: bool) -> None:
+def _render_stage(stage: StageResult, run: RunResult, console: Console, verbose: bool) -> None:
     mark, style = MARKS[stage.status]
+    quiet = stage.status in QUIET
     line = Text.assemble(
         (f" {mark} ", style),
-        (f"{stage.index} {stage.slug:<20}", "bold" if stage.status is not Status.SKIPPED else "dim"),
-        (f"{stage.title:<44}", "" if stage.status is not Status.SKIPPED else "dim"),
-        (f"{stage.points:g}/{stage.max_points}", style),
+        (f"{stage.index} {stage.slug:<20}", "dim" if quiet else "bold"),
+        (f"{stage.title:<44}", "dim" if quiet else ""),
+        (f"{stage.points:g}/{stage.max_points}" if stage.not_run is None else Status.NOT_RUN.label, style),
     )
     console.print(line)
-    if stage.status is Status.SKIPPED:
+    if stage.not_run is not None:
+        console.print(Padding(Text(stage.not_run, style=style), (0, 0, 0, 5)))
+    if quiet:
         return
     for check in stage.checks:
-        if verbose or check.status is not Status.PASSED:
-            _render_check(check, console, verbose)
+        if verbose or check.status is not Status.PASSED or check.artifacts:
+            _render_check(check, run, console, verbose)
 
 
-def _render_check(check: CheckResult, console: Console, verbose: bool) -> None:
+def _render_check(check: CheckResult, run: RunResult, console: Console, verbose: bool) -> None:
     mark, style = MARKS[check.status]
     console.print(Padding(Text.assemble((f"{mark} ", style), check.name), (0, 0, 0, 5)))
     if check.status is Status.SKIPPED:
@@ -72,6 +78,8 @@ def _render_check(check: CheckResult, console: Console, verbose: bool) -> None:
     if verbose and check.transcript:
         details.append(Text("Transcript:", style="bold"))
         details.append(Text(_indent("\n".join(check.transcript)), style="dim"))
+    for artifact in check.artifacts:
+        details.append(Text(artifact_text(artifact, artifact_location(run, artifact)), style="cyan"))
     if details:
         console.print(Padding(Group(*details), (0, 0, 0, 7)))
 
@@ -80,10 +88,12 @@ def _render_summary(lab: LabResult, run: RunResult, console: Console) -> None:
     score = Text.assemble(("Score ", "bold"), (f"{lab.points:g}/{lab.max_points}", "bold"))
     failed = lab.first_failed_stage
     if lab.passed:
-        score.append("  all stages passed", style="bold green")
+        score.append("  every stage that ran passed" if lab.not_run_points else "  all stages passed", "bold green")
     elif failed is not None:
         score.append(f"  stage {failed.index} '{failed.slug}' did not pass", style="bold red")
     console.print(score)
+    for line in not_run_lines(lab):
+        console.print(Text(line, style="yellow"))
     if failed is not None and not lab.harness_failed:
         console.print(
             Text(

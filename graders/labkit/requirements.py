@@ -1,0 +1,83 @@
+"""What a stage needs from the machine (``requires = ["docker", "command:gcc"]`` in lab.toml), and whether it is here.
+
+A stage whose requirement is missing is not run: it is reported as "not run" with the reason, and its points count
+neither as earned nor as lost. That is the machine's state, not the learner's work and not a harness failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from labkit.errors import HarnessError, LabConfigError
+
+COMMAND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+KNOWN = 'known: "docker" (a reachable Docker engine), "command:<name>" (an executable on PATH)'
+DOCKER_PING_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class Requirement:
+    kind: str  # "docker" or "command"
+    name: str = ""  # the executable, for kind "command"
+
+    def __str__(self) -> str:
+        return f"command:{self.name}" if self.kind == "command" else self.kind
+
+    @property
+    def needs(self) -> str:
+        return f"needs the command `{self.name}`" if self.kind == "command" else "needs a Docker engine"
+
+
+@dataclass(frozen=True)
+class Presence:
+    met: bool
+    detail: str  # where it was found, or why it is missing
+
+
+def parse_requirement(text: object, where: str) -> Requirement:
+    """One entry of a stage's ``requires``; anything else is a lab.toml error naming ``where`` (the stage)."""
+    if text == "docker":
+        return Requirement("docker")
+    if isinstance(text, str) and text.startswith("command:"):
+        name = text.removeprefix("command:")
+        if COMMAND_NAME.match(name):
+            return Requirement("command", name)
+        raise LabConfigError(f'{where}: requires {text!r} must name an executable, e.g. "command:gcc"')
+    raise LabConfigError(f"{where}: unknown requirement {text!r} in requires; {KNOWN}")
+
+
+@functools.cache
+def presence(requirement: Requirement) -> Presence:
+    """Whether this machine has ``requirement``; asked once per process (a Docker engine is pinged once)."""
+    return CHECKS[requirement.kind](requirement)
+
+
+def missing(requirements: Iterable[Requirement]) -> str | None:
+    """Why a stage with these requirements cannot run here ("needs a Docker engine: <why>"), or None."""
+    reasons = [f"{r.needs}: {found.detail}" for r in requirements if not (found := presence(r)).met]
+    return "; ".join(reasons) or None
+
+
+def _command(requirement: Requirement) -> Presence:
+    path = shutil.which(requirement.name)
+    return Presence(True, f"at {path}") if path else Presence(False, "not found on PATH")
+
+
+def _docker(requirement: Requirement) -> Presence:
+    from labkit.containers import engine  # docker-py loads only for labs that need an engine
+
+    try:
+        client = engine(timeout=DOCKER_PING_TIMEOUT_S)
+    except HarnessError as error:
+        return Presence(False, error.message)
+    try:
+        return Presence(True, f"answers at {client.api.base_url}")
+    finally:
+        client.close()
+
+
+CHECKS: dict[str, Callable[[Requirement], Presence]] = {"docker": _docker, "command": _command}
