@@ -44,9 +44,11 @@ def grade(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     install(session)
     session.run("python", "tests/bench/bench_grading.py", *session.posargs)
-    session.run("python", "tests/bench/bench_labs.py", "--runs", "1")
+    # Each lab's grading against the previous commit (on a merge into main: main before the merge), in one run.
+    session.run("python", "tests/bench/bench_labs.py", "--against", "HEAD~1", "--runs", "3")
     session.run("python", "tests/bench/bench_cohort.py")
     session.run("python", "tests/bench/bench_containers.py")  # docker vs embedded, sandbox vs process
+    session.run("python", "tests/bench/bench_suite.py", "--last")  # the suite takes half an hour: a past run's times
 
 
 @nox.session
