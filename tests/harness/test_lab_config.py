@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from labkit.catalog import load_catalog, resolve_run
 from labkit.errors import LabConfigError
-from support import KIT, run_labkit
+from support import KIT
+from throwaway import ThrowawayKit
 
 GOOD = (KIT / "labs" / "tcp-kv" / "lab.toml").read_text()
 
@@ -21,11 +21,8 @@ def mutated(old: str, new: str) -> str:
     return re.sub(old, new, GOOD, count=1, flags=re.MULTILINE)
 
 
-def kit_with(tmp_path: Path, lab_toml: str) -> Path:
-    (tmp_path / "graders" / "labkit").mkdir(parents=True)
-    (tmp_path / "labs" / "tcp-kv").mkdir(parents=True)
-    (tmp_path / "labs" / "tcp-kv" / "lab.toml").write_text(lab_toml)
-    return tmp_path
+def kit_with(tmp_path: Path, lab_toml: str) -> ThrowawayKit:
+    return ThrowawayKit(tmp_path).lab("tcp-kv", toml=lab_toml)
 
 
 @pytest.mark.parametrize(
@@ -46,13 +43,12 @@ def kit_with(tmp_path: Path, lab_toml: str) -> Path:
 )
 def test_malformed_lab_toml_is_explained(tmp_path: Path, toml: str, message: str) -> None:
     with pytest.raises(LabConfigError, match=message.replace("[", r"\[")):
-        load_catalog(kit_with(tmp_path, toml))
+        load_catalog(kit_with(tmp_path, toml).root)
 
 
 def test_cli_reports_a_broken_catalog_as_exit_2(tmp_path: Path) -> None:
-    root = kit_with(tmp_path, "id = ")
-    shutil.copytree(KIT / "graders" / "labkit", root / "graders" / "labkit", dirs_exist_ok=True)
-    done = run_labkit("list", env={"LABKIT_HOME": str(root)})
+    kit = kit_with(tmp_path, "id = ").copy_checkout("graders/labkit")
+    done = kit.labkit("list")
     assert done.returncode == 2
     assert "not valid TOML" in done.stderr and "Traceback" not in done.stderr
 
