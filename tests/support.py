@@ -35,13 +35,17 @@ def run_labkit(
     )
 
 
-def grade_json(lab: str, impl: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def grade_json(
+    lab: str, impl: Path | None, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Grades ``impl`` (None: the lab's starter folder) and returns the exit code and the JSON results."""
     # Recorded verdicts may quote the server (a plan's buffer counts, a SQLSTATE that differs between PostgreSQL
     # versions), so the kit's own runs pin the embedded provider unless a test chooses another; the docker path
     # has its own tests. Seed and provider are the ones scenarios are recorded with (`labkit record`).
     services = () if "--services" in extra or "--sandbox" in extra else ("--services", SCENARIO_SERVICES)
+    chosen = ("--impl", str(impl)) if impl is not None else ()
     done = run_labkit(
-        "grade", lab, "--impl", str(impl), "--format", "json", "--seed", str(SCENARIO_SEED), *services, *extra, env=env
+        "grade", lab, *chosen, "--format", "json", "--seed", str(SCENARIO_SEED), *services, *extra, env=env
     )  # fmt: skip
     assert done.stdout, f"no JSON on stdout; exit {done.returncode}; stderr:\n{done.stderr}"
     return done.returncode, json.loads(done.stdout)

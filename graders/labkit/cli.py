@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # a message with a long path stays one line to copy
 SANDBOX_CHOICES = ("process", "docker")
 
 

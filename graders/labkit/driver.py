@@ -141,7 +141,7 @@ class Driver:
     def _read_message(self, during: str, timeout: float) -> dict[str, Any]:
         stdout = self.process.popen.stdout
         assert stdout is not None, "a driver process is started with pipes"
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout  # a blocking read with what is left of it, not a polling wait
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -37,6 +37,7 @@ from labkit.errors import CheckFailed
 from labkit.fixtures import launch_driver
 from labkit.learners import fixture_env
 from labkit.plugin import GradingState
+from labkit.wait import until
 
 CALL_TIMEOUT_S = 5.0
 GATE_WAIT_S = 3.0
@@ -106,6 +107,7 @@ class Batch:
         ``within`` the batch was started with); a call still running then is stopped by killing its driver and
         reported as not returning in time."""
         limit = self._within if within is None else within
+        # One deadline for all the calls, each awaited (blocking, not polled) for what is left of it.
         deadline = time.monotonic() + limit * self._rounds
         results: list[Outcome] = []
         try:
@@ -344,13 +346,9 @@ def _through_gate(gate: Gate, batch: Batch, count: int, in_order: bool, patience
 def _wait_until_held(gate: Gate, batch: Batch, patience: float) -> int:
     """Polls until every call still running waits at the gate; gives up after ``patience`` seconds, since a call
     busy elsewhere (in a sleep, say) cannot be lined up anyway. Returns how many were held."""
-    deadline = time.monotonic() + patience
-    while (held := gate.held()) < batch._unfinished():
-        if time.monotonic() >= deadline:
-            context.log(f"grader: not every call reached the gate within {patience:g} s")
-            break
-        time.sleep(POLL_S)
-    return held
+    if until(lambda: gate.held() >= batch._unfinished(), patience, interval=POLL_S) is None:
+        context.log(f"grader: not every call reached the gate within {patience:g} s")
+    return gate.held()
 
 
 def _first_line(text: str) -> str:

@@ -55,6 +55,7 @@ class Readiness:
     def wait(self, process: LearnerProcess, timeout: float) -> None:
         """Returns once the program is ready; raises ``CheckFailed`` with a diagnosis otherwise."""
         port = _port_of(process, self.name)
+        # Not wait.until: each probe gets what is left of the deadline, and the last miss is the diagnosis.
         deadline = time.monotonic() + timeout
         last = Miss("nothing was tried: the deadline had already passed", port_open=False)
         while time.monotonic() < deadline:

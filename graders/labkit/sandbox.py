@@ -48,6 +48,7 @@ from labkit.containers import (
 from labkit.errors import CheckFailed, HarnessError
 from labkit.supervisor import ENV_ALLOW, LaunchSpec, LearnerProcess, learner_env
 from labkit.sweep import kill_marked
+from labkit.wait import until
 
 IMAGE_VARIABLE, DEFAULT_IMAGE = "LABKIT_SANDBOX_IMAGE", "labkit-sandbox:latest"
 POD_VARIABLE = "LABKIT_SANDBOX_POD"  # set for the grader process: service containers join this namespace
@@ -352,33 +353,35 @@ class SandboxedProcess(LearnerProcess):
         return [(kind.decode(), detail.decode(errors="replace")) for kind, detail in REPORT.findall(text)]
 
     def _await_start(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            reports = dict(self._reports())
-            if "started" in reports:
-                self._attach()
-                return
-            command = list(self.spec.command)
-            if "not-found" in reports:
-                raise CheckFailed(
-                    f"could not start your program: {command[0]!r} was not found",
-                    got=" ".join(command),
-                    hint="check the command in run.toml (or the lab's default) and that the file exists; the "
-                    "sandbox image has python3 and the files of your folder, nothing of your machine",
-                )
-            if "not-executable" in reports:
-                raise CheckFailed(
-                    f"could not start your program: {command[0]!r} is not executable",
-                    got=" ".join(command),
-                    hint="make the file executable (chmod +x) or start it through its interpreter",
-                )
-            code = self.popen.poll()
-            if code == DOCKER_RUN_FAILED:
-                raise EngineRefused(f"docker run failed:\n{self._report_text()}")
-            if code is not None:
-                raise HarnessError(f"the sandbox container did not start:\n{self._report_text()}")
-            time.sleep(0.01)
-        raise HarnessError(f"the sandbox container did not start within {START_TIMEOUT_S:g} s")
+        if not until(self._started, START_TIMEOUT_S):
+            raise HarnessError(f"the sandbox container did not start within {START_TIMEOUT_S:g} s")
+        self._attach()
+
+    def _started(self) -> bool:
+        """Whether labkit-init reported the program started; raises when it, or docker run, reported a failure."""
+        reports = dict(self._reports())
+        if "started" in reports:
+            return True
+        command = list(self.spec.command)
+        if "not-found" in reports:
+            raise CheckFailed(
+                f"could not start your program: {command[0]!r} was not found",
+                got=" ".join(command),
+                hint="check the command in run.toml (or the lab's default) and that the file exists; the "
+                "sandbox image has python3 and the files of your folder, nothing of your machine",
+            )
+        if "not-executable" in reports:
+            raise CheckFailed(
+                f"could not start your program: {command[0]!r} is not executable",
+                got=" ".join(command),
+                hint="make the file executable (chmod +x) or start it through its interpreter",
+            )
+        code = self.popen.poll()
+        if code == DOCKER_RUN_FAILED:
+            raise EngineRefused(f"docker run failed:\n{self._report_text()}")
+        if code is not None:
+            raise HarnessError(f"the sandbox container did not start:\n{self._report_text()}")
+        return False
 
     def _report_text(self) -> str:
         try:
@@ -423,14 +426,12 @@ class SandboxedProcess(LearnerProcess):
         return code
 
     def _reported_exit(self, wait_s: float = 0.0) -> int | None:
-        deadline = time.monotonic() + wait_s
-        while True:
-            exits = [detail for kind, detail in self._reports() if kind == "exit"]
-            if exits and exits[-1].lstrip("-").isdigit():
-                return int(exits[-1])
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.005)
+        detail = until(self._exit_report, wait_s, interval=0.005)  # the text, not the int: exit code 0 counts
+        return None if detail is None else int(detail)
+
+    def _exit_report(self) -> str | None:
+        exits = [detail for kind, detail in self._reports() if kind == "exit"]
+        return exits[-1] if exits and exits[-1].lstrip("-").isdigit() else None
 
     def _program_gone(self) -> bool:
         if self._host_pid is None:

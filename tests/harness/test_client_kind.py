@@ -16,7 +16,8 @@ from labkit.client import ClientResult, run_client_program
 from labkit.errors import CheckFailed
 from labkit.supervisor import LaunchSpec
 from labkit.sweep import marked_processes
-from support import RUN_PREFIX, grade_json
+from support import RUN_PREFIX
+from throwaway import Stage, ThrowawayKit
 
 _numbers = itertools.count()
 PATIENT_S = 30.0
@@ -110,20 +111,6 @@ def test_a_background_child_is_swept_with_the_run(run: Run) -> None:
 
 # --- through the real grading path, with a run.toml that starts the program another way ----------------------
 
-CLIENT_LAB = """
-id = "client-demo"
-title = "A client program"
-track = "test"
-[run]
-kind = "client"
-command = ["{python}", "client.py"]
-[[stages]]
-slug = "runs"
-title = "Runs to completion"
-points = 2
-timeout = 30
-"""
-
 CLIENT_STAGE = """
 from labkit.checks import expect_equal
 
@@ -146,17 +133,14 @@ echo "$GREETING $(($2 + $3))"
 
 
 def test_a_client_lab_through_the_grading_path(tmp_path: Path) -> None:
-    kit = tmp_path / "kit"
-    (kit / "labs" / "client-demo").mkdir(parents=True)
-    (kit / "labs" / "client-demo" / "lab.toml").write_text(CLIENT_LAB)
-    (kit / "graders" / "labkit").mkdir(parents=True)
-    (kit / "graders" / "client-demo").mkdir()
-    (kit / "graders" / "client-demo" / "stage_runs.py").write_text(CLIENT_STAGE)
-    impl = tmp_path / "impl"
-    impl.mkdir()
-    (impl / "client.sh").write_text(CLIENT_SH)
-    (impl / "run.toml").write_text('command = ["sh", "client.sh"]\n')  # any language: here the shell
-    code, result = grade_json("client-demo", impl, env={"LABKIT_HOME": str(kit)})
+    kit = ThrowawayKit(tmp_path).lab(
+        "client-demo",
+        "client",
+        run={"command": ["{python}", "client.py"]},
+        stages={"runs": Stage(CLIENT_STAGE, points=2, timeout=30)},
+    )
+    impl = kit.impl({"client.sh": CLIENT_SH}, run_toml={"command": ["sh", "client.sh"]})  # any language: the shell
+    code, result = kit.grade("client-demo", impl=impl)
     checks = result["labs"][0]["stages"][0]["checks"]
     assert code == 0, checks
     assert [check["status"] for check in checks] == ["passed", "passed"]

@@ -20,7 +20,8 @@ from labkit.readiness import TcpReady
 from labkit.supervisor import LaunchSpec, LearnerProcess
 from labkit.sweep import marked_processes
 from labkit.tools.tcpproxy import TcpProxy
-from support import RUN_PREFIX, grade_json
+from support import RUN_PREFIX
+from throwaway import Stage, ThrowawayKit
 
 PATIENT_S = 20.0
 SILENCE_S = 1.0  # how long a paused node is given to (wrongly) answer
@@ -204,26 +205,6 @@ def test_peer_addresses_can_be_routed_through_a_proxy(make_cluster: Any) -> None
 
 # --- through the real grading path ---------------------------------------------------------------------------
 
-CLUSTER_LAB = """
-id = "cluster-demo"
-title = "A cluster of learner nodes"
-track = "test"
-[run]
-kind = "cluster"
-command = ["{python}", "node.py"]
-ready_timeout = 20
-[[stages]]
-slug = "nodes"
-title = "Three nodes"
-points = 1
-timeout = 60
-[[stages]]
-slug = "report"
-title = "A failing check shows each node's stderr"
-points = 1
-timeout = 60
-"""
-
 STAGE_NODES = """
 import json, socket
 
@@ -258,20 +239,15 @@ def check_fails_with_labelled_stderr(start_cluster):
 
 
 def test_a_cluster_lab_through_the_grading_path(tmp_path: Path) -> None:
-    kit = tmp_path / "kit"
-    (kit / "labs" / "cluster-demo").mkdir(parents=True)
-    (kit / "labs" / "cluster-demo" / "lab.toml").write_text(CLUSTER_LAB)
-    (kit / "graders" / "labkit").mkdir(parents=True)
-    (kit / "graders" / "cluster-demo").mkdir()
-    (kit / "graders" / "cluster-demo" / "stage_nodes.py").write_text(STAGE_NODES)
-    (kit / "graders" / "cluster-demo" / "stage_report.py").write_text(STAGE_REPORT)
-    impl = tmp_path / "impl"
-    impl.mkdir()
-    (impl / "node.py").write_text(
-        textwrap.dedent(NODE).replace("import json,", "import sys; print('node', __import__('os').environ['NODE_ID'], "
-        "'up', file=sys.stderr, flush=True)\nimport json,")
-    )  # fmt: skip
-    code, result = grade_json("cluster-demo", impl, env={"LABKIT_HOME": str(kit)})
+    kit = ThrowawayKit(tmp_path).lab(
+        "cluster-demo",
+        "cluster",
+        run={"command": ["{python}", "node.py"], "ready_timeout": 20},
+        stages={"nodes": Stage(STAGE_NODES, timeout=60), "report": Stage(STAGE_REPORT, timeout=60)},
+    )
+    announce = "import os, sys; print('node', os.environ['NODE_ID'], 'up', file=sys.stderr, flush=True)\n"
+    impl = kit.impl({"node.py": announce + NODE})
+    code, result = kit.grade("cluster-demo", impl=impl)
     nodes, report = result["labs"][0]["stages"]
     assert code == 1
     assert nodes["status"] == "passed", nodes["checks"]

@@ -8,35 +8,19 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_sandbox_support import sandbox_unavailable, services_unavailable, skip_unless_ready
 
 from labkit.containers import RUN_LABEL, engine
 from labkit.engine import interruptible
-from support import KIT, RUN_PREFIX, run_labkit
+from labkit.wait import until
+from support import KIT, RUN_PREFIX
+from throwaway import Stage, ThrowawayKit
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-LAB_TOML = """
-id = "svc-server"
-title = "A server that uses PostgreSQL and Redis"
-track = "test"
-services = ["postgres", "redis"]
-[run]
-kind = "server"
-command = ["{python}", "server.py"]
-ready_timeout = 20.0
-[[stages]]
-slug = "data"
-title = "The program reaches its services"
-points = 4
-timeout = 60
-hints = ["none"]
-"""
 
 STAGE = '''
 import os
@@ -97,14 +81,16 @@ def _needs_services() -> None:
 
 
 @pytest.fixture
-def server_kit(tmp_path: Path) -> Path:
-    kit = tmp_path / "kit"
-    for folder in ("labs/svc-server", "graders/labkit", "graders/svc-server", "solutions/svc-server"):
-        (kit / folder).mkdir(parents=True)
-    (kit / "labs" / "svc-server" / "lab.toml").write_text(LAB_TOML)
-    (kit / "labs" / "svc-server" / "server.py").write_text(SERVER)
-    (kit / "graders" / "svc-server" / "stage_data.py").write_text(textwrap.dedent(STAGE))
-    return kit
+def server_kit(tmp_path: Path) -> ThrowawayKit:
+    """A server lab whose starter (graded, as no --impl is given) is a program that uses both services."""
+    return ThrowawayKit(tmp_path).lab(
+        "svc-server",
+        "server",
+        run={"command": ["{python}", "server.py"], "ready_timeout": 20.0},
+        services=("postgres", "redis"),
+        stages={"data": Stage(STAGE, points=4, timeout=60)},
+        files={"server.py": SERVER},
+    )
 
 
 def labelled(prefix: str) -> list[str]:
@@ -123,17 +109,13 @@ def labelled(prefix: str) -> list[str]:
     ]
 
 
-def grade(kit: Path, prefix: str, *extra: str) -> dict:  # type: ignore[type-arg]
-    done = run_labkit(
-        "grade", "svc-server", "--services", "docker", "--format", "json", *extra,
-        env={"LABKIT_HOME": str(kit), "LABKIT_RUN_ID_PREFIX": prefix},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    result: dict = json.loads(done.stdout)  # type: ignore[type-arg]
+def grade(kit: ThrowawayKit, prefix: str, *extra: str) -> dict[str, Any]:
+    code, result = kit.grade("svc-server", "--services", "docker", *extra, env={"LABKIT_RUN_ID_PREFIX": prefix})
+    assert code == 0, json.dumps(result, indent=1)
     return result
 
 
-def test_docker_services_serve_grader_and_program_and_are_removed(server_kit: Path) -> None:
+def test_docker_services_serve_grader_and_program_and_are_removed(server_kit: ThrowawayKit) -> None:
     prefix = f"{RUN_PREFIX}svc"
     lab = grade(server_kit, prefix)["labs"][0]
     assert (lab["points"], lab["max_points"]) == (4, 4)
@@ -141,7 +123,7 @@ def test_docker_services_serve_grader_and_program_and_are_removed(server_kit: Pa
     assert labelled(prefix) == []
 
 
-def test_sandboxed_program_reaches_the_services_on_its_loopback(server_kit: Path) -> None:
+def test_sandboxed_program_reaches_the_services_on_its_loopback(server_kit: ThrowawayKit) -> None:
     skip_unless_ready(sandbox_unavailable(), "--sandbox docker")
     prefix = f"{RUN_PREFIX}sbx"
     result = grade(server_kit, prefix, "--sandbox", "docker")
@@ -151,20 +133,18 @@ def test_sandboxed_program_reaches_the_services_on_its_loopback(server_kit: Path
 
 
 @pytest.mark.parametrize("sandbox", ["process", "docker"])
-def test_sigint_mid_run_leaves_no_container_or_network(server_kit: Path, sandbox: str) -> None:
+def test_sigint_mid_run_leaves_no_container_or_network(server_kit: ThrowawayKit, sandbox: str) -> None:
     if sandbox == "docker":
         skip_unless_ready(sandbox_unavailable(), "--sandbox docker")
     prefix = f"{RUN_PREFIX}int{sandbox[0]}"
-    env = {**os.environ, "LABKIT_HOME": str(server_kit), "LABKIT_RUN_ID_PREFIX": prefix, "SVC_SERVER_HOLD": "1"}
+    env = {**os.environ, **server_kit.env, "LABKIT_RUN_ID_PREFIX": prefix, "SVC_SERVER_HOLD": "1"}
     command = [sys.executable, "-m", "labkit", "grade", "svc-server", "--services", "docker", "--sandbox", sandbox]
     # Ctrl-C as a person's shell delivers it: this suite may itself run where SIGINT is ignored (a background job).
     grading = subprocess.Popen(
         command, cwd=KIT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible
     )
     expected = 3 if sandbox == "docker" else 2  # postgres and redis, plus the namespace holder
-    deadline = time.monotonic() + 120
-    while len(labelled(prefix)) < expected and time.monotonic() < deadline and grading.poll() is None:
-        time.sleep(0.2)
+    until(lambda: len(labelled(prefix)) >= expected or grading.poll() is not None, 120, interval=0.2)
     assert len(labelled(prefix)) >= expected, "the run never had its containers up"
     grading.send_signal(signal.SIGINT)
     _, stderr = grading.communicate(timeout=60)

@@ -7,30 +7,12 @@ module works, raises, prints, hangs, crashes or cannot be imported.
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support import run_labkit
-
-LAB_TOML = """
-id = "calc"
-title = "Driver demo"
-track = "test"
-services = []
-[run]
-kind = "driver"
-module = "calc"
-ready_timeout = 10
-[[stages]]
-slug = "calls"
-title = "Calls across the pipe"
-points = 4
-timeout = 5
-hints = ["none"]
-"""
+from throwaway import Stage, ThrowawayKit
 
 STAGE = """
 import os
@@ -98,23 +80,17 @@ def count():
 
 
 @pytest.fixture
-def demo_kit(tmp_path: Path) -> Path:
-    (tmp_path / "labs" / "calc").mkdir(parents=True)
-    (tmp_path / "labs" / "calc" / "lab.toml").write_text(LAB_TOML)
-    (tmp_path / "graders" / "labkit").mkdir(parents=True)
-    (tmp_path / "graders" / "calc").mkdir()
-    (tmp_path / "graders" / "calc" / "stage_calls.py").write_text(textwrap.dedent(STAGE))
-    return tmp_path
+def demo_kit(tmp_path: Path) -> ThrowawayKit:
+    return ThrowawayKit(tmp_path).lab(
+        "calc",
+        "driver",
+        run={"module": "calc", "ready_timeout": 10},
+        stages={"calls": Stage(STAGE, points=4, timeout=5)},
+    )
 
 
-def grade(kit: Path, module_source: str) -> tuple[int, dict[str, Any]]:
-    impl = kit / "impl"
-    impl.mkdir(exist_ok=True)
-    (impl / "calc.py").write_text(textwrap.dedent(module_source))
-    done = run_labkit("grade", "calc", "--impl", str(impl), "--format", "json", env={"LABKIT_HOME": str(kit)})
-    assert done.stdout, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return done.returncode, result
+def grade(kit: ThrowawayKit, module_source: str) -> tuple[int, dict[str, Any]]:
+    return kit.grade("calc", impl=kit.impl({"calc.py": module_source}))
 
 
 def first_failure(result: dict[str, Any]) -> dict[str, Any]:
@@ -122,12 +98,12 @@ def first_failure(result: dict[str, Any]) -> dict[str, Any]:
     return next(check for check in checks if check["status"] != "passed")
 
 
-def test_a_working_module_passes_every_call(demo_kit: Path) -> None:
+def test_a_working_module_passes_every_call(demo_kit: ThrowawayKit) -> None:
     code, result = grade(demo_kit, GOOD)
     assert (code, result["labs"][0]["points"]) == (0, 4), json.dumps(result, indent=1)
 
 
-def test_an_unexpected_exception_shows_the_learners_traceback(demo_kit: Path) -> None:
+def test_an_unexpected_exception_shows_the_learners_traceback(demo_kit: ThrowawayKit) -> None:
     code, result = grade(demo_kit, GOOD.replace("return a + b", "return a + undefined_name"))
     failure = first_failure(result)
     assert code == 1
@@ -135,14 +111,14 @@ def test_an_unexpected_exception_shows_the_learners_traceback(demo_kit: Path) ->
     assert "calc.py" in failure["got"] and "labkit" not in failure["got"].split("calc.py")[-1]
 
 
-def test_an_import_error_is_the_learners_failure_with_the_reason(demo_kit: Path) -> None:
+def test_an_import_error_is_the_learners_failure_with_the_reason(demo_kit: ThrowawayKit) -> None:
     code, result = grade(demo_kit, "def add(a, b)\n    return a + b\n")
     failure = first_failure(result)
     assert code == 1
     assert failure["message"].startswith("your module 'calc' could not be imported: SyntaxError")
 
 
-def test_a_hanging_call_times_out_and_a_crash_is_named(demo_kit: Path) -> None:
+def test_a_hanging_call_times_out_and_a_crash_is_named(demo_kit: ThrowawayKit) -> None:
     hanging = GOOD.replace("return a + b", "import time; time.sleep(60)")
     code, result = grade(demo_kit, hanging)
     assert code == 1

@@ -4,12 +4,12 @@ towards its points, and learners see only their name and verdict unless the inst
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from support import KIT, grade_json
+from throwaway import ThrowawayKit
 
 HIDDEN_CHECK = '''
 from kvwire import GET, NOT_FOUND
@@ -22,11 +22,11 @@ def check_secret_key_is_not_found(kv):
 
 
 @pytest.fixture
-def extra(tmp_path: Path) -> Path:
-    folder = tmp_path / "private" / "tcp-kv"
-    folder.mkdir(parents=True)
-    (folder / "hidden_request_response.py").write_text(textwrap.dedent(HIDDEN_CHECK))
-    return tmp_path / "private"
+def kit(tmp_path: Path) -> ThrowawayKit:
+    """Private checks for the checkout's tcp-kv, kept in the test's own folder."""
+    kit = ThrowawayKit(tmp_path)
+    kit.extra_graders("tcp-kv", {"hidden_request_response": HIDDEN_CHECK})
+    return kit
 
 
 def stage_checks(result: dict, slug: str) -> dict[str, dict]:  # type: ignore[type-arg]
@@ -34,8 +34,8 @@ def stage_checks(result: dict, slug: str) -> dict[str, dict]:  # type: ignore[ty
     return {check["name"]: check for check in stage["checks"]}
 
 
-def test_hidden_checks_run_in_their_stage_and_share_its_points(extra: Path) -> None:
-    code, result = grade_json("tcp-kv", KIT / "solutions" / "tcp-kv", "--extra-graders", str(extra))
+def test_hidden_checks_run_in_their_stage_and_share_its_points(kit: ThrowawayKit) -> None:
+    code, result = grade_json("tcp-kv", KIT / "solutions" / "tcp-kv", "--extra-graders", str(kit.private))
     assert code == 0
     checks = stage_checks(result, "request-response")
     secret = checks["A key from the private test set is NOT_FOUND"]
@@ -44,21 +44,21 @@ def test_hidden_checks_run_in_their_stage_and_share_its_points(extra: Path) -> N
     assert result["labs"][0]["points"] == 100
 
 
-def test_a_failed_hidden_check_shows_only_its_verdict_unless_details_are_asked(extra: Path) -> None:
+def test_a_failed_hidden_check_shows_only_its_verdict_unless_details_are_asked(kit: ThrowawayKit) -> None:
     broken = KIT / "tests" / "scenarios" / "tcp-kv" / "not-found-as-error"
-    _, learner_view = grade_json("tcp-kv", broken, "--extra-graders", str(extra))
+    _, learner_view = grade_json("tcp-kv", broken, "--extra-graders", str(kit.private))
     secret = stage_checks(learner_view, "request-response")["A key from the private test set is NOT_FOUND"]
     assert secret["status"] == "failed"
     assert secret["message"] == "failed (a hidden check: its details are not shown)"
     assert "4711" not in json.dumps(learner_view)
 
-    _, instructor_view = grade_json("tcp-kv", broken, "--extra-graders", str(extra), "--hidden-details")
+    _, instructor_view = grade_json("tcp-kv", broken, "--extra-graders", str(kit.private), "--hidden-details")
     secret = stage_checks(instructor_view, "request-response")["A key from the private test set is NOT_FOUND"]
     assert "private-key-4711" in secret["message"]
 
 
-def test_a_hidden_module_that_names_no_stage_is_a_harness_error(extra: Path) -> None:
-    (extra / "tcp-kv" / "hidden_no_such_stage.py").write_text("def check_x():\n    pass\n")
-    code, result = grade_json("tcp-kv", KIT / "solutions" / "tcp-kv", "--extra-graders", str(extra))
+def test_a_hidden_module_that_names_no_stage_is_a_harness_error(kit: ThrowawayKit) -> None:
+    kit.extra_graders("tcp-kv", {"hidden_no_such_stage": "def check_x():\n    pass\n"})
+    code, result = grade_json("tcp-kv", KIT / "solutions" / "tcp-kv", "--extra-graders", str(kit.private))
     assert code == 2
     assert "names no stage of tcp-kv" in result["labs"][0]["error"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +33,7 @@ from test_sandbox_support import sandbox_unavailable, services_unavailable, skip
 
 from labkit.sweep import marked_processes
 from support import KIT, RUN_PREFIX, run_labkit
+from throwaway import Stage, ThrowawayKit
 
 HOSTILE = KIT / "tests" / "hostile"
 SECRET = "hostile-test-secret-5be1d2"  # in labkit's environment as LABKIT_TEST_SECRET: must reach no report
@@ -85,23 +85,6 @@ def case_params() -> list[Any]:
 
 
 # -- the demo lab for service cases ---------------------------------------------------------------------------
-
-DEMO_LAB_TOML = """
-id = "store-demo"
-title = "Store a value in PostgreSQL and Redis"
-track = "test"
-services = ["postgres", "redis"]
-[run]
-kind = "driver"
-module = "store"
-ready_timeout = 20
-[[stages]]
-slug = "data"
-title = "Values stored through the learner's credentials"
-points = 3
-timeout = 40
-hints = ["none"]
-"""
 
 DEMO_STAGE = '''
 """The learner's module gets the learner's credentials only; after each call the grader checks, with its own,
@@ -181,13 +164,14 @@ def check_no_learner_role_or_database_outlives_its_check(postgres):
 '''
 
 
-def demo_kit(root: Path) -> Path:
-    (root / "labs" / "store-demo").mkdir(parents=True)
-    (root / "labs" / "store-demo" / "lab.toml").write_text(DEMO_LAB_TOML)
-    (root / "graders" / "labkit").mkdir(parents=True)
-    (root / "graders" / "store-demo").mkdir()
-    (root / "graders" / "store-demo" / "stage_data.py").write_text(textwrap.dedent(DEMO_STAGE))
-    return root
+def with_store_demo(kit: ThrowawayKit) -> ThrowawayKit:
+    return kit.lab(
+        "store-demo",
+        "driver",
+        run={"module": "store", "ready_timeout": 20},
+        services=("postgres", "redis"),
+        stages={"data": Stage(DEMO_STAGE, points=3, timeout=40)},
+    )
 
 
 HIDDEN_CHECK = f'''
@@ -235,8 +219,9 @@ def run_case(case: HostileCase, mode: str, workdir: Path) -> Observed:
     tmpdir.mkdir()
     env = {"TMPDIR": str(tmpdir), "LABKIT_RUN_ID_PREFIX": prefix, "LABKIT_TEST_SECRET": SECRET}
     options = ["--seed", "1"] + (["--sandbox", "docker"] if mode == "docker" else [])
+    kit = ThrowawayKit(workdir)
     if case.lab == "store-demo":
-        env["LABKIT_HOME"] = str(demo_kit(workdir / "kit"))
+        env |= with_store_demo(kit).env
         # In the sandbox, services are containers in its network namespace, as an instructor would run them.
         options += ["--services", "docker" if mode == "docker" else "embedded"]
     impl = workdir / "home" / "learner" / "impl"  # deep enough that the program's ../ paths stay in workdir
@@ -255,10 +240,8 @@ def run_case(case: HostileCase, mode: str, workdir: Path) -> Observed:
     else:
         install(case, impl)
         if case.extra_graders:
-            private = workdir / "private" / case.lab
-            private.mkdir(parents=True)
-            (private / f"hidden_{case.stage.replace('-', '_')}.py").write_text(HIDDEN_CHECK)
-            options += ["--extra-graders", str(private.parent)]
+            private = kit.extra_graders(case.lab, {f"hidden_{case.stage.replace('-', '_')}": HIDDEN_CHECK})
+            options += ["--extra-graders", str(private)]
         done = run_labkit("grade", case.lab, "--impl", str(impl), "--stage", case.stage, "--format", "json",
                           *options, env=env, timeout=GRADE_TIMEOUT_S)  # fmt: skip
         assert done.stdout, f"no JSON on stdout; exit {done.returncode}; stderr:\n{done.stderr}"

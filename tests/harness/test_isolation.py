@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from support import KIT, grade_json
+from throwaway import ThrowawayKit
 
 FORCE_PASS_CONFTEST = """
 import pytest
@@ -21,10 +21,9 @@ def pytest_collection_modifyitems(items):
 """
 
 
-def starter_copy(tmp_path: Path) -> Path:
-    impl = tmp_path / "impl"
-    shutil.copytree(KIT / "labs" / "tcp-kv", impl)
-    return impl
+def starter_copy(tmp_path: Path, files: dict[str, str]) -> Path:
+    """The tcp-kv starter, with ``files`` added: graded by the checkout's grader."""
+    return ThrowawayKit(tmp_path).impl(files, copy_of=KIT / "labs" / "tcp-kv")
 
 
 def assert_fails_at_connect(code: int, result: dict) -> None:  # type: ignore[type-arg]
@@ -35,18 +34,19 @@ def assert_fails_at_connect(code: int, result: dict) -> None:  # type: ignore[ty
 
 
 def test_learner_conftest_and_ini_are_ignored(tmp_path: Path) -> None:
-    impl = starter_copy(tmp_path)
-    (impl / "conftest.py").write_text(FORCE_PASS_CONFTEST)
-    (impl / "pytest.ini").write_text("[pytest]\naddopts = -p no:labkit.plugin --co\n")
-    (impl / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '--co'\n")
+    steering = {
+        "conftest.py": FORCE_PASS_CONFTEST,
+        "pytest.ini": "[pytest]\naddopts = -p no:labkit.plugin --co\n",
+        "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '--co'\n",
+    }
+    impl = starter_copy(tmp_path, steering)
     code, result = grade_json("tcp-kv", impl)
     assert_fails_at_connect(code, result)
 
 
 def test_environment_tricks_are_scrubbed(tmp_path: Path) -> None:
     """Variables a learner's CI could set to reach the grader's pytest: options, plugins, import path."""
-    impl = starter_copy(tmp_path)
-    (impl / "conftest.py").write_text(FORCE_PASS_CONFTEST)
+    impl = starter_copy(tmp_path, {"conftest.py": FORCE_PASS_CONFTEST})
     env = {"PYTEST_ADDOPTS": "--co -p no:labkit.plugin", "PYTHONPATH": str(impl), "PYTEST_PLUGINS": "conftest"}
     code, result = grade_json("tcp-kv", impl, env=env)
     assert_fails_at_connect(code, result)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from labkit.catalog import load_catalog, resolve_run
 from labkit.errors import LabConfigError
 from labkit.requirements import Requirement
-from support import KIT, run_labkit
+from support import KIT
+from throwaway import ThrowawayKit
 
 GOOD = (KIT / "labs" / "tcp-kv" / "lab.toml").read_text()
 
@@ -22,11 +22,8 @@ def mutated(old: str, new: str) -> str:
     return re.sub(old, new, GOOD, count=1, flags=re.MULTILINE)
 
 
-def kit_with(tmp_path: Path, lab_toml: str) -> Path:
-    (tmp_path / "graders" / "labkit").mkdir(parents=True)
-    (tmp_path / "labs" / "tcp-kv").mkdir(parents=True)
-    (tmp_path / "labs" / "tcp-kv" / "lab.toml").write_text(lab_toml)
-    return tmp_path
+def kit_with(tmp_path: Path, lab_toml: str) -> ThrowawayKit:
+    return ThrowawayKit(tmp_path).lab("tcp-kv", toml=lab_toml)
 
 
 @pytest.mark.parametrize(
@@ -56,13 +53,12 @@ def kit_with(tmp_path: Path, lab_toml: str) -> Path:
 )
 def test_malformed_lab_toml_is_explained(tmp_path: Path, toml: str, message: str) -> None:
     with pytest.raises(LabConfigError, match=re.escape(message)):
-        load_catalog(kit_with(tmp_path, toml))
+        load_catalog(kit_with(tmp_path, toml).root)
 
 
 def test_cli_reports_a_broken_catalog_as_exit_2(tmp_path: Path) -> None:
-    root = kit_with(tmp_path, "id = ")
-    shutil.copytree(KIT / "graders" / "labkit", root / "graders" / "labkit", dirs_exist_ok=True)
-    done = run_labkit("list", env={"LABKIT_HOME": str(root)})
+    kit = kit_with(tmp_path, "id = ").copy_checkout("graders/labkit")
+    done = kit.labkit("list")
     assert done.returncode == 2
     assert "not valid TOML" in done.stderr and "Traceback" not in done.stderr
 
@@ -79,6 +75,6 @@ def test_run_toml_overrides_only_the_command(tmp_path: Path) -> None:
 
 def test_stage_requirements_are_parsed(tmp_path: Path) -> None:
     toml = mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["docker", "command:gcc"]')
-    lab = load_catalog(kit_with(tmp_path, toml)).get("tcp-kv")
+    lab = load_catalog(kit_with(tmp_path, toml).root).get("tcp-kv")
     assert lab.stage("framing").requires == (Requirement("docker"), Requirement("command", "gcc"))
     assert all(stage.requires == () for stage in lab.stages if stage.slug != "framing")

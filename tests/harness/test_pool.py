@@ -15,30 +15,7 @@ from typing import Any
 import psutil
 import pytest
 
-from support import run_labkit
-
-LAB_TOML = """
-id = "pooled"
-title = "Driver pool demo"
-track = "test"
-services = []
-[run]
-kind = "driver"
-module = "calc"
-ready_timeout = 10
-[[stages]]
-slug = "pool"
-title = "Pooled drivers"
-points = 6
-timeout = 30
-hints = ["none"]
-[[stages]]
-slug = "verdicts"
-title = "What a learner reads"
-points = 4
-timeout = 30
-hints = ["none"]
-"""
+from throwaway import Stage, ThrowawayKit
 
 CONFTEST = """
 from pathlib import Path
@@ -251,21 +228,24 @@ def through_gate(port, label):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
-    kit = tmp_path_factory.mktemp("kit")
-    pids = kit / "pids.txt"
-    (kit / "labs" / "pooled").mkdir(parents=True)
-    (kit / "labs" / "pooled" / "lab.toml").write_text(LAB_TOML)
-    (kit / "graders" / "labkit").mkdir(parents=True)
-    graders = kit / "graders" / "pooled"
-    graders.mkdir()
-    for name, source in (("conftest", CONFTEST), ("stage_pool", STAGE_POOL), ("stage_verdicts", STAGE_VERDICTS)):
-        (graders / f"{name}.py").write_text(f"PIDS = {str(pids)!r}\n" + textwrap.dedent(source))
-    impl = kit / "impl"
-    impl.mkdir()
-    (impl / "calc.py").write_text(textwrap.dedent(LEARNER))
-    done = run_labkit("grade", "pooled", "--impl", str(impl), "--format", "json", env={"LABKIT_HOME": str(kit)})
-    assert done.stdout, done.stderr
-    return json.loads(done.stdout), pids
+    kit = ThrowawayKit(tmp_path_factory.mktemp("pool"))
+    pids = kit.folder / "pids.txt"
+
+    def recording(source: str) -> str:
+        return f"PIDS = {str(pids)!r}\n" + textwrap.dedent(source)
+
+    kit.lab(
+        "pooled",
+        "driver",
+        run={"module": "calc", "ready_timeout": 10},
+        stages={
+            "pool": Stage(recording(STAGE_POOL), points=6, timeout=30),
+            "verdicts": Stage(recording(STAGE_VERDICTS), points=4, timeout=30),
+        },
+        helpers={"conftest": recording(CONFTEST)},
+    )
+    _, result = kit.grade("pooled", impl=kit.impl({"calc.py": LEARNER}))
+    return result, pids
 
 
 def checks_of(result: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:

@@ -28,7 +28,8 @@ from labkit.readiness import (
 )
 from labkit.supervisor import LaunchSpec, LearnerProcess
 from labkit.sweep import marked_processes
-from support import KIT, RUN_PREFIX, grade_json
+from support import KIT, RUN_PREFIX
+from throwaway import Stage, ThrowawayKit
 
 _numbers = itertools.count()
 PATIENT_S = 20.0  # a real server is ready long before this, even on a loaded machine
@@ -318,23 +319,6 @@ def test_run_toml_keeps_the_labs_options_unless_it_changes_them(tmp_path: Path) 
 
 # --- through the real grading path: the fixtures wait by the lab's strategy -----------------------------------
 
-UDP_LAB = """
-id = "udp-demo"
-title = "Readiness by UDP probe"
-track = "test"
-[run]
-kind = "server"
-command = ["{python}", "server.py"]
-ready = "udp"
-ready_probe_hex = "00 68 65 6c 6c 6f ff"
-ready_timeout = 20
-[[stages]]
-slug = "probe"
-title = "Ready by the lab's strategy"
-points = 1
-timeout = 30
-"""
-
 UDP_STAGE = """
 import socket
 
@@ -351,22 +335,24 @@ def check_the_learner_is_ready_by_udp(learner):
 
 def test_fixtures_wait_by_the_labs_strategy_and_run_toml_can_change_it(tmp_path: Path) -> None:
     """A UDP-only program is ready by the lab's probe; a run.toml that asks for TCP readiness makes it fail."""
-    kit = tmp_path / "kit"
-    (kit / "labs" / "udp-demo").mkdir(parents=True)
-    (kit / "labs" / "udp-demo" / "lab.toml").write_text(UDP_LAB)
-    (kit / "graders" / "udp-demo").mkdir(parents=True)
-    (kit / "graders" / "udp-demo" / "stage_probe.py").write_text(UDP_STAGE)
-    (kit / "graders" / "labkit").mkdir()
-    impl = tmp_path / "impl"
-    impl.mkdir()
-    (impl / "server.py").write_text(textwrap.dedent(UDP_ECHO))
-    env = {"LABKIT_HOME": str(kit)}
+    kit = ThrowawayKit(tmp_path).lab(
+        "udp-demo",
+        "server",
+        run={
+            "command": ["{python}", "server.py"],
+            "ready": "udp",
+            "ready_probe_hex": "00 68 65 6c 6c 6f ff",
+            "ready_timeout": 20,
+        },
+        stages={"probe": Stage(UDP_STAGE, timeout=30)},
+    )
+    impl = kit.impl({"server.py": UDP_ECHO})
 
-    code, result = grade_json("udp-demo", impl, env=env)
+    code, result = kit.grade("udp-demo", impl=impl)
     assert code == 0, result["labs"][0]["stages"][0]["checks"]
 
-    (impl / "run.toml").write_text('ready = "tcp"\nready_timeout = 2\n')  # a UDP-only program never accepts
-    code, result = grade_json("udp-demo", impl, env=env)
+    kit.impl(run_toml={"ready": "tcp", "ready_timeout": 2})  # a UDP-only program never accepts
+    code, result = kit.grade("udp-demo", impl=impl)
     check = result["labs"][0]["stages"][0]["checks"][0]
     assert code == 1
     assert check["message"].startswith("your program did not accept connections on 127.0.0.1:")

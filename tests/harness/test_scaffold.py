@@ -6,7 +6,6 @@ Both write into a kit checkout, so each test works on a copy of this one (withou
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from labkit.scaffold import KINDS, Refused, with_lab_row
 from labkit.templating import render
 from support import KIT, RUN_PREFIX
+from throwaway import Stage, ThrowawayKit
 
 TIMEOUT_S = 600
 # What selects a new lab in the kit's tests: its parametrized cases, plus the README table and the import contract.
@@ -25,10 +25,7 @@ KIT_TESTS = ("tests/test_catalog.py", "tests/test_labs.py", "tests/test_readme.p
 
 
 def copy_of_the_kit(tmp_path: Path) -> Path:
-    copy = tmp_path / "kit"
-    skipped = (".git", ".venv", ".nox", "build", "__pycache__", "*.egg-info", ".mypy_cache", ".ruff_cache")
-    shutil.copytree(KIT, copy, ignore=shutil.ignore_patterns(*skipped), symlinks=True)
-    return copy
+    return ThrowawayKit(tmp_path).copy_checkout().root
 
 
 def run_in(kit: Path, *command: str) -> subprocess.CompletedProcess[str]:
@@ -71,15 +68,7 @@ def test_a_new_lab_passes_the_kits_tests_as_written(tmp_path: Path, kind: str, s
 
 def minimal_kit(tmp_path: Path) -> Path:
     """A kit with one lab, "taken", and the README: enough for `labkit new` to refuse or accept a request."""
-    kit = tmp_path / "kit"
-    (kit / "graders" / "labkit").mkdir(parents=True)
-    (kit / "labs" / "taken").mkdir(parents=True)
-    (kit / "labs" / "taken" / "lab.toml").write_text(
-        'id = "taken"\ntitle = "Taken"\ntrack = "networking"\n[run]\nkind = "none"\n'
-        '[[stages]]\nslug = "one"\ntitle = "One"\npoints = 1\ntimeout = 5\n'
-    )
-    shutil.copyfile(KIT / "README.md", kit / "README.md")
-    return kit
+    return ThrowawayKit(tmp_path).lab("taken", stages={"one": Stage("", timeout=5)}).copy_checkout("README.md").root
 
 
 @pytest.mark.parametrize(

@@ -4,28 +4,13 @@ graded with the embedded provider and with the external provider pointed at serv
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from labkit.services import EmbeddedProvider
-from support import run_labkit
-
-LAB_TOML = """
-id = "svc-demo"
-title = "Service fixtures demo"
-track = "test"
-services = ["postgres", "redis"]
-[run]
-kind = "none"
-[[stages]]
-slug = "data"
-title = "Fresh data per check"
-points = 7
-timeout = 20
-hints = ["none"]
-"""
+from throwaway import Stage, ThrowawayKit
 
 STAGE = """
 import psycopg
@@ -86,32 +71,25 @@ def check_redis_second_sees_a_flushed_db(redis_url):
 
 
 @pytest.fixture
-def demo_kit(tmp_path: Path) -> Path:
-    (tmp_path / "labs" / "svc-demo").mkdir(parents=True)
-    (tmp_path / "labs" / "svc-demo" / "lab.toml").write_text(LAB_TOML)
-    (tmp_path / "graders" / "labkit").mkdir(parents=True)
-    (tmp_path / "graders" / "svc-demo").mkdir()
-    (tmp_path / "graders" / "svc-demo" / "stage_data.py").write_text(textwrap.dedent(STAGE))
-    return tmp_path
+def demo_kit(tmp_path: Path) -> ThrowawayKit:
+    return ThrowawayKit(tmp_path).lab(
+        "svc-demo", services=("postgres", "redis"), stages={"data": Stage(STAGE, points=7, timeout=20)}
+    )
 
 
-def grade_demo(kit: Path, services: str, env: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
-    done = run_labkit(
-        "grade", "svc-demo", "--services", services, "--format", "json",
-        env={"LABKIT_HOME": str(kit), **(env or {})},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    result: dict = json.loads(done.stdout)  # type: ignore[type-arg]
+def grade_demo(kit: ThrowawayKit, services: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    code, result = kit.grade("svc-demo", "--services", services, env=env)
+    assert code == 0, json.dumps(result, indent=1)
     return result
 
 
-def test_embedded_services_give_each_check_a_fresh_database(demo_kit: Path) -> None:
+def test_embedded_services_give_each_check_a_fresh_database(demo_kit: ThrowawayKit) -> None:
     lab = grade_demo(demo_kit, "embedded")["labs"][0]
     assert lab["points"] == 7
     assert lab["services"].startswith("embedded")
 
 
-def test_external_services_use_the_given_servers(demo_kit: Path, services_dir: Path) -> None:
+def test_external_services_use_the_given_servers(demo_kit: ThrowawayKit, services_dir: Path) -> None:
     with EmbeddedProvider("lktest-external", services_dir) as servers:
         postgres, redis_server = servers.start_postgres(), servers.start_redis()
         env = {"LABKIT_POSTGRES_URL": postgres.dsn(), "LABKIT_REDIS_URL": redis_server.url()}
@@ -120,10 +98,10 @@ def test_external_services_use_the_given_servers(demo_kit: Path, services_dir: P
     assert lab["services"].startswith("external")
 
 
-def test_unusable_provider_is_a_harness_error_not_a_zero(demo_kit: Path) -> None:
-    env = {"LABKIT_HOME": str(demo_kit), "LABKIT_POSTGRES_URL": "", "LABKIT_REDIS_URL": ""}
-    done = run_labkit("grade", "svc-demo", "--services", "external", "--format", "json", env=env)
-    assert done.returncode == 2, done.stdout + done.stderr
-    check = json.loads(done.stdout)["labs"][0]["stages"][0]["checks"][0]
+def test_unusable_provider_is_a_harness_error_not_a_zero(demo_kit: ThrowawayKit) -> None:
+    env = {"LABKIT_POSTGRES_URL": "", "LABKIT_REDIS_URL": ""}
+    code, result = demo_kit.grade("svc-demo", "--services", "external", env=env)
+    assert code == 2, json.dumps(result, indent=1)
+    check = result["labs"][0]["stages"][0]["checks"][0]
     assert check["status"] == "error"
     assert "LABKIT_POSTGRES_URL" in check["message"]

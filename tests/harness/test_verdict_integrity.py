@@ -24,28 +24,8 @@ from labkit.errors import CheckFailed, CheckTimedOut
 from labkit.results import Status
 from labkit.supervisor import LaunchSpec, LearnerProcess
 from labkit.timeouts import _alarm
-from support import RUN_PREFIX, run_labkit
-
-LAB_TOML = """
-id = "verdicts"
-title = "Verdict integrity demo"
-track = "test"
-services = []
-[run]
-kind = "none"
-[[stages]]
-slug = "judged"
-title = "Checks that judge"
-points = 10
-timeout = 1
-hints = ["none"]
-[[stages]]
-slug = "later"
-title = "A stage after it"
-points = 10
-timeout = 1
-hints = ["none"]
-"""
+from support import RUN_PREFIX
+from throwaway import Stage, ThrowawayKit
 
 LATER_STAGE = '''
 def check_runs_only_when_the_first_stage_passed():
@@ -70,35 +50,26 @@ def rows():
 
 
 @pytest.fixture
-def kit(tmp_path: Path) -> Path:
-    (tmp_path / "labs" / "verdicts").mkdir(parents=True)
-    (tmp_path / "labs" / "verdicts" / "lab.toml").write_text(LAB_TOML)
-    (tmp_path / "graders" / "labkit").mkdir(parents=True)
-    (tmp_path / "graders" / "verdicts").mkdir()
-    (tmp_path / "graders" / "verdicts" / "stage_later.py").write_text(textwrap.dedent(LATER_STAGE))
-    (tmp_path / "impl").mkdir()
-    (tmp_path / "impl" / "answer.txt").write_text("41\n")
-    return tmp_path
+def kit(tmp_path: Path) -> ThrowawayKit:
+    kit = ThrowawayKit(tmp_path)
+    kit.impl({"answer.txt": "41\n"})
+    return kit
 
 
-def grade(kit: Path, stage_source: str, helper_source: str | None = None) -> tuple[int, dict[str, Any]]:
-    graders = kit / "graders" / "verdicts"
-    (graders / "stage_judged.py").write_text(textwrap.dedent(stage_source))
-    if helper_source is not None:
-        (graders / "tables.py").write_text(textwrap.dedent(helper_source))
-    done = run_labkit(
-        "grade", "verdicts", "--impl", str(kit / "impl"), "--format", "json", env={"LABKIT_HOME": str(kit)}
-    )  # fmt: skip
-    assert done.stdout, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return done.returncode, result
+def grade(kit: ThrowawayKit, stage_source: str, helper_source: str | None = None) -> tuple[int, dict[str, Any]]:
+    kit.lab(
+        "verdicts",
+        stages={"judged": Stage(stage_source, points=10, timeout=1), "later": Stage(LATER_STAGE, points=10, timeout=1)},
+        helpers={"tables": helper_source} if helper_source is not None else None,
+    )
+    return kit.grade("verdicts", impl=kit.impl_folder)
 
 
 def checks_of(result: dict[str, Any], stage: int = 0) -> dict[str, dict[str, Any]]:
     return {check["name"]: check for check in result["labs"][0]["stages"][stage]["checks"]}
 
 
-def test_a_timeout_cannot_be_swallowed_by_except_exception(kit: Path) -> None:
+def test_a_timeout_cannot_be_swallowed_by_except_exception(kit: ThrowawayKit) -> None:
     code, result = grade(
         kit,
         '''
@@ -119,7 +90,7 @@ def test_a_timeout_cannot_be_swallowed_by_except_exception(kit: Path) -> None:
     assert checks_of(result, stage=1)["A later stage"]["status"] == "skipped"
 
 
-def test_a_fixture_that_times_out_ends_its_check_and_the_next_one_gets_it_afresh(kit: Path) -> None:
+def test_a_fixture_that_times_out_ends_its_check_and_the_next_one_gets_it_afresh(kit: ThrowawayKit) -> None:
     code, result = grade(
         kit,
         '''
@@ -151,7 +122,7 @@ def test_a_fixture_that_times_out_ends_its_check_and_the_next_one_gets_it_afresh
     assert (code, statuses) == (1, ["timeout", "timeout"]), json.dumps(result, indent=1)
 
 
-def test_an_assert_in_a_stage_module_is_the_learners_failure(kit: Path) -> None:
+def test_an_assert_in_a_stage_module_is_the_learners_failure(kit: ThrowawayKit) -> None:
     code, result = grade(kit, ANSWER_CHECK)
     check = checks_of(result)["answer.txt holds the answer"]
     assert (code, check["status"]) == (1, "failed"), json.dumps(result, indent=1)
@@ -159,7 +130,7 @@ def test_an_assert_in_a_stage_module_is_the_learners_failure(kit: Path) -> None:
     assert "harness error" not in check["message"]
 
 
-def test_an_assert_in_a_helper_module_is_a_grader_bug_not_the_learners_zero(kit: Path) -> None:
+def test_an_assert_in_a_helper_module_is_a_grader_bug_not_the_learners_zero(kit: ThrowawayKit) -> None:
     code, result = grade(
         kit,
         '''

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from support import KIT, run_labkit
+from support import run_labkit
+from throwaway import ThrowawayKit
 
 
 def pristine_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "student"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".venv", ".git", ".mypy_cache", ".ruff_cache")
-    for part in ("graders", "labs"):
-        shutil.copytree(KIT / part, copy / part, ignore=ignore)
-    shutil.copy2(KIT / "pyproject.toml", copy / "pyproject.toml")
-    return copy
+    return ThrowawayKit(tmp_path).copy_checkout("graders", "labs", "pyproject.toml").root
 
 
 def test_an_untouched_checkout_is_identical(tmp_path: Path) -> None:

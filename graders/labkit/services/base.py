@@ -129,6 +129,7 @@ def _poll(
     log_tail: Callable[[], str] | None,
     alive: Callable[[], bool] | None,
 ) -> None:
+    # Not wait.until: attempts back off, a dead server ends the wait at once, and the last error is the diagnosis.
     deadline = time.monotonic() + timeout_s
     polls = 0
     while True:
