@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -17,6 +16,7 @@ from labkit.catalog import Catalog, Lab, load_catalog
 from labkit.errors import HarnessError
 from labkit.grading import SERVICE_CHOICES, GradeOptions, grade_labs
 from labkit.results import RunResult
+from labkit.settings import settings
 from labkit.writers import FORMATS, render, render_github, render_terminal
 
 app = typer.Typer(
@@ -146,7 +146,7 @@ def grade(
 def _write_github_files(run: RunResult) -> None:
     """Inside GitHub Actions, append the job summary and the `result` output; elsewhere print the summary."""
     report = render_github(run)
-    summary_path, output_path = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
+    summary_path, output_path = settings().github_step_summary, settings().github_output
     if summary_path:
         with open(summary_path, "a", encoding="utf-8") as handle:
             handle.write(report.summary)

@@ -29,6 +29,7 @@ from typing import Any
 from labkit import __version__
 from labkit.catalog import Lab
 from labkit.engine import interruptible
+from labkit.settings import RUN_ID_PREFIX
 from labkit.sweep import kill_marked
 
 DEFAULT_SUBMISSION_TIMEOUT_S = 900.0
@@ -144,7 +145,7 @@ def _run_grade(command: list[str], timeout_s: float) -> tuple[dict[str, Any] | N
     processes killed), then SIGKILL; a sweep by this submission's run-id prefix removes whatever was left.
     """
     prefix = f"lkc{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "LABKIT_RUN_ID_PREFIX": prefix}
+    env = {**os.environ, RUN_ID_PREFIX: prefix}
     with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,

@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 from labkit.catalog import Lab
 from labkit.errors import HarnessError
 from labkit.results import LabResult, lab_from_dict
+from labkit.settings import SANDBOX_POD
 
 if TYPE_CHECKING:
     from labkit.sandbox import SandboxNetwork
 
 INI_PATH = Path(__file__).parent / "pytest-grader.ini"
-# LABKIT_SANDBOX_POD is labkit's own, set for the grader under --sandbox docker only.
+# The sandbox's pod is labkit's own, set for the grader under --sandbox docker only.
 SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONSAFEPATH",
-            "LABKIT_SANDBOX_POD")  # fmt: skip
+            SANDBOX_POD)  # fmt: skip
 EventHandler = Callable[[dict[str, Any]], None]
 SETTLE_TIMEOUT_S = 30.0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import shutil
 import sys
@@ -21,6 +20,7 @@ from labkit.catalog import Catalog, Lab
 from labkit.engine import GradeRequest, run_grader
 from labkit.errors import HarnessError
 from labkit.results import LabResult, RunResult
+from labkit.settings import settings
 from labkit.sweep import kill_marked
 
 SERVICE_CHOICES = ("auto", "embedded", "docker", "external")
@@ -38,8 +38,8 @@ class GradeOptions:
 
 
 def new_run_id() -> str:
-    """A marker for every process of one run; LABKIT_RUN_ID_PREFIX lets a test session find its own runs."""
-    return f"{os.environ.get('LABKIT_RUN_ID_PREFIX', 'lk')}{uuid.uuid4().hex[:12]}"
+    """A marker for every process of one run, after a prefix by which a test session or cohort finds its own runs."""
+    return f"{settings().run_id_prefix}{uuid.uuid4().hex[:12]}"
 
 
 def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: GradeOptions, console: Console) -> RunResult:
