@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from labkit.settings import reset_settings
 from labkit.sweep import marked_processes
 from support import RUN_PREFIX
 
@@ -28,3 +29,12 @@ def no_learner_process_left_behind() -> Iterator[None]:
     for process in leftovers:
         process.kill()
     assert not leftovers, f"learner processes outlived their grading run: {described}"
+
+
+@pytest.fixture(autouse=True)
+def settings_of_its_own() -> Iterator[None]:
+    """Each test starts from labkit's settings as the environment gives them, and a test that put its own in
+    place (``reset_settings(Settings(...))``) leaves them to no other."""
+    reset_settings()
+    yield
+    reset_settings()

@@ -7,7 +7,6 @@ grading rules stay the kit's own.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 from labkit.errors import LabConfigError
 from labkit.readiness import OPTION_KEYS, Readiness, TcpReady, parse_readiness
 from labkit.requirements import Requirement, parse_requirement
+from labkit.settings import HOME, settings
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KNOWN_SERVICES = frozenset({"postgres", "redis"})
@@ -115,8 +115,8 @@ class Catalog:
 def find_kit_root(start: Path | None = None) -> Path:
     """Locates the kit checkout: $LABKIT_HOME, then the working directory and its parents, then the package."""
     candidates: list[Path] = []
-    if env := os.environ.get("LABKIT_HOME"):
-        candidates.append(Path(env))
+    if (home := settings().home) is not None:
+        candidates.append(home)
     here = (start or Path.cwd()).resolve()
     candidates.extend([here, *here.parents])
     candidates.append(Path(__file__).resolve().parents[2])
@@ -125,7 +125,7 @@ def find_kit_root(start: Path | None = None) -> Path:
             return candidate
     raise LabConfigError(
         "cannot find the labkit checkout (a folder with labs/ and graders/labkit/)",
-        hint="run labkit from inside the repository, or set LABKIT_HOME to its path",
+        hint=f"run labkit from inside the repository, or set {HOME} to its path",
     )
 
 

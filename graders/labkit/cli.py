@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -17,8 +16,10 @@ from rich.table import Table
 from labkit.artifacts import DEFAULT_ROOT, foreign_folder
 from labkit.catalog import Catalog, Lab, load_catalog
 from labkit.errors import HarnessError
-from labkit.grading import SERVICE_CHOICES, GradeOptions, grade_labs
+from labkit.grading import GradeOptions, grade_labs
 from labkit.results import RunResult
+from labkit.run_config import RunChoices, SandboxChoice, ServiceChoice
+from labkit.settings import settings
 from labkit.writers import FORMATS, render, render_github, render_terminal
 
 app = typer.Typer(
@@ -29,7 +30,6 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # a message with a long path stays one line to copy
-SANDBOX_CHOICES = ("process", "docker")
 
 
 def _catalog() -> Catalog:
@@ -81,8 +81,10 @@ def grade(
     impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
     stage: Annotated[str | None, typer.Option(help="grade up to this stage (number or slug)")] = None,
     seed: Annotated[int | None, typer.Option(help="replay a run's randomised inputs")] = None,
-    services: Annotated[str, typer.Option(help="auto, embedded, docker or external")] = "auto",
-    sandbox: Annotated[str, typer.Option(help="process, or docker: your program runs in a container")] = "process",
+    services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
+    sandbox: Annotated[
+        SandboxChoice, typer.Option(help="process, or docker: your program runs in a container")
+    ] = SandboxChoice.PROCESS,
     fmt: Annotated[str, typer.Option("--format", help="terminal json junit gradescope github html")] = "terminal",
     out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
     all_labs: Annotated[bool, typer.Option("--all", help="grade every lab")] = False,
@@ -100,11 +102,7 @@ def grade(
     catalog = _catalog()
     if fmt not in FORMATS:
         _usage(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    if services not in SERVICE_CHOICES:
-        _usage(f"unknown services provider {services!r}; choose from {', '.join(SERVICE_CHOICES)}")
-    if sandbox not in SANDBOX_CHOICES:
-        _usage(f"unknown sandbox {sandbox!r}; choose from {', '.join(SANDBOX_CHOICES)}")
-    if sandbox == "docker" and services == "external":
+    if sandbox is SandboxChoice.DOCKER and services is ServiceChoice.EXTERNAL:
         _usage("--sandbox docker reaches only services it starts itself; use --services docker or embedded")
     if all_labs == (lab_id is not None):
         _usage("give either a LAB or --all")
@@ -122,16 +120,15 @@ def grade(
     for lab in labs:
         if (foreign := foreign_folder(artifacts, lab.id)) is not None:
             _usage(f"{foreign} exists and was not made by labkit; choose another folder with --artifacts")
-    options = GradeOptions(
+    choices = RunChoices(
         seed=seed if seed is not None else secrets.randbelow(2**31),
         services=services,
         sandbox=sandbox,
         until=until,
-        show_progress=fmt == "terminal" and out is None,
         extra_graders=extra_graders.resolve() if extra_graders is not None else None,
         hidden_details=hidden_details,
-        artifacts=artifacts,
     )
+    options = GradeOptions(choices, show_progress=fmt == "terminal" and out is None, artifacts=artifacts)
     try:
         run = grade_labs(catalog, list(zip(labs, impls, strict=True)), options, console)
     except HarnessError as error:
@@ -156,7 +153,7 @@ def grade(
 def _write_github_files(run: RunResult) -> None:
     """Inside GitHub Actions, append the job summary and the `result` output; elsewhere print the summary."""
     report = render_github(run)
-    summary_path, output_path = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
+    summary_path, output_path = settings().github_step_summary, settings().github_output
     if summary_path:
         with open(summary_path, "a", encoding="utf-8") as handle:
             handle.write(report.summary)
@@ -212,8 +209,8 @@ def cohort_grade(
     out: Annotated[Path, typer.Option(help="folder for one JSON result per submission")],
     jobs: Annotated[int, typer.Option(help="submissions graded at the same time")] = 1,
     seed: Annotated[int | None, typer.Option(help="one seed for the whole cohort (default: random, printed)")] = None,
-    services: Annotated[str, typer.Option(help="auto, embedded, docker or external")] = "auto",
-    sandbox: Annotated[str, typer.Option(help="process or docker")] = "process",
+    services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
+    sandbox: Annotated[SandboxChoice, typer.Option(help="where each program runs")] = SandboxChoice.PROCESS,
     timeout: Annotated[float, typer.Option(help="wall-clock seconds allowed per submission")] = 900.0,
     extra_graders: Annotated[Path | None, typer.Option(help="a folder with LAB/hidden_<stage>.py checks")] = None,
     hidden_details: Annotated[bool, typer.Option(help="keep hidden checks' details in the results")] = False,
@@ -230,15 +227,18 @@ def cohort_grade(
         _usage(f"{submissions} is not a folder of submissions")
     if jobs < 1 or timeout <= 0:
         _usage("--jobs must be at least 1 and --timeout positive")
-    if services not in SERVICE_CHOICES:
-        _usage(f"unknown services provider {services!r}; choose from {', '.join(SERVICE_CHOICES)}")
     folders = submissions_in(submissions)
     if not folders:
         _usage(f"{submissions} has no submission folders")
-    chosen_seed = seed if seed is not None else secrets.randbelow(2**31)
-    extra = extra_graders.resolve() if extra_graders is not None else None
-    options = CohortOptions(lab, out, chosen_seed, jobs, services, sandbox, timeout, extra, hidden_details)
-    console.print(f"grading {len(folders)} submissions of {lab.id} with {jobs} job(s), seed {chosen_seed}")
+    choices = RunChoices(
+        seed=seed if seed is not None else secrets.randbelow(2**31),
+        services=services,
+        sandbox=sandbox,
+        extra_graders=extra_graders.resolve() if extra_graders is not None else None,
+        hidden_details=hidden_details,
+    )
+    options = CohortOptions(lab, out, choices, jobs, timeout)
+    console.print(f"grading {len(folders)} submissions of {lab.id} with {jobs} job(s), seed {choices.seed}")
     outcomes = grade_cohort(
         folders,
         options,

@@ -31,6 +31,8 @@ from labkit import __version__
 from labkit.catalog import Lab
 from labkit.engine import interruptible
 from labkit.results import SCHEMA_VERSION
+from labkit.run_config import RunChoices
+from labkit.settings import RUN_ID_PREFIX
 from labkit.sweep import kill_marked
 
 DEFAULT_SUBMISSION_TIMEOUT_S = 900.0
@@ -41,13 +43,9 @@ STOP_GRACE_S = 15.0
 class CohortOptions:
     lab: Lab
     out_dir: Path
-    seed: int
+    choices: RunChoices  # every submission is graded with these: one seed, one provider, ...
     jobs: int = 1
-    services: str = "auto"
-    sandbox: str = "process"
     timeout_s: float = DEFAULT_SUBMISSION_TIMEOUT_S
-    extra_graders: Path | None = None
-    hidden_details: bool = False
 
 
 @dataclass
@@ -119,15 +117,9 @@ def _grade_submission(submission: Path, options: CohortOptions) -> SubmissionOut
         notes = stage_submission(lab_folder_of(submission, options.lab), impl)
         command = [
             sys.executable, "-m", "labkit", "grade", options.lab.id, "--impl", str(impl), "--format", "json",
-            "--seed", str(options.seed), "--services", options.services,
+            *options.choices.grade_arguments(),
             "--artifacts", str((options.out_dir / f"{student}.artifacts").resolve()),
         ]  # fmt: skip
-        if options.sandbox != "process":
-            command += ["--sandbox", options.sandbox]
-        if options.extra_graders is not None:
-            command += ["--extra-graders", str(options.extra_graders)]
-        if options.hidden_details:
-            command.append("--hidden-details")
         result, exit_code, failure = _run_grade(command, options.timeout_s)
     duration = round(time.monotonic() - started, 3)
     if result is None:
@@ -147,7 +139,7 @@ def _run_grade(command: list[str], timeout_s: float) -> tuple[dict[str, Any] | N
     processes killed), then SIGKILL; a sweep by this submission's run-id prefix removes whatever was left.
     """
     prefix = f"lkc{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "LABKIT_RUN_ID_PREFIX": prefix}
+    env = {**os.environ, RUN_ID_PREFIX: prefix}
     with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -191,9 +183,9 @@ def _failed_run(options: CohortOptions, student: str, duration: float, notes: li
         "labkit_version": __version__,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "duration_s": duration,
-        "seed": options.seed,
-        "services": options.services,
-        "sandbox": options.sandbox,
+        "seed": options.choices.seed,
+        "services": options.choices.services,
+        "sandbox": options.choices.sandbox,
         "python": sys.version.split()[0],
         "platform": sys.platform,
         "exit_code": 2,

@@ -1,7 +1,8 @@
 """Runs one lab's grader in its own pytest process, with a grader-owned ini and a scrubbed environment.
 
-The learner's folder is passed only as an option: it is never a rootdir, never on sys.path, never collected,
-so a conftest.py or pytest.ini placed there has no effect.
+The grader learns what to grade from one file, the lab's ``RunConfig`` in the run folder, named by one option
+(``--labkit-config``). The learner's folder is only a path in it: never a rootdir, never on sys.path, never
+collected, so a conftest.py or pytest.ini placed there has no effect.
 """
 
 from __future__ import annotations
@@ -21,31 +22,24 @@ from typing import TYPE_CHECKING, Any
 from labkit.catalog import Lab
 from labkit.errors import HarnessError
 from labkit.results import LabResult, lab_from_dict
+from labkit.run_config import RunConfig, SandboxChoice
+from labkit.settings import SANDBOX_POD
 
 if TYPE_CHECKING:
     from labkit.sandbox import SandboxNetwork
 
 INI_PATH = Path(__file__).parent / "pytest-grader.ini"
-# LABKIT_SANDBOX_POD is labkit's own, set for the grader under --sandbox docker only.
+# The sandbox's pod is labkit's own, set for the grader under --sandbox docker only.
 SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONSAFEPATH",
-            "LABKIT_SANDBOX_POD")  # fmt: skip
+            SANDBOX_POD)  # fmt: skip
 EventHandler = Callable[[dict[str, Any]], None]
 SETTLE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
 class GradeRequest:
-    lab: Lab
-    impl: Path
-    kit_root: Path
-    run_dir: Path
-    run_id: str
-    seed: int
-    services: str
-    until: int = 0
-    sandbox: str = "process"  # or "docker": learner programs in containers, see labkit.sandbox
-    extra_graders: Path | None = None  # a folder with <lab>/hidden_<stage>.py: an instructor's private checks
-    hidden_details: bool = False  # keep the details of hidden checks in the results (instructors only)
+    lab: Lab  # the catalog's lab, whose stages run
+    config: RunConfig  # what the grader is told: config.lab_id is lab.id
 
 
 def grader_env() -> dict[str, str]:
@@ -58,12 +52,13 @@ def grader_env() -> dict[str, str]:
 def grader_tree(request: GradeRequest) -> Path:
     """The folder whose stage modules run: the lab's own, or with --extra-graders a private copy in the run folder
     where the instructor's hidden_<stage>.py modules sit next to the stages, sharing their conftest and helpers."""
-    if request.extra_graders is None:
+    extra_graders = request.config.choices.extra_graders
+    if extra_graders is None:
         return request.lab.grader_folder
-    extra = request.extra_graders / request.lab.id
+    extra = extra_graders / request.lab.id
     if not extra.is_dir():
-        raise HarnessError(f"--extra-graders {request.extra_graders} has no folder {request.lab.id}/")
-    merged = request.run_dir / "graders" / request.lab.id
+        raise HarnessError(f"--extra-graders {extra_graders} has no folder {request.lab.id}/")
+    merged = request.config.run_dir / "graders" / request.lab.id
     shutil.copytree(request.lab.grader_folder, merged, ignore=shutil.ignore_patterns("__pycache__"))
     merged.parent.chmod(0o700)  # hidden checks: only the grader's user may read them, never a sandboxed learner
     known = {stage.hidden_module_name for stage in request.lab.stages}
@@ -76,10 +71,12 @@ def grader_tree(request: GradeRequest) -> Path:
     return merged
 
 
-def pytest_command(request: GradeRequest, results: Path, events_fd: int) -> list[str]:
+def pytest_command(request: GradeRequest, config_path: Path, events_fd: int) -> list[str]:
+    """The grader's command line; the progress events' pipe is an option of its own, as it belongs to this one
+    process: a kept configuration file can be graded again by hand, where that descriptor means nothing."""
     tree = grader_tree(request)
     stage_files = []
-    for stage in request.lab.stages[: request.until or None]:
+    for stage in request.lab.stages[: request.config.choices.until or None]:
         stage_files.append(str(tree / stage.module_name))
         if (tree / stage.hidden_module_name).is_file():
             stage_files.append(str(tree / stage.hidden_module_name))
@@ -90,18 +87,8 @@ def pytest_command(request: GradeRequest, results: Path, events_fd: int) -> list
         "--confcutdir", str(tree.parent),
         "-p", "labkit.plugin",
         "-p", "no:terminal",
-        f"--labkit-kit-root={request.kit_root}",
-        f"--labkit-lab={request.lab.id}",
-        f"--labkit-impl={request.impl}",
-        f"--labkit-results={results}",
-        f"--labkit-run-dir={request.run_dir}",
-        f"--labkit-run-id={request.run_id}",
-        f"--labkit-seed={request.seed}",
-        f"--labkit-services={request.services}",
-        f"--labkit-sandbox={request.sandbox}",
-        f"--labkit-until={request.until}",
+        f"--labkit-config={config_path}",
         f"--labkit-events-fd={events_fd}",
-        *(["--labkit-hidden-details"] if request.hidden_details else []),
         *stage_files,
     ]  # fmt: skip
 
@@ -110,16 +97,17 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
     missing = [path for path in (request.lab.grader_folder,) if not path.is_dir()]
     if missing:
         raise HarnessError(f"grader folder {missing[0]} is missing")
-    request.run_dir.mkdir(parents=True, exist_ok=True)
-    results = request.run_dir / f"{request.lab.id}.results.json"
-    log_path = request.run_dir / f"{request.lab.id}.pytest.log"
-    network = _sandbox_network(request)
+    config = request.config
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    config_path = config.write()
+    log_path = config.run_dir / f"{request.lab.id}.pytest.log"
+    network = _sandbox_network(config)
     read_fd, write_fd = os.pipe()
     try:
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                pytest_command(request, results, write_fd),
-                cwd=request.run_dir,
+                pytest_command(request, config_path, write_fd),
+                cwd=config.run_dir,
                 env=grader_env() if network is None else {**grader_env(), **network.grader_env()},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -139,7 +127,7 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
             os.close(write_fd)
         if network is not None:
             network.close()
-    return _read_results(results, log_path, code)
+    return _read_results(config.results_path, log_path, code)
 
 
 def interruptible() -> None:
@@ -157,12 +145,12 @@ def _grader_preexec(network: SandboxNetwork | None) -> Callable[[], None]:
     return preexec
 
 
-def _sandbox_network(request: GradeRequest) -> SandboxNetwork | None:
-    if request.sandbox != "docker":
+def _sandbox_network(config: RunConfig) -> SandboxNetwork | None:
+    if config.choices.sandbox is not SandboxChoice.DOCKER:
         return None
     from labkit.sandbox import SandboxNetwork
 
-    return SandboxNetwork.open(request.run_id)
+    return SandboxNetwork.open(config.run_id)
 
 
 def _wait_settled(process: subprocess.Popen[bytes]) -> int:

@@ -20,6 +20,7 @@ from labkit.learners import RunInfo
 from labkit.plugin import GradingState, state_of
 from labkit.ports import free_port
 from labkit.readiness import Readiness
+from labkit.run_config import SandboxChoice
 from labkit.supervisor import LaunchSpec, LearnerProcess
 from labkit.sweep import adopt_orphans, kill_descendants
 
@@ -46,7 +47,7 @@ def _nothing_outlives_the_run(grading: GradingState) -> Iterator[None]:
     adopt_orphans()
     yield
     kill_descendants()
-    results = grading.results_path
+    results = grading.config.results_path
     if results.is_dir() and not results.is_symlink():
         shutil.rmtree(results, ignore_errors=True)
     else:
@@ -66,13 +67,13 @@ def lab(grading: GradingState) -> Lab:
 
 @pytest.fixture(scope="session")
 def impl_dir(grading: GradingState) -> Path:
-    return grading.impl
+    return grading.config.impl
 
 
 @pytest.fixture
 def rng(grading: GradingState, request: pytest.FixtureRequest) -> random.Random:
     """Randomness derived from the run's seed and the check's id, so one check replays without the others."""
-    return random.Random(grading.seed ^ zlib.crc32(request.node.nodeid.encode()))
+    return random.Random(grading.config.choices.seed ^ zlib.crc32(request.node.nodeid.encode()))
 
 
 def launch_spec(
@@ -84,19 +85,20 @@ def launch_spec(
 ) -> LaunchSpec:
     """``port``: a free one is chosen by default; a cluster node brings its own, a client run has none.
     ``args`` are appended to the lab's (or run.toml's) command."""
-    run = resolve_run(grading.lab, grading.impl)
+    config = grading.config
+    run = resolve_run(grading.lab, config.impl)
     port = free_port() if port == "free" else port
     substitutions = {"{python}": sys.executable, **({"{port}": str(port)} if port is not None else {})}
     command = tuple(substitutions.get(part, part) for part in run.command) + tuple(args)
     if run.kind == "driver":
         assert run.module is not None, "the catalog requires run.module for driver labs"
-        command = (sys.executable, "-I", str(Path(driver_main.__file__)), str(grading.impl), run.module)
+        command = (sys.executable, "-I", str(Path(driver_main.__file__)), str(config.impl), run.module)
     number = next(_launches)
     return LaunchSpec(
         command=command,
-        cwd=grading.impl,
-        logs=grading.run_dir / "learner" / str(number),
-        marker=f"{grading.run_id}.{number}",
+        cwd=config.impl,
+        logs=config.run_dir / "learner" / str(number),
+        marker=f"{config.run_id}.{number}",
         limits=grading.lab.limits,
         port=port,
         extra_env=env,
@@ -106,10 +108,10 @@ def launch_spec(
 
 def start_process(grading: GradingState, spec: LaunchSpec) -> LearnerProcess:
     """Starts one learner process: on this machine, or in a sandbox container with ``--sandbox docker``."""
-    if grading.sandbox == "docker":
+    if grading.config.choices.sandbox is SandboxChoice.DOCKER:
         from labkit.sandbox import SandboxedProcess
 
-        return SandboxedProcess.launch(spec, grading.run_id, grading.run_dir)
+        return SandboxedProcess.launch(spec, grading.config.run_id, grading.config.run_dir)
     return LearnerProcess.start(spec)
 
 
@@ -122,7 +124,7 @@ def start_ready(
     args: Sequence[str] = (),
 ) -> LearnerProcess:
     """Starts the learner's program and waits until it is ready by the lab's strategy (or ``ready``)."""
-    run = resolve_run(grading.lab, grading.impl)
+    run = resolve_run(grading.lab, grading.config.impl)
     process = start_process(grading, launch_spec(grading, env, args=args))
     started.append(process)
     context.current().processes.append(process)
@@ -178,7 +180,7 @@ def stage_learner(grading: GradingState, _stage_processes: list[LearnerProcess])
 def launch_driver(grading: GradingState, env: Mapping[str, str] | None = None) -> Driver:
     """Starts a driver process for the learner's module; ``wait_ready`` is the caller's, so several can start
     at once."""
-    run = resolve_run(grading.lab, grading.impl)
+    run = resolve_run(grading.lab, grading.config.impl)
     return Driver(start_process(grading, launch_spec(grading, env)), run.module or "")
 
 
@@ -188,7 +190,7 @@ def start_driver(grading: GradingState) -> Iterator[StartDriver]:
     ``start_driver(env={"DATABASE_URL": ...})`` adds variables; several drivers give real concurrency (or use
     ``labkit.pool.driver_pool_fixture`` for a pool shared by many checks)."""
     started: list[LearnerProcess] = []
-    ready_timeout = resolve_run(grading.lab, grading.impl).ready_timeout
+    ready_timeout = resolve_run(grading.lab, grading.config.impl).ready_timeout
 
     def start(env: Mapping[str, str] | None = None) -> Driver:
         driver = launch_driver(grading, env)

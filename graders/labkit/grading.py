@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import shutil
 import sys
@@ -22,35 +21,30 @@ from labkit.catalog import Catalog, Lab
 from labkit.engine import GradeRequest, run_grader
 from labkit.errors import HarnessError
 from labkit.results import LabResult, RunResult
+from labkit.run_config import RunChoices, RunConfig
+from labkit.settings import settings
 from labkit.sweep import kill_marked
-
-SERVICE_CHOICES = ("auto", "embedded", "docker", "external")
 
 
 @dataclass(frozen=True)
 class GradeOptions:
-    seed: int
-    services: str = "auto"
-    sandbox: str = "process"
-    until: int = 0
+    choices: RunChoices  # the same for every lab of the run
     show_progress: bool = True
-    extra_graders: Path | None = None
-    hidden_details: bool = False
     artifacts: Path | None = None  # where attached files are kept (absolute); None: only the results name them
 
 
 def new_run_id() -> str:
-    """A marker for every process of one run; LABKIT_RUN_ID_PREFIX lets a test session find its own runs."""
-    return f"{os.environ.get('LABKIT_RUN_ID_PREFIX', 'lk')}{uuid.uuid4().hex[:12]}"
+    """A marker for every process of one run, after a prefix by which a test session or cohort finds its own runs."""
+    return f"{settings().run_id_prefix}{uuid.uuid4().hex[:12]}"
 
 
 def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: GradeOptions, console: Console) -> RunResult:
     run = RunResult(
         labkit_version=__version__,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        seed=options.seed,
-        services=options.services,
-        sandbox=options.sandbox,
+        seed=options.choices.seed,
+        services=options.choices.services,
+        sandbox=options.choices.sandbox,
         python=platform.python_version(),
         platform=f"{sys.platform}-{platform.machine()}",
     )
@@ -66,19 +60,8 @@ def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: Grade
 def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, console: Console) -> LabResult:
     run_id = new_run_id()
     run_dir = Path(tempfile.mkdtemp(prefix=f"labkit-{lab.id}-"))
-    request = GradeRequest(
-        lab=lab,
-        impl=impl,
-        kit_root=catalog.root,
-        run_dir=run_dir,
-        run_id=run_id,
-        seed=options.seed,
-        services=options.services,
-        until=options.until,
-        sandbox=options.sandbox,
-        extra_graders=options.extra_graders,
-        hidden_details=options.hidden_details,
-    )
+    config = RunConfig(lab.id, impl, catalog.root, run_dir, run_id, options.choices)
+    request = GradeRequest(lab, config)
     keep = False
     try:
         if not options.show_progress:
@@ -94,7 +77,7 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
         return LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
     finally:
         kill_marked(run_id, prefix=True)
-        if options.sandbox == "docker" or options.services in ("auto", "docker"):
+        if options.choices.may_use_docker:
             from labkit.containers import sweep_run_quietly  # docker-py loads only when containers may exist
 
             sweep_run_quietly(run_id)  # containers of a grader that was killed or interrupted mid-run

@@ -27,7 +27,7 @@ StartCluster = Callable[..., Cluster]
 
 
 def _program_run(grading: GradingState, fixture: str) -> RunSpec:
-    run = resolve_run(grading.lab, grading.impl)
+    run = resolve_run(grading.lab, grading.config.impl)
     if run.kind not in COMMAND_KINDS:
         raise LabConfigError(
             f"{fixture} runs the learner's program, but lab {grading.lab.id!r} is of kind {run.kind!r}"
@@ -84,7 +84,7 @@ def start_cluster(grading: GradingState) -> Iterator[StartCluster]:
 
         cluster = Cluster(
             size,
-            data_root=grading.run_dir / "cluster" / str(next(_clusters)),
+            data_root=grading.config.run_dir / "cluster" / str(next(_clusters)),
             launch=launch,
             wait_ready=lambda process: (ready or run.ready).wait(process, run.ready_timeout),
             peer_address=peer_address,

@@ -55,7 +55,15 @@ class RunInfo:
 
     @classmethod
     def of(cls, grading: GradingState) -> RunInfo:
-        return cls(grading.lab.id, grading.lab.folder, grading.impl, grading.run_dir, grading.seed, grading.sandbox)
+        config = grading.config
+        return cls(
+            lab_id=grading.lab.id,
+            lab_folder=grading.lab.folder,
+            impl_dir=config.impl,
+            run_dir=config.run_dir,
+            seed=config.choices.seed,
+            sandbox=config.choices.sandbox,
+        )
 
 
 def fixture_env(env: EnvSource, request: pytest.FixtureRequest) -> Mapping[str, str]:

@@ -21,6 +21,7 @@ from labkit.classify import Verdict, classify
 from labkit.errors import LabConfigError
 from labkit.requirements import missing
 from labkit.results import CheckResult, LabResult, StageResult, Status, split_points
+from labkit.run_config import RunConfig
 from labkit.sweep import kill_marked
 
 FAILING = (Status.FAILED, Status.TIMEOUT, Status.ERROR)
@@ -28,39 +29,27 @@ FAILING = (Status.FAILED, Status.TIMEOUT, Status.ERROR)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("labkit")
-    group.addoption("--labkit-kit-root", required=True, help="the labkit checkout")
-    group.addoption("--labkit-lab", required=True, help="lab id")
-    group.addoption("--labkit-impl", required=True, help="implementation folder")
-    group.addoption("--labkit-results", required=True, help="where to write the lab's results JSON")
-    group.addoption("--labkit-run-dir", required=True, help="scratch folder for logs and services")
-    group.addoption("--labkit-run-id", required=True, help="marker carried by every process of this run")
-    group.addoption("--labkit-seed", type=int, default=0)
-    group.addoption("--labkit-services", default="auto")
-    group.addoption("--labkit-sandbox", default="process", help="process, or docker: learner programs in containers")
-    group.addoption("--labkit-until", type=int, default=0, help="last stage to run (1-based); 0 = all")
+    group.addoption("--labkit-config", required=True, help="the run configuration: a JSON file written by labkit")
     group.addoption("--labkit-events-fd", type=int, default=-1, help="file descriptor for progress events")
-    group.addoption("--labkit-hidden-details", action="store_true", help="keep hidden checks' details in results")
 
 
 @dataclass
 class GradingState:
-    lab: Lab
-    impl: Path
-    run_dir: Path
-    run_id: str
-    seed: int
-    services: str
-    results_path: Path
+    config: RunConfig
+    lab: Lab  # the lab config.lab_id names, loaded once
     events: IO[str] | None
     artifacts: ArtifactStaging  # where checks' attachments are written during the run
     stage_of: dict[str, Stage] = field(default_factory=dict)
     checks: dict[str, CheckResult] = field(default_factory=dict)
-    until: int = 0
     provider: str | None = None
     failed_stage: Stage | None = None
     aborted: str | None = None
-    sandbox: str = "process"
     not_run: dict[str, str] = field(default_factory=dict)  # stage slug -> what this machine lacks for it
+
+    @property
+    def until(self) -> int:
+        """The last stage this run grades (1-based)."""
+        return self.config.choices.until or len(self.lab.stages)
 
     @property
     def stage_modules(self) -> frozenset[str]:
@@ -81,22 +70,14 @@ def state_of(config: pytest.Config) -> GradingState:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    root = Path(config.getoption("--labkit-kit-root"))
-    lab_id = config.getoption("--labkit-lab")
-    lab = load_lab(root / "labs" / lab_id / "lab.toml", root)
+    run = RunConfig.read(Path(config.getoption("--labkit-config")))
+    lab = load_lab(run.kit_root / "labs" / run.lab_id / "lab.toml", run.kit_root)
     fd = config.getoption("--labkit-events-fd")
-    run_dir = Path(config.getoption("--labkit-run-dir"))
     config.stash[STATE_KEY] = GradingState(
+        config=run,
         lab=lab,
-        impl=Path(config.getoption("--labkit-impl")),
-        run_dir=run_dir,
-        run_id=config.getoption("--labkit-run-id"),
-        seed=config.getoption("--labkit-seed"),
-        services=config.getoption("--labkit-services"),
-        sandbox=config.getoption("--labkit-sandbox"),
-        results_path=Path(config.getoption("--labkit-results")),
         events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
-        artifacts=ArtifactStaging(run_dir, lab.id),
+        artifacts=ArtifactStaging(run.run_dir, lab.id),
     )
     config.pluginmanager.import_plugin("labkit.timeouts")
     config.pluginmanager.import_plugin("labkit.fixtures")
@@ -105,12 +86,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Orders checks by stage, drops stages after --labkit-until, rejects modules that are not stages, and leaves
-    out the checks of stages whose requirements this machine lacks (reported as not run)."""
+    """Orders checks by stage, drops stages after the last one this run grades, rejects modules that are not
+    stages, and leaves out the checks of stages whose requirements this machine lacks (reported as not run)."""
     state = state_of(config)
     by_module = {stage.module_name: stage for stage in state.lab.stages}
     hidden_modules = {stage.hidden_module_name: stage for stage in state.lab.stages}
-    until = state.until = config.getoption("--labkit-until") or len(state.lab.stages)
+    until = state.until
     kept: list[pytest.Item] = []
     for item in items:
         stage = by_module.get(item.path.name) or hidden_modules.get(item.path.name)
@@ -239,13 +220,13 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = state_of(session.config)
-    kill_marked(state.run_id, prefix=True)
+    kill_marked(state.config.run_id, prefix=True)
     result = build_lab_result(state)
-    if not session.config.getoption("--labkit-hidden-details"):
+    if not state.config.choices.hidden_details:
         conceal_hidden_details(result)
     if exitstatus in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) and result.error is None:
         result.error = f"pytest stopped with {pytest.ExitCode(exitstatus).name}"
-    state.results_path.write_text(json.dumps(asdict(result), default=str), encoding="utf-8")
+    state.config.results_path.write_text(json.dumps(asdict(result), default=str), encoding="utf-8")
     state.emit(event="finished")
     if state.events is not None:
         state.events.close()
@@ -265,7 +246,7 @@ def conceal_hidden_details(result: LabResult) -> None:
 
 
 def build_lab_result(state: GradingState) -> LabResult:
-    result = LabResult(id=state.lab.id, title=state.lab.title, impl=str(state.impl), services=state.provider)
+    result = LabResult(id=state.lab.id, title=state.lab.title, impl=str(state.config.impl), services=state.provider)
     by_stage: dict[str, list[CheckResult]] = {stage.slug: [] for stage in state.lab.stages}
     for nodeid, check in state.checks.items():
         by_stage[state.stage_of[nodeid].slug].append(check)

@@ -300,7 +300,7 @@ def driver_pool_fixture(
 
     def pool(grading: GradingState, request: pytest.FixtureRequest) -> Iterator[DriverPool]:
         variables = fixture_env(env, request)
-        ready_timeout = resolve_run(grading.lab, grading.impl).ready_timeout
+        ready_timeout = resolve_run(grading.lab, grading.config.impl).ready_timeout
         drivers = DriverPool(size, variables, launch=partial(launch_driver, grading), ready_timeout=ready_timeout)
         try:
             yield drivers

@@ -18,6 +18,7 @@ from rich.console import Console
 from labkit.catalog import Catalog
 from labkit.errors import LabConfigError
 from labkit.grading import GradeOptions, grade_labs
+from labkit.run_config import RunChoices
 from labkit.scenarios import (
     SCENARIO_SEED,
     SCENARIO_SERVICES,
@@ -53,7 +54,7 @@ def select_scenarios(catalog: Catalog, target: str) -> list[Scenario]:
 def grade_scenario(catalog: Catalog, scenario: Scenario, console: Console) -> tuple[int, dict[str, Any]]:
     """Grades a scenario as `labkit grade LAB --impl FOLDER --format json` with the scenarios' seed and
     provider does; returns the exit code and the JSON results."""
-    options = GradeOptions(seed=SCENARIO_SEED, services=SCENARIO_SERVICES, show_progress=False)
+    options = GradeOptions(RunChoices(seed=SCENARIO_SEED, services=SCENARIO_SERVICES), show_progress=False)
     run = grade_labs(catalog, [(catalog.get(scenario.lab), scenario.folder.resolve())], options, console)
     results: dict[str, Any] = json.loads(run.to_json())
     return run.exit_code, results

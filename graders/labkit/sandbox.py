@@ -46,13 +46,11 @@ from labkit.containers import (
     sweep_orphans,
 )
 from labkit.errors import CheckFailed, HarnessError
+from labkit.settings import SANDBOX_IMAGE, SANDBOX_POD, settings
 from labkit.supervisor import ENV_ALLOW, LaunchSpec, LearnerProcess, learner_env
 from labkit.sweep import kill_marked
 from labkit.wait import until
 
-IMAGE_VARIABLE, DEFAULT_IMAGE = "LABKIT_SANDBOX_IMAGE", "labkit-sandbox:latest"
-POD_VARIABLE = "LABKIT_SANDBOX_POD"  # set for the grader process: service containers join this namespace
-CPUS_VARIABLE, DEFAULT_CPUS = "LABKIT_SANDBOX_CPUS", "1"  # leaves the grader a core on a 2-core machine
 SUBMISSION, LOGS, DRIVER_MAIN = "/submission", "/labkit/logs", "/labkit/driver_main.py"
 SANDBOX_UID = SANDBOX_GID = 10001  # the image's `learner` user (docker/sandbox/Dockerfile)
 SANDBOX_USER = f"{SANDBOX_UID}:{SANDBOX_GID}"
@@ -68,7 +66,7 @@ REPORT = re.compile(rb"^labkit-init: (started|exit|not-found|not-executable) ?(.
 
 
 def sandbox_image() -> str:
-    return os.environ.get(IMAGE_VARIABLE, "").strip() or DEFAULT_IMAGE
+    return settings().sandbox_image
 
 
 def pod_name(run_id: str) -> str:
@@ -77,7 +75,7 @@ def pod_name(run_id: str) -> str:
 
 def _build_hint(image: str) -> str:
     return (
-        f"build it without a registry: docker/build-images.sh base sandbox (or set {IMAGE_VARIABLE}); "
+        f"build it without a registry: docker/build-images.sh base sandbox (or set {SANDBOX_IMAGE}); "
         f"image {image} is never pulled"
     )
 
@@ -137,7 +135,7 @@ class SandboxNetwork:
 
     def grader_env(self) -> dict[str, str]:
         """Tells the grader's docker service provider to start its containers in this namespace."""
-        return {POD_VARIABLE: pod_name(self._run_id)}
+        return {SANDBOX_POD: pod_name(self._run_id)}
 
     def enter(self) -> None:
         """``preexec_fn`` of the grader's pytest process: from here on its sockets live in the sandbox."""
@@ -210,7 +208,7 @@ def docker_run_argv(
         "--read-only", "--tmpfs", f"/tmp:rw,nosuid,nodev,size={TMPFS_MB}m,mode=1777",
         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
         "--memory", memory, "--memory-swap", memory, "--pids-limit", str(limits.processes),
-        "--cpus", os.environ.get(CPUS_VARIABLE, "").strip() or DEFAULT_CPUS,
+        "--cpus", settings().sandbox_cpus,
         "-v", f"{spec.cwd}:{SUBMISSION}:ro", "-v", f"{spec.logs}:{LOGS}",
         "-v", f"{Path(driver_main.__file__)}:{DRIVER_MAIN}:ro", "-v", f"{run_dir}:{run_dir}:ro",
         *(arg for folder in spec.writable for arg in ("-v", f"{folder}:{folder}")),

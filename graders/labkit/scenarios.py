@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from labkit.errors import LabConfigError
+from labkit.run_config import ServiceChoice
 
 # How a scenario is graded: the same seed every time, and the embedded servers, whose messages the fixtures quote.
 SCENARIO_SEED = 1
-SCENARIO_SERVICES = "embedded"
+SCENARIO_SERVICES = ServiceChoice.EMBEDDED
 NOT_FAILED = ("passed", "skipped", "not_run")  # stage statuses that are no failure of the implementation
 
 

@@ -25,7 +25,8 @@ from labkit.services import (
 
 @pytest.fixture(scope="session")
 def services(grading: GradingState) -> Iterator[ServiceProvider]:
-    provider = resolve_provider(grading.services, grading.run_id, grading.run_dir / "services")
+    config = grading.config
+    provider = resolve_provider(config.choices.services, config.run_id, config.run_dir / "services")
     grading.provider = f"{provider.name} ({provider.selected_because})"
     try:
         yield provider

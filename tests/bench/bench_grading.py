@@ -20,6 +20,7 @@ sys.path.insert(0, str(KIT / "tests"))
 
 from labkit.catalog import load_catalog  # noqa: E402
 from labkit.engine import INI_PATH, grader_env  # noqa: E402
+from labkit.run_config import RunChoices, RunConfig  # noqa: E402
 
 
 def timed(command: list[str]) -> float:
@@ -33,10 +34,10 @@ def timed(command: list[str]) -> float:
 
 def bare_pytest(lab_id: str, impl: Path, run_dir: Path) -> list[str]:
     lab = load_catalog(KIT).get(lab_id)
+    config = RunConfig(lab_id, impl, KIT, run_dir, "lkbench", RunChoices(seed=1))
     return [
         sys.executable, "-m", "pytest", "-q", "-c", str(INI_PATH), "--rootdir", str(KIT / "graders"),
-        "-p", "labkit.plugin", f"--labkit-kit-root={KIT}", f"--labkit-lab={lab_id}", f"--labkit-impl={impl}",
-        f"--labkit-results={run_dir / 'results.json'}", f"--labkit-run-dir={run_dir}", "--labkit-run-id=lkbench",
+        "-p", "labkit.plugin", f"--labkit-config={config.write()}",
         *[str(lab.grader_folder / stage.module_name) for stage in lab.stages],
     ]  # fmt: skip
 

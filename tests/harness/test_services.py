@@ -26,6 +26,7 @@ from labkit.services import (
     sweep,
     wait_postgres_ready,
 )
+from labkit.settings import Settings, reset_settings
 
 
 def _scalar(endpoint: PostgresEndpoint, query: str) -> object:
@@ -125,11 +126,10 @@ def test_port_taken_by_someone_else_is_retried_on_another_port(
 
 
 def test_external_provider_uses_the_urls_and_leaves_the_servers_alone(
-    embedded: EmbeddedProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    embedded: EmbeddedProvider, tmp_path: Path
 ) -> None:
     postgres, redis_endpoint = embedded.start_postgres(), embedded.start_redis()
-    monkeypatch.setenv("LABKIT_POSTGRES_URL", postgres.dsn())
-    monkeypatch.setenv("LABKIT_REDIS_URL", redis_endpoint.url())
+    reset_settings(Settings(postgres_url=postgres.dsn(), redis_url=redis_endpoint.url()))
     assert ExternalProvider.availability().usable
     with ExternalProvider("external-run", tmp_path) as external:
         assert external.start_postgres() == postgres
@@ -149,12 +149,8 @@ def test_external_provider_names_the_missing_or_bad_variable(
     start: Callable[[ExternalProvider], object],
     value: str | None,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if value is None:
-        monkeypatch.delenv(variable, raising=False)
-    else:
-        monkeypatch.setenv(variable, value)
+    reset_settings(Settings.from_env({} if value is None else {variable: value}))
     provider = ExternalProvider("external-run", tmp_path)
     with pytest.raises(ServiceUnavailable, match=variable):
         start(provider)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labkit.errors import ServiceUnavailable
+from labkit.run_config import ServiceChoice
 from labkit.services.base import (
     Availability,
     PostgresEndpoint,
@@ -56,24 +57,22 @@ __all__ = [
 ]
 
 
-def resolve_provider(choice: str, run_id: str, workdir: Path) -> ServiceProvider:
-    """The provider for ``choice``; nothing is started until a check asks for a server.
+def resolve_provider(choice: ServiceChoice | str, run_id: str, workdir: Path) -> ServiceProvider:
+    """The provider for ``choice`` (a ``ServiceChoice`` or its value); nothing is started until a check asks for a
+    server.
 
     The provider's ``selected_because`` says why it was picked, for run reports: with "auto" that is the Docker
     probe's answer, which is the first thing to know when a run used a provider the learner did not expect.
     """
-    reason = f"--services {choice}"
-    if choice == "auto":
+    if choice not in list(ServiceChoice):
+        raise ServiceUnavailable(f"unknown services provider {choice!r}", hint=f"choose {', '.join(ServiceChoice)}")
+    name, reason = str(choice), f"--services {choice}"
+    if choice == ServiceChoice.AUTO:
         docker = DockerProvider.auto_choice()  # an engine with the images on it
-        choice = DockerProvider.name if docker.usable else EmbeddedProvider.name
+        name = DockerProvider.name if docker.usable else EmbeddedProvider.name
         reason = f"auto: {docker.reason}"
         if not docker.usable:
             reason += f"; {EmbeddedProvider.availability().reason}"
-    provider_class = PROVIDERS.get(choice)
-    if provider_class is None:
-        raise ServiceUnavailable(
-            f"unknown services provider {choice!r}", hint=f"choose auto or one of {', '.join(sorted(PROVIDERS))}"
-        )
-    provider = provider_class(run_id, workdir)
+    provider = PROVIDERS[name](run_id, workdir)
     provider.selected_because = reason
     return provider

@@ -16,7 +16,6 @@ namespace (``LABKIT_SANDBOX_POD``), where the grader and the learner's program r
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -38,15 +37,11 @@ from labkit.services.base import (
     wait_postgres_ready,
     wait_redis_ready,
 )
-
-os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"  # read by testcontainers' config, imported lazily below
+from labkit.settings import POSTGRES_IMAGE, REDIS_IMAGE, settings
 
 if TYPE_CHECKING:
     from testcontainers.core.container import DockerContainer
 
-POSTGRES_IMAGE_VARIABLE, REDIS_IMAGE_VARIABLE = "LABKIT_POSTGRES_IMAGE", "LABKIT_REDIS_IMAGE"
-DEFAULT_POSTGRES_IMAGE, DEFAULT_REDIS_IMAGE = "postgres:17", "redis:7"
-POD_VARIABLE = "LABKIT_SANDBOX_POD"  # the same name as labkit.sandbox.POD_VARIABLE, without importing it
 READY_TIMEOUT_S = 60.0  # after the image is pulled; a cold container start is slower than a process
 PING_TIMEOUT_S = 10  # a missing engine fails at once (no socket); a busy one may take seconds to answer
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -54,11 +49,11 @@ HINT = "start Docker (or use --services embedded); `labkit doctor` explains what
 
 
 def postgres_image() -> str:
-    return os.environ.get(POSTGRES_IMAGE_VARIABLE, "").strip() or DEFAULT_POSTGRES_IMAGE
+    return settings().postgres_image
 
 
 def redis_image() -> str:
-    return os.environ.get(REDIS_IMAGE_VARIABLE, "").strip() or DEFAULT_REDIS_IMAGE
+    return settings().redis_image
 
 
 def _engine_error(exc: Exception) -> ServiceUnavailable:
@@ -120,9 +115,11 @@ class DockerProvider(ServiceProvider):
 
     def _run(self, image: str, port: int, env: dict[str, str], command: list[str]) -> tuple[DockerContainer, str, int]:
         """Starts a labelled container; returns it and the host and port to reach ``port`` in it from here."""
+        from testcontainers.core.config import testcontainers_config
         from testcontainers.core.container import DockerContainer
 
-        pod = os.environ.get(POD_VARIABLE)
+        testcontainers_config.ryuk_disabled = True  # see the module's doc: labkit removes its containers itself
+        pod = settings().sandbox_pod
         # In the sandbox's namespace, the grader, the learner and this server share one loopback.
         extra: dict[str, Any] = {"network_mode": f"container:{pod}"} if pod else {}
         try:
@@ -163,7 +160,7 @@ class DockerProvider(ServiceProvider):
     def _image_hint(image: str) -> str:
         return (
             f"{HINT}. Without a registry, build stand-ins with docker/build-images.sh base standins and set "
-            f"{POSTGRES_IMAGE_VARIABLE}/{REDIS_IMAGE_VARIABLE} (now {image!r} for this server)"
+            f"{POSTGRES_IMAGE}/{REDIS_IMAGE} (now {image!r} for this server)"
         )
 
     @staticmethod

@@ -7,7 +7,6 @@ FLUSHDB on the logical databases the checks use.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import unquote, urlsplit
 
 from labkit.errors import ServiceUnavailable
@@ -19,15 +18,16 @@ from labkit.services.base import (
     wait_postgres_ready,
     wait_redis_ready,
 )
+from labkit.settings import POSTGRES_URL, REDIS_URL, settings
 
-POSTGRES_VARIABLE = "LABKIT_POSTGRES_URL"
-REDIS_VARIABLE = "LABKIT_REDIS_URL"
 REACH_TIMEOUT_S = 10.0
 
 
-def _url_from_env(variable: str, schemes: tuple[str, ...], example: str) -> tuple[str, int, str, str, str]:
-    """(host, port, user, password, path) from ``variable``, or a ServiceUnavailable naming it."""
-    raw = os.environ.get(variable, "").strip()
+def _parse_url(
+    raw: str | None, variable: str, schemes: tuple[str, ...], example: str
+) -> tuple[str, int, str, str, str]:
+    """(host, port, user, password, path) from ``raw``, the value of ``variable``, or a ServiceUnavailable naming
+    the variable."""
     hint = f"export {variable}={example}"
     if not raw:
         raise ServiceUnavailable(f"{variable} is not set; the external provider needs it", hint=hint)
@@ -49,23 +49,25 @@ class ExternalProvider(ServiceProvider):
 
     @classmethod
     def availability(cls) -> Availability:
-        missing = [name for name in (POSTGRES_VARIABLE, REDIS_VARIABLE) if not os.environ.get(name, "").strip()]
+        urls = {POSTGRES_URL: settings().postgres_url, REDIS_URL: settings().redis_url}
+        missing = [name for name, url in urls.items() if url is None]
         if missing:
             return Availability(False, f"{' and '.join(missing)} not set")
-        return Availability(True, f"servers named by {POSTGRES_VARIABLE} and {REDIS_VARIABLE}")
+        return Availability(True, f"servers named by {POSTGRES_URL} and {REDIS_URL}")
 
     def _start_postgres(self) -> PostgresEndpoint:
         example = "postgresql://user:password@127.0.0.1:5432/postgres"
-        host, port, user, password, dbname = _url_from_env(POSTGRES_VARIABLE, ("postgresql", "postgres"), example)
+        url = settings().postgres_url
+        host, port, user, password, dbname = _parse_url(url, POSTGRES_URL, ("postgresql", "postgres"), example)
         if not user:
-            raise ServiceUnavailable(f"{POSTGRES_VARIABLE} names no user", hint=f"export {POSTGRES_VARIABLE}={example}")
+            raise ServiceUnavailable(f"{POSTGRES_URL} names no user", hint=f"export {POSTGRES_URL}={example}")
         endpoint = PostgresEndpoint(host, port, user, password, dbname or "postgres")
         wait_postgres_ready(endpoint, REACH_TIMEOUT_S)
         return endpoint
 
     def _start_redis(self) -> RedisEndpoint:
         example = "redis://127.0.0.1:6379"
-        host, port, _, password, _ = _url_from_env(REDIS_VARIABLE, ("redis",), example)
+        host, port, _, password, _ = _parse_url(settings().redis_url, REDIS_URL, ("redis",), example)
         endpoint = RedisEndpoint(host, port, password or None)
         wait_redis_ready(endpoint, REACH_TIMEOUT_S)
         return endpoint

@@ -13,6 +13,7 @@ from __future__ import annotations
 import redis
 
 from labkit.errors import HarnessError
+from labkit.settings import REDIS_URL
 
 SAFETY_PAUSE_MS = 10_000  # the server opens the gate by itself if the grader dies while it is closed
 
@@ -31,7 +32,7 @@ class WriteGate:
         except redis.ResponseError as error:
             raise HarnessError(
                 f"this lab needs Redis 6.2 or newer (CLIENT PAUSE ... WRITE failed: {error})",
-                hint="use --services embedded or docker, or point LABKIT_REDIS_URL at Redis 6.2+",
+                hint=f"use --services embedded or docker, or point {REDIS_URL} at Redis 6.2+",
             ) from error
 
     def open(self) -> bool:

@@ -1,5 +1,6 @@
 """Hostile: reads the grader's environment, command line and files through /proc and prints them."""
 
+import json
 import os
 import sys
 
@@ -36,9 +37,15 @@ for depth, pid in enumerate(ancestors(), start=1):
     except OSError:
         continue
     for argument in arguments:
-        for option in ("--labkit-run-dir=", "--labkit-results=", "--labkit-kit-root="):
-            if argument.startswith(option):
-                found_paths.append(argument[len(option) :])
+        if argument.startswith("--labkit-config="):
+            config = argument.split("=", 1)[1]
+            found_paths += [config, os.path.dirname(config)]
+            try:
+                with open(config, encoding="utf-8") as handle:
+                    named = json.load(handle)
+                found_paths += [named["run_dir"], named["kit_root"]]
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                report(f"following {config}", f"refused ({error})")
 
 for path in found_paths:
     try:

@@ -16,8 +16,8 @@ def candidate_roots() -> list[str]:
     try:
         with open(f"/proc/{os.getppid()}/cmdline", "rb") as handle:
             for argument in handle.read().decode(errors="replace").split("\0"):
-                if argument.startswith("--labkit-run-dir="):
-                    roots.add(argument.split("=", 1)[1])
+                if argument.startswith("--labkit-config="):  # the run configuration sits in the run folder
+                    roots.add(os.path.dirname(argument.split("=", 1)[1]))
     except OSError:
         pass
     return sorted(root for root in roots if root != "/" and not root.startswith(SKIP))
