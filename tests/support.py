@@ -21,6 +21,17 @@ RECORD = os.environ.get("LABKIT_RECORD") == "1"
 RUN_PREFIX = f"lkt{os.getpid()}x"
 
 
+def environment() -> dict[str, str]:
+    """A copy of this process's environment. pytest rewrites PYTEST_CURRENT_TEST around every test, while tests that
+    grade from several threads copy the environment: a copy that meets a key removed under it is simply taken again."""
+    for _ in range(100):
+        try:
+            return dict(os.environ)
+        except (KeyError, RuntimeError):
+            continue
+    return dict(os.environ)
+
+
 def run_labkit(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path = KIT
 ) -> subprocess.CompletedProcess[str]:
@@ -30,7 +41,7 @@ def run_labkit(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX, **(env or {})},
+        env={**environment(), "COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX, **(env or {})},
         check=False,
     )
 

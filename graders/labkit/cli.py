@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import secrets
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -28,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(soft_wrap=not sys.stdout.isatty())  # piped output (CI logs): lines are never broken
 errors = Console(stderr=True, soft_wrap=True)  # a message with a long path stays one line to copy
 
 

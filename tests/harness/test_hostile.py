@@ -19,6 +19,7 @@ fix is noticed).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tomllib
 from collections.abc import Iterator
@@ -280,33 +281,48 @@ def unavailable(case: HostileCase, mode: str) -> str | None:
     return sandbox_unavailable()
 
 
+class Observations:
+    """Each case graded once, in a small thread pool; ``of`` waits for one case's run, starting it if need be."""
+
+    def __init__(self, pool: ThreadPoolExecutor, folders: pytest.TempPathFactory) -> None:
+        self.pool, self.folders = pool, folders
+        self.runs: dict[tuple[str, str], Future[Observed]] = {}
+
+    def start(self, case: HostileCase, mode: str) -> Future[Observed]:
+        key = (case.name, mode)
+        if key not in self.runs:
+            self.runs[key] = self.pool.submit(run_case, case, mode, self.folders.mktemp(f"{case.name}-{mode}"))
+        return self.runs[key]
+
+    def of(self, case: HostileCase, mode: str) -> Observed:
+        return self.start(case, mode).result()
+
+
 @pytest.fixture(scope="module")
-def observations(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[tuple[str, str], Future[Observed]]]:
-    """Grades every selected case at once, a few at a time: each run mostly waits (interpreters starting,
-    servers initialising), so the suite takes a fraction of the time one after the other would."""
-    selected: list[tuple[HostileCase, str]] = []
-    for item in request.session.items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is None or getattr(item, "module", None) is not request.module:
-            continue
-        case, mode = callspec.params["case"], callspec.params["mode"]
-        if unavailable(case, mode) is None:
-            selected.append((case, mode))
+def observations(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observations]:
+    """In one process, grades every selected case at once, a few at a time: each run mostly waits (interpreters
+    starting, servers initialising), so that takes a fraction of the time one after the other would. A parallel
+    worker (pytest-xdist) does not know which of the module's tests it will be given, and the other workers keep
+    the cores busy: there each case is graded when its test runs."""
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        yield {
-            (case.name, mode): pool.submit(run_case, case, mode, tmp_path_factory.mktemp(f"{case.name}-{mode}"))
-            for case, mode in selected
-        }
+        runs = Observations(pool, tmp_path_factory)
+        if not os.environ.get("PYTEST_XDIST_WORKER"):
+            for item in request.session.items:
+                callspec = getattr(item, "callspec", None)
+                if callspec is None or getattr(item, "module", None) is not request.module:
+                    continue
+                case, mode = callspec.params["case"], callspec.params["mode"]
+                if unavailable(case, mode) is None:
+                    runs.start(case, mode)
+        yield runs
 
 
 @pytest.mark.parametrize(("case", "mode"), case_params())
 def test_hostile_program_gets_a_clear_verdict_and_leaves_nothing(
-    case: HostileCase, mode: str, observations: dict[tuple[str, str], Future[Observed]]
+    case: HostileCase, mode: str, observations: Observations
 ) -> None:
     skip_unless_ready(unavailable(case, mode), f"{case.name} in --sandbox {mode}")
-    observed = observations[(case.name, mode)].result()
+    observed = observations.of(case, mode)
     lab = observed.result["labs"][0]
     checks = [check for stage in lab["stages"] for check in stage["checks"]]
     statuses = {stage["slug"]: stage["status"] for stage in lab["stages"]}

@@ -51,7 +51,8 @@ def test_a_new_lab_passes_the_kits_tests_as_written(tmp_path: Path, kind: str, s
     assert f"recorded the verdict of demo-lab/{bug}" in created.stdout
     assert (kit / "tests" / "scenarios" / "demo-lab" / bug / "expected.txt").read_text().startswith("score ")
 
-    tests = run_in(kit, sys.executable, "-m", "pytest", "-v", *KIT_TESTS, "-k", SELECT_NEW_LAB)
+    # In one process (-n 0): this test already runs beside others, and reads each test's verdict line.
+    tests = run_in(kit, sys.executable, "-m", "pytest", "-n", "0", "-v", *KIT_TESTS, "-k", SELECT_NEW_LAB)
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     for test in ("test_lab_has_every_part[demo-lab]", "test_solution_mirrors_the_starter_tree[demo-lab]",
                  "test_solution_earns_full_marks[demo-lab]", "test_starter_fails_stage_one_cleanly[demo-lab]",
