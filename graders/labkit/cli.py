@@ -374,6 +374,28 @@ def doctor() -> None:
     raise typer.Exit(run_doctor(console, labs))
 
 
+@app.command()
+def watch(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB", help="lab id, e.g. tcp-kv")],
+    impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
+    stage: Annotated[str | None, typer.Option(help="grade up to this stage (number or slug)")] = None,
+    services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
+    poll: Annotated[bool, typer.Option("--poll", help="poll for changes instead of using file events")] = False,
+) -> None:
+    """Grade now and again whenever you save a file of the implementation; Ctrl-C to stop."""
+    from labkit.watch import Watcher, WatchOptions
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+        folder = _impl_for(lab, impl, None)
+        chosen = ("--stage", str(lab.stage(stage).index)) if stage else ()
+    except HarnessError as error:
+        _usage(str(error))
+    grade_args = (*chosen, "--services", services.value)
+    raise typer.Exit(Watcher(WatchOptions(lab.id, folder, grade_args, poll), console).run())
+
+
 def _usage(message: str) -> NoReturn:
     errors.print(f"[red]labkit: usage error:[/] {message}", highlight=False)
     raise typer.Exit(2)
