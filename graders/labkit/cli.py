@@ -396,6 +396,78 @@ def watch(
     raise typer.Exit(Watcher(WatchOptions(lab.id, folder, grade_args, poll), console).run())
 
 
+@app.command()
+def status() -> None:
+    """Your progress per lab: the highest stage passed, the score and when you last graded your labs/LAB."""
+    from labkit.progress import load_progress
+
+    catalog = _catalog()
+    progress = load_progress(catalog.root)
+    table = Table(title="labkit progress (labs/LAB as last graded)", title_justify="left")
+    for column in ("lab", "highest stage passed", "score", "last graded", "next"):
+        table.add_column(column, overflow="fold")
+    for lab in catalog.labs:
+        entry = progress.get(lab.id)
+        if entry is None:
+            table.add_row(lab.id, f"not graded yet (of {len(lab.stages)})", f"–/{lab.max_points}", "never", "")
+            continue
+        passed = f"{entry.highest_stage} {entry.highest_slug} (of {len(lab.stages)})" if entry.highest_slug else "none"
+        when = entry.graded_at.replace("T", " ").replace("+00:00", " UTC")
+        table.add_row(lab.id, passed, f"{entry.points:g}/{entry.max_points}", when, entry.next_failure or "done ✓")
+    console.print(table)
+
+
+@app.command()
+def reset(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    ref: Annotated[str, typer.Option("--from", help="the git commit whose starter to restore")] = "HEAD",
+) -> None:
+    """Put labs/LAB back to its starter (from git), keeping your work as a backup for `labkit restore`."""
+    from labkit.starters import reset_lab
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+    except HarnessError as error:
+        _usage(str(error))
+    if not yes and not typer.confirm(f"Replace {lab.folder} with the starter from git ({ref})?"):
+        console.print("nothing changed")
+        raise typer.Exit(1)
+    try:
+        backup = reset_lab(catalog.root, lab, ref)
+    except HarnessError as error:
+        _usage(str(error))
+    console.print(f"{lab.folder} is the starter again; your work is in {backup}", highlight=False)
+    console.print(f"bring it back with: labkit restore {lab.id}", highlight=False)
+
+
+@app.command()
+def restore(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+) -> None:
+    """Bring back the work `labkit reset` put aside; what labs/LAB holds now becomes a backup in turn."""
+    from labkit.starters import latest_backup, restore_lab
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+    except HarnessError as error:
+        _usage(str(error))
+    backup = latest_backup(catalog.root, lab.id)
+    if backup is None:
+        _usage(f"no backup of {lab.id} to restore (`labkit reset {lab.id}` makes one)")
+    if not yes and not typer.confirm(f"Replace {lab.folder} with your backup {backup.name}?"):
+        console.print("nothing changed")
+        raise typer.Exit(1)
+    try:
+        restore_lab(catalog.root, lab)
+    except HarnessError as error:
+        _usage(str(error))
+    console.print(f"{lab.folder} holds your work of {backup.name} again", highlight=False)
+
+
 def _usage(message: str) -> NoReturn:
     errors.print(f"[red]labkit: usage error:[/] {message}", highlight=False)
     raise typer.Exit(2)
