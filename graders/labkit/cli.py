@@ -468,6 +468,37 @@ def restore(
     console.print(f"{lab.folder} holds your work of {backup.name} again", highlight=False)
 
 
+services_app = typer.Typer(help="The lab's services with its data, for your own experiments.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+
+
+@services_app.command("up")
+def services_up(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB", help="a lab with services, e.g. query-tuning")],
+    impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
+    services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
+    shell: Annotated[bool, typer.Option(help="open psql / redis-cli when there is one")] = True,
+) -> None:
+    """Start LAB's services with its data, print your role's URLs, open psql or redis-cli; Ctrl-C removes it all."""
+    from labkit.playground import PlaygroundOptions, run_playground
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+        folder = _impl_for(lab, impl, None)
+    except HarnessError as error:
+        _usage(str(error))
+    if not lab.services:
+        with_services = ", ".join(other.id for other in catalog.labs if other.services)
+        _usage(f"{lab.id} uses no services; labs with services: {with_services}")
+    try:
+        code = run_playground(PlaygroundOptions(lab, folder, services, shell), console)
+    except HarnessError as error:
+        errors.print(f"[magenta]labkit: harness error (not your fault):[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from error
+    raise typer.Exit(code)
+
+
 def _usage(message: str) -> NoReturn:
     errors.print(f"[red]labkit: usage error:[/] {message}", highlight=False)
     raise typer.Exit(2)

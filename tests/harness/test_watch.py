@@ -4,12 +4,10 @@ and Ctrl-C leaves no process and no scratch folder behind."""
 from __future__ import annotations
 
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,46 +16,13 @@ import psutil
 import pytest
 
 from labkit.watch import ImplementationFilter, first_failure
-from support import KIT, RUN_PREFIX
+from support import KIT, RUN_PREFIX, LineReader
 
 DEADLINE_S = 240.0  # a whole grading on a loaded two-core machine, with room to spare
 
 
-class Output:
-    """The lines a process writes, read by a thread so that waiting for one has a deadline."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        assert process.stdout is not None
-        stream = process.stdout
-        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
-
-    def _pump(self, stream: object) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, text: str, deadline_s: float = DEADLINE_S) -> list[str]:
-        """Every line read until one containing ``text`` (inclusive)."""
-        seen: list[str] = []
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            try:
-                line = self._queue.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            self.lines.append(line)
-            seen.append(line)
-            if text in line:
-                return seen
-        pytest.fail(f"no line with {text!r}; output so far:\n" + "\n".join(self.lines))
-
-
 @pytest.fixture
-def watched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, Path, Path]]:
+def watched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], LineReader, Path, Path]]:
     impl, scratch = tmp_path / "impl", tmp_path / "tmp"
     shutil.copytree(KIT / "solutions" / "tcp-kv", impl)
     scratch.mkdir()
@@ -67,7 +32,7 @@ def watched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, Pat
         cwd=KIT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        yield process, Output(process), impl, scratch
+        yield process, LineReader(process), impl, scratch
     finally:
         if process.poll() is None:
             process.kill()
@@ -76,26 +41,26 @@ def watched(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Output, Pat
 
 def test_a_save_regrades_and_a_save_mid_run_stops_that_run(watched: tuple) -> None:  # type: ignore[type-arg]
     process, output, impl, scratch = watched
-    first = output.wait_for("watching")
+    first = output.wait_for("watching", DEADLINE_S)
     assert any("grading tcp-kv (first run)" in line for line in first)
     assert any("✓ passed" in line and "20/20" in line for line in first)
 
     _save(impl / "server.py")
-    regrade = output.wait_for("grading tcp-kv")
+    regrade = output.wait_for("grading tcp-kv", DEADLINE_S)
     assert "server.py changed" in regrade[-1] and len(regrade) == 1, "the save must be the next thing reported"
 
     _save(impl / "server.py")  # while that grading runs: it is stopped, and a new one starts
-    stopped = output.wait_for("grading tcp-kv")
+    stopped = output.wait_for("grading tcp-kv", DEADLINE_S)
     assert any("stopping the grading in progress" in line for line in stopped)
     assert not any("Score" in line for line in stopped), "the stopped run must not report a score"
-    assert any("✓ passed" in line for line in output.wait_for("watching"))
+    assert any("✓ passed" in line for line in output.wait_for("watching", DEADLINE_S))
 
     _save(impl / "server.py")
-    output.wait_for("grading tcp-kv (server.py changed)")
+    output.wait_for("grading tcp-kv (server.py changed)", DEADLINE_S)
     family = _children_once_started(process.pid)
     process.send_signal(signal.SIGINT)  # Ctrl-C, mid-run
     assert process.wait(timeout=DEADLINE_S) == 0
-    tail = output.wait_for("labkit watch: stopped")
+    tail = output.wait_for("labkit watch: stopped", DEADLINE_S)
     assert tail and not any("Traceback" in line for line in output.lines), "\n".join(output.lines)
     _, alive = psutil.wait_procs(family, timeout=10)
     assert not alive, f"processes outlived labkit watch: {alive}"
