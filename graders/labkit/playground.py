@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import cast
 
 from rich.console import Console
@@ -27,6 +26,7 @@ from rich.console import Console
 from labkit.catalog import Lab
 from labkit.errors import HarnessError
 from labkit.grading import new_run_id
+from labkit.interrupts import sigterm_as_interrupt
 from labkit.run_config import ServiceChoice
 from labkit.services import (
     PlaygroundData,
@@ -58,7 +58,7 @@ def run_playground(options: PlaygroundOptions, console: Console) -> int:
     run_id = new_run_id()
     scratch = Path(tempfile.mkdtemp(prefix=f"labkit-{options.lab.id}-playground-"))
     try:
-        with _stop_on_sigterm(), ExitStack() as stack:
+        with sigterm_as_interrupt(), ExitStack() as stack:
             provider = resolve_provider(options.services, run_id, scratch / "services")
             stack.callback(provider.close)
             console.print(f"services: {provider.name} ({provider.selected_because})", style="dim", highlight=False)
@@ -70,6 +70,10 @@ def run_playground(options: PlaygroundOptions, console: Console) -> int:
         pass
     finally:
         kill_marked(run_id, prefix=True)
+        if options.services in (ServiceChoice.AUTO, ServiceChoice.DOCKER):
+            from labkit.containers import sweep_run_quietly  # docker-py loads only when containers may exist
+
+            sweep_run_quietly(run_id)  # as after grading: containers of a start that was interrupted
         shutil.rmtree(scratch, ignore_errors=True)
     console.print("labkit services: stopped; servers and their data are removed")
     return 0
@@ -163,17 +167,3 @@ def _redis_cli() -> str | None:
         return None
     bundled = Path(spec.origin).parent / "bin" / "redis-cli"
     return str(bundled) if bundled.is_file() else None
-
-
-@contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    """SIGTERM tears down exactly as Ctrl-C does."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

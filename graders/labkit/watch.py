@@ -25,6 +25,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from labkit.engine import interruptible
+from labkit.interrupts import sigterm_as_interrupt
 
 # Editors save in several writes (a temporary file, a rename, a chmod): changes this close together are one save.
 DEBOUNCE_MS = 400
@@ -113,14 +114,10 @@ class Watcher:
         self.reported = True
 
     def run(self) -> int:
-        """Grades now and after every save until Ctrl-C; returns the exit code of `labkit watch` (0)."""
+        """Grades now and after every save until Ctrl-C or SIGTERM; returns the exit code of `labkit watch` (0)."""
         try:
-            self._start("first run")
-            for changes in self._changes():
-                if changes:
-                    self._restart(changes)
-                else:
-                    self._report_if_done()
+            with sigterm_as_interrupt():
+                self._watch_and_grade()
         except KeyboardInterrupt:
             if self.grading is not None and self.grading.exit_code() is None:
                 self.console.print("stopping the grading in progress…", style="dim")
@@ -131,6 +128,14 @@ class Watcher:
                 self.grading.cancel()  # already over, unless something other than Ctrl-C ended the loop
             shutil.rmtree(self.scratch, ignore_errors=True)
         return 0
+
+    def _watch_and_grade(self) -> None:
+        self._start("first run")
+        for changes in self._changes():
+            if changes:
+                self._restart(changes)
+            else:
+                self._report_if_done()
 
     def _changes(self) -> Iterator[set[tuple[watchfiles.Change, str]]]:
         """File events, or polling where they cannot be had (the learner is told which and why)."""
