@@ -7,6 +7,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,6 +25,9 @@ SCHEMA = KIT / "graders" / "labkit" / "schema" / "results.schema.json"
 RECORD = os.environ.get("LABKIT_RECORD") == "1"
 # Every run this test session starts carries this prefix, so the leftover guard ignores other runs on the machine.
 RUN_PREFIX = f"lkt{os.getpid()}x"
+# Where the `labkit` runs of this test session record progress: never the checkout's .labkit/ (tests/conftest.py
+# removes it at the end of the session).
+STATE_DIR = Path(tempfile.gettempdir()) / f"{RUN_PREFIX}-state"
 
 
 def run_labkit(
@@ -35,7 +39,13 @@ def run_labkit(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX, **(env or {})},
+        env={
+            **os.environ,
+            "COLUMNS": "120",
+            "LABKIT_RUN_ID_PREFIX": RUN_PREFIX,
+            "LABKIT_STATE_DIR": str(STATE_DIR),
+            **(env or {}),
+        },
         check=False,
     )
 

@@ -1,4 +1,5 @@
-"""A learner's progress per lab, kept in the checkout (``.labkit/progress.json``, git-ignored) for `labkit status`.
+"""A learner's progress per lab, kept in the checkout (``.labkit/progress.json``, git-ignored; LABKIT_STATE_DIR
+names another folder) for `labkit status`.
 
 Only gradings of the learner's own folder (``labs/<lab>``) count: grading a solution or a classmate's copy with
 ``--impl`` says nothing about the learner's work. A grading that hit a harness error leaves the record as it was,
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from labkit.catalog import Catalog
 from labkit.results import LabResult, RunResult, Status
+from labkit.settings import settings
 
 STATE_FOLDER = ".labkit"
 PROGRESS_FILE = "progress.json"
@@ -31,8 +33,13 @@ class LabProgress:
     next_failure: str | None = None  # "stage N slug · check": where the last grading stopped
 
 
+def state_folder(root: Path) -> Path:
+    """Where progress and backups are kept: ``.labkit`` in the checkout, or LABKIT_STATE_DIR."""
+    return settings().state_dir or root / STATE_FOLDER
+
+
 def progress_path(root: Path) -> Path:
-    return root / STATE_FOLDER / PROGRESS_FILE
+    return state_folder(root) / PROGRESS_FILE
 
 
 def load_progress(root: Path) -> dict[str, LabProgress]:
@@ -74,7 +81,7 @@ def save_progress(root: Path, labs: dict[str, LabProgress]) -> None:
     """Writes the whole file atomically: a reader (another `labkit grade`, `labkit status`) sees the old file or
     the new one, never half of one."""
     path = progress_path(root)
-    path.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"labs": {lab_id: asdict(entry) for lab_id, entry in sorted(labs.items())}}, indent=1)
     handle, temporary = tempfile.mkstemp(prefix=".progress-", dir=path.parent)
     try:

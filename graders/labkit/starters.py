@@ -4,6 +4,7 @@ The starter's pristine content comes from git (``git archive REF labs/<lab>``), 
 the checkout already holds every version of it, including updates the kit received after the learner began, and
 ``--from`` names another commit when the learner committed their work over the starter. The learner's folder is
 moved whole (untracked and ignored files too) into ``.labkit/backups/<lab>/<time>/``.
+The moves are renames, so LABKIT_STATE_DIR must be on the checkout's file system.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from pathlib import Path
 
 from labkit.catalog import Lab
 from labkit.errors import HarnessError
-from labkit.progress import STATE_FOLDER
+from labkit.progress import state_folder
 
 GIT_TIMEOUT_S = 60.0
 
 
 def backups_folder(root: Path, lab_id: str) -> Path:
-    return root / STATE_FOLDER / "backups" / lab_id
+    return state_folder(root) / "backups" / lab_id
 
 
 def latest_backup(root: Path, lab_id: str) -> Path | None:
@@ -94,6 +95,7 @@ def _extract_starter(root: Path, lab: Lab, ref: str, into: Path) -> None:
 
 
 def _state(root: Path) -> Path:
-    folder = root / STATE_FOLDER
-    folder.mkdir(exist_ok=True)
+    """The state folder, where staging happens: renames from there into the lab folder need one file system."""
+    folder = state_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -17,6 +17,8 @@ from labkit.progress import LabProgress, load_progress, save_progress
 from support import KIT
 from throwaway import ThrowawayKit
 
+OWN_STATE = {"LABKIT_STATE_DIR": ""}  # this kit's own .labkit/, not the test session's folder
+
 
 @pytest.fixture
 def clone(tmp_path: Path) -> ThrowawayKit:
@@ -28,20 +30,20 @@ def clone(tmp_path: Path) -> ThrowawayKit:
 
 def test_grading_the_learners_folder_is_recorded_and_shown(clone: ThrowawayKit) -> None:
     starter = clone.root / "labs" / "tcp-kv"
-    code, _ = clone.grade("tcp-kv", "--stage", "2")
+    code, _ = clone.grade("tcp-kv", "--stage", "2", env=OWN_STATE)
     assert code == 1
     recorded = load_progress(clone.root)["tcp-kv"]
     assert (recorded.highest_stage, recorded.points, recorded.max_points) == (0, 0, 100)
     assert recorded.next_failure is not None and recorded.next_failure.startswith("stage 1 connect · ")
 
     shutil.copy(KIT / "solutions" / "tcp-kv" / "server.py", starter / "server.py")
-    code, _ = clone.grade("tcp-kv", "--stage", "2")
+    code, _ = clone.grade("tcp-kv", "--stage", "2", env=OWN_STATE)
     assert code == 0
     recorded = load_progress(clone.root)["tcp-kv"]
     assert (recorded.highest_stage, recorded.highest_slug, recorded.points) == (2, "request-response", 20)
     assert recorded.max_points == 100, "progress is shown against the lab's full total"
 
-    shown = clone.labkit("status")
+    shown = clone.labkit("status", env=OWN_STATE)
     assert shown.returncode == 0, shown.stderr
     row = next(line for line in shown.stdout.splitlines() if "tcp-kv" in line)
     assert "2 request-response" in row and "20/100" in row and recorded.graded_at[:10] in row
@@ -49,10 +51,18 @@ def test_grading_the_learners_folder_is_recorded_and_shown(clone: ThrowawayKit) 
 
 
 def test_grading_another_folder_leaves_progress_alone(clone: ThrowawayKit) -> None:
-    code, _ = clone.grade("tcp-kv", "--stage", "1", impl=KIT / "solutions" / "tcp-kv")
+    code, _ = clone.grade("tcp-kv", "--stage", "1", impl=KIT / "solutions" / "tcp-kv", env=OWN_STATE)
     assert code == 0
     assert load_progress(clone.root) == {}
-    assert "never" in clone.labkit("status").stdout
+    assert "never" in clone.labkit("status", env=OWN_STATE).stdout
+
+
+def test_state_dir_setting_moves_progress_out_of_the_checkout(clone: ThrowawayKit, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "state"
+    code, _ = clone.grade("tcp-kv", "--stage", "1", env={"LABKIT_STATE_DIR": str(elsewhere)})
+    assert code == 1
+    assert json.loads((elsewhere / "progress.json").read_text())["labs"]["tcp-kv"]["highest_stage"] == 0
+    assert not (clone.root / ".labkit").exists()
 
 
 def test_reset_keeps_the_work_and_restore_brings_it_back(clone: ThrowawayKit) -> None:
@@ -67,26 +77,26 @@ def test_reset_keeps_the_work_and_restore_brings_it_back(clone: ThrowawayKit) ->
     )  # fmt: skip
     assert refused.returncode == 1 and (lab / "server.py").read_text() == "# my work\n"
 
-    done = clone.labkit("reset", "tcp-kv", "--yes")
+    done = clone.labkit("reset", "tcp-kv", "--yes", env=OWN_STATE)
     assert done.returncode == 0, done.stderr
     assert (lab / "server.py").read_text() == pristine and not (lab / "notes.txt").exists()
     assert "labkit restore tcp-kv" in done.stdout
 
-    back = clone.labkit("restore", "tcp-kv", "--yes")
+    back = clone.labkit("restore", "tcp-kv", "--yes", env=OWN_STATE)
     assert back.returncode == 0, back.stderr
     assert (lab / "server.py").read_text() == "# my work\n" and (lab / "notes.txt").is_file()
 
-    again = clone.labkit("restore", "tcp-kv", "--yes")  # the starter was kept too: restore swaps
+    again = clone.labkit("restore", "tcp-kv", "--yes", env=OWN_STATE)  # the starter was kept too: restore swaps
     assert again.returncode == 0 and (lab / "server.py").read_text() == pristine
 
 
 def test_reset_outside_git_is_a_usage_error_that_changes_nothing(tmp_path: Path) -> None:
     kit = ThrowawayKit(tmp_path).copy_checkout("labs/tcp-kv", "graders/tcp-kv")
     (kit.root / "labs" / "tcp-kv" / "server.py").write_text("# my work\n")
-    done = kit.labkit("reset", "tcp-kv", "--yes")
+    done = kit.labkit("reset", "tcp-kv", "--yes", env=OWN_STATE)
     assert done.returncode == 2 and "git" in done.stderr and "Traceback" not in done.stderr
     assert (kit.root / "labs" / "tcp-kv" / "server.py").read_text() == "# my work\n"
-    nothing = kit.labkit("restore", "tcp-kv", "--yes")
+    nothing = kit.labkit("restore", "tcp-kv", "--yes", env=OWN_STATE)
     assert nothing.returncode == 2 and "no backup" in nothing.stderr
 
 
