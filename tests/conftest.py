@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from labkit.settings import reset_settings
 from labkit.sweep import marked_processes
-from support import RUN_PREFIX
+from support import RUN_PREFIX, STATE_DIR
 
 MAX_WORKERS = 8
 
@@ -29,6 +30,13 @@ def no_learner_process_left_behind() -> Iterator[None]:
     for process in leftovers:
         process.kill()
     assert not leftovers, f"learner processes outlived their grading run: {described}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_progress_left_behind() -> Iterator[None]:
+    """The progress that gradings of a lab's own folder record goes to a folder of the session's, removed here."""
+    yield
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

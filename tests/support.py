@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from labkit.scenarios import SCENARIO_SEED, SCENARIO_SERVICES, find_scenarios
 from labkit.scenarios import Scenario as Scenario  # scenarios and their verdicts live in labkit.scenarios
@@ -19,6 +25,9 @@ SCHEMA = KIT / "graders" / "labkit" / "schema" / "results.schema.json"
 RECORD = os.environ.get("LABKIT_RECORD") == "1"
 # Every run this test session starts carries this prefix, so the leftover guard ignores other runs on the machine.
 RUN_PREFIX = f"lkt{os.getpid()}x"
+# Where the `labkit` runs of this test session record progress: never the checkout's .labkit/ (tests/conftest.py
+# removes it at the end of the session).
+STATE_DIR = Path(tempfile.gettempdir()) / f"{RUN_PREFIX}-state"
 
 
 def environment() -> dict[str, str]:
@@ -41,7 +50,13 @@ def run_labkit(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**environment(), "COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX, **(env or {})},
+        env={
+            **environment(),
+            "COLUMNS": "120",
+            "LABKIT_RUN_ID_PREFIX": RUN_PREFIX,
+            "LABKIT_STATE_DIR": str(STATE_DIR),
+            **(env or {}),
+        },
         check=False,
     )
 
@@ -68,3 +83,36 @@ def scenarios() -> list[Scenario]:
 
 def verdict_summary(result: dict[str, Any]) -> str:
     return summarise(result, KIT)
+
+
+class LineReader:
+    """The lines a process writes, read by a thread so that waiting for one has a deadline."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        assert process.stdout is not None
+        stream = process.stdout
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, text: str, deadline_s: float) -> list[str]:
+        """Every line read until one containing ``text`` (inclusive)."""
+        seen: list[str] = []
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            try:
+                line = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.lines.append(line)
+            seen.append(line)
+            if text in line:
+                return seen
+        pytest.fail(f"no line with {text!r}; output so far:\n" + "\n".join(self.lines))

@@ -1,5 +1,8 @@
 """`python -m labkit` is the same as the `labkit` command."""
 
-from labkit.cli import app
+try:
+    from labkit.cli import app
 
-app()
+    app()
+except KeyboardInterrupt:  # stopped before a command could take over (`labkit watch` saw another save)
+    raise SystemExit(130) from None

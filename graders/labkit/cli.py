@@ -375,6 +375,131 @@ def doctor() -> None:
     raise typer.Exit(run_doctor(console, labs))
 
 
+@app.command()
+def watch(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB", help="lab id, e.g. tcp-kv")],
+    impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
+    stage: Annotated[str | None, typer.Option(help="grade up to this stage (number or slug)")] = None,
+    services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
+    poll: Annotated[bool, typer.Option("--poll", help="poll for changes instead of using file events")] = False,
+) -> None:
+    """Grade now and again whenever you save a file of the implementation; Ctrl-C to stop."""
+    from labkit.watch import Watcher, WatchOptions
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+        folder = _impl_for(lab, impl, None)
+        chosen = ("--stage", str(lab.stage(stage).index)) if stage else ()
+    except HarnessError as error:
+        _usage(str(error))
+    grade_args = (*chosen, "--services", services.value)
+    raise typer.Exit(Watcher(WatchOptions(lab.id, folder, grade_args, poll), console).run())
+
+
+@app.command()
+def status() -> None:
+    """Your progress per lab: the highest stage passed, the score and when you last graded your labs/LAB."""
+    from labkit.progress import load_progress
+
+    catalog = _catalog()
+    progress = load_progress(catalog.root)
+    table = Table(title="labkit progress (labs/LAB as last graded)", title_justify="left")
+    for column in ("lab", "highest stage passed", "score", "last graded", "next"):
+        table.add_column(column, overflow="fold")
+    for lab in catalog.labs:
+        entry = progress.get(lab.id)
+        if entry is None:
+            table.add_row(lab.id, f"not graded yet (of {len(lab.stages)})", f"–/{lab.max_points}", "never", "")
+            continue
+        passed = f"{entry.highest_stage} {entry.highest_slug} (of {len(lab.stages)})" if entry.highest_slug else "none"
+        when = entry.graded_at.replace("T", " ").replace("+00:00", " UTC")
+        table.add_row(lab.id, passed, f"{entry.points:g}/{entry.max_points}", when, entry.next_failure or "done ✓")
+    console.print(table)
+
+
+@app.command()
+def reset(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+    ref: Annotated[str, typer.Option("--from", help="the git commit whose starter to restore")] = "HEAD",
+) -> None:
+    """Put labs/LAB back to its starter (from git), keeping your work as a backup for `labkit restore`."""
+    from labkit.starters import reset_lab
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+    except HarnessError as error:
+        _usage(str(error))
+    if not yes and not typer.confirm(f"Replace {lab.folder} with the starter from git ({ref})?"):
+        console.print("nothing changed")
+        raise typer.Exit(1)
+    try:
+        backup = reset_lab(catalog.root, lab, ref)
+    except HarnessError as error:
+        _usage(str(error))
+    console.print(f"{lab.folder} is the starter again; your work is in {backup}", highlight=False)
+    console.print(f"bring it back with: labkit restore {lab.id}", highlight=False)
+
+
+@app.command()
+def restore(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+) -> None:
+    """Bring back the work `labkit reset` put aside; what labs/LAB holds now becomes a backup in turn."""
+    from labkit.starters import latest_backup, restore_lab
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+    except HarnessError as error:
+        _usage(str(error))
+    backup = latest_backup(catalog.root, lab.id)
+    if backup is None:
+        _usage(f"no backup of {lab.id} to restore (`labkit reset {lab.id}` makes one)")
+    if not yes and not typer.confirm(f"Replace {lab.folder} with your backup {backup.name}?"):
+        console.print("nothing changed")
+        raise typer.Exit(1)
+    try:
+        restore_lab(catalog.root, lab)
+    except HarnessError as error:
+        _usage(str(error))
+    console.print(f"{lab.folder} holds your work of {backup.name} again", highlight=False)
+
+
+services_app = typer.Typer(help="The lab's services with its data, for your own experiments.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+
+
+@services_app.command("up")
+def services_up(
+    lab_id: Annotated[str, typer.Argument(metavar="LAB", help="a lab with services, e.g. query-tuning")],
+    impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
+    services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
+    shell: Annotated[bool, typer.Option(help="open psql / redis-cli when there is one")] = True,
+) -> None:
+    """Start LAB's services with its data, print your role's URLs, open psql or redis-cli; Ctrl-C removes it all."""
+    from labkit.playground import PlaygroundOptions, run_playground
+
+    catalog = _catalog()
+    try:
+        lab = catalog.get(lab_id)
+        folder = _impl_for(lab, impl, None)
+    except HarnessError as error:
+        _usage(str(error))
+    if not lab.services:
+        with_services = ", ".join(other.id for other in catalog.labs if other.services)
+        _usage(f"{lab.id} uses no services; labs with services: {with_services}")
+    try:
+        code = run_playground(PlaygroundOptions(lab, folder, services, shell), console)
+    except HarnessError as error:
+        errors.print(f"[magenta]labkit: harness error (not your fault):[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from error
+    raise typer.Exit(code)
+
+
 def _usage(message: str) -> NoReturn:
     errors.print(f"[red]labkit: usage error:[/] {message}", highlight=False)
     raise typer.Exit(2)

@@ -20,6 +20,7 @@ from labkit.artifacts import keep_artifacts
 from labkit.catalog import Catalog, Lab
 from labkit.engine import GradeRequest, run_grader
 from labkit.errors import HarnessError
+from labkit.progress import record_progress
 from labkit.results import LabResult, RunResult
 from labkit.run_config import RunChoices, RunConfig
 from labkit.settings import settings
@@ -54,6 +55,10 @@ def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: Grade
     if options.artifacts is not None and any(_attached(lab) for lab in run.labs):
         run.artifacts_root = str(options.artifacts)
     run.duration_s = round(time.monotonic() - started, 3)
+    try:
+        record_progress(catalog, run)
+    except OSError as error:  # a read-only checkout still grades; only `labkit status` misses this run
+        print(f"labkit: progress not saved: {error}", file=sys.stderr)
     return run
 
 

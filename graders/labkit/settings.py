@@ -22,6 +22,7 @@ POSTGRES_URL = "LABKIT_POSTGRES_URL"
 REDIS_URL = "LABKIT_REDIS_URL"
 SANDBOX_IMAGE = "LABKIT_SANDBOX_IMAGE"
 SANDBOX_CPUS = "LABKIT_SANDBOX_CPUS"
+STATE_DIR = "LABKIT_STATE_DIR"
 SANDBOX_POD = "LABKIT_SANDBOX_POD"  # set by labkit itself for the grader under --sandbox docker, never by a user
 GITHUB_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"  # set by GitHub Actions
 GITHUB_OUTPUT = "GITHUB_OUTPUT"
@@ -43,6 +44,7 @@ class Settings:
     sandbox_image: str = field(default="labkit-sandbox:latest", metadata=_read(SANDBOX_IMAGE))
     sandbox_cpus: str = field(default="1", metadata=_read(SANDBOX_CPUS))  # leaves the grader a core of two
     sandbox_pod: str | None = field(default=None, metadata=_read(SANDBOX_POD))  # the docker provider joins it
+    state_dir: Path | None = field(default=None, metadata=_read(STATE_DIR, Path))  # progress and backups
     github_step_summary: Path | None = field(default=None, metadata=_read(GITHUB_STEP_SUMMARY, Path))
     github_output: Path | None = field(default=None, metadata=_read(GITHUB_OUTPUT, Path))
 

@@ -81,6 +81,17 @@ def load_dataset(endpoint: PostgresEndpoint) -> None:
         raise HarnessError("VACUUM did not mark the dataset all-visible; index-only scans would visit the table")
 
 
+def hand_tables_to(admin: PostgresEndpoint, role: str) -> None:
+    """Makes the learner role the tables' owner, as the README promises: it may index them, as a migration does."""
+    name = sql.Identifier(role)
+    statements = [sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(t), name).as_string() for t in TABLES]
+    _grader_sql("handing the tables to the learner role", admin, statements)
+
+
+def analyze(admin: PostgresEndpoint) -> None:
+    _grader_sql("analyzing after the migration", admin, ["ANALYZE customers, orders"])
+
+
 def _all_visible(endpoint: PostgresEndpoint) -> bool:
     with connect(endpoint, read_only=True) as conn:
         query = "SELECT bool_and(relallvisible = relpages) FROM pg_class WHERE relname IN ('customers', 'orders')"
@@ -105,19 +116,14 @@ def lab_databases(server: PostgresEndpoint, impl_dir: Path) -> Iterator[LabDatab
         load_dataset(dataset)
         tuned_admin = stack.enter_context(fresh_postgres_database(server, template=dataset.dbname))
         learner = stack.enter_context(learner_role(tuned_admin))
-        role = sql.Identifier(learner.user)
-        _grader_sql(
-            "handing the tables to the learner role",
-            tuned_admin,
-            [sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(t), role).as_string() for t in TABLES],
-        )
+        hand_tables_to(tuned_admin, learner.user)
         before = fingerprint(tuned_admin, learner.user)
         indexes = index_names(tuned_admin)
         with ThreadPoolExecutor(max_workers=1) as pool:
             oracle_ready = pool.submit(_grader_sql, "building the reference indexes", dataset, list(ORACLE_INDEXES))
             error = apply_migration(learner, Path(impl_dir) / MIGRATION)
             changes = describe_changes(before, fingerprint(tuned_admin, learner.user))
-            _grader_sql("analyzing after the migration", tuned_admin, ["ANALYZE customers, orders"])
+            analyze(tuned_admin)
             oracle_ready.result()
         yield LabDatabases(dataset, learner, error, changes, indexes)
 

@@ -30,6 +30,7 @@ from labkit.services.fresh import (
     learner_role,
     protect_redis_default_user,
 )
+from labkit.services.playground import PlaygroundData
 
 PROVIDERS: dict[str, type[ServiceProvider]] = {
     provider.name: provider for provider in (EmbeddedProvider, DockerProvider, ExternalProvider)
@@ -42,6 +43,7 @@ __all__ = [
     "DockerProvider",
     "EmbeddedProvider",
     "ExternalProvider",
+    "PlaygroundData",
     "PostgresEndpoint",
     "RedisEndpoint",
     "ServiceProvider",
