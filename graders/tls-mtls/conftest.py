@@ -114,6 +114,7 @@ def own_service(start_learner: Callable[..., LearnerProcess], new_files: NewFile
 
 
 Connect = Callable[..., Session]
+SESSION_HINT = "present TLS_CERT followed by TLS_CHAIN, require a client certificate and trust TLS_CA"
 
 
 @pytest.fixture
@@ -123,17 +124,19 @@ def connector(pki: Pki, names: Names) -> Iterator[Callable[[int], Connect]]:
 
     def for_port(port: int) -> Connect:
         def connect(
-            label: str, identity: Leaf | None, *, server_name: str | None = None, version: ssl.TLSVersion | None = None
+            label: str,
+            identity: Leaf | None,
+            *,
+            server_name: str | None = None,
+            version: ssl.TLSVersion | None = None,
+            hint: str = SESSION_HINT,
         ) -> Session:
             name = server_name or names.service
             context = client_context(pki.root_pem, identity, version=version)
             shake = handshake(port, context, name, label)
+            shake.expect_connected(label)
             if shake.session is None:
-                fail(
-                    f"{label} could not open a TLS session with your service ({name})",
-                    got=shake.error,
-                    hint="present TLS_CERT followed by TLS_CHAIN, require a client certificate and trust TLS_CA",
-                )
+                fail(f"{label} could not open a TLS session with your service ({name})", got=shake.error, hint=hint)
             sessions.append(shake.session)
             return shake.session
 

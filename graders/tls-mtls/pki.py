@@ -95,10 +95,11 @@ class Pki:
 
     def crl_pem(self, revoked: list[int]) -> bytes:
         """``TLS_CRL``: the root's CRL (revoking nothing) and the intermediate's, revoking ``revoked`` serials."""
-        return self._crl(self.root, []) + self._crl(self.intermediate, revoked)
+        return self.crl_of(self.root) + self.crl_of(self.intermediate, revoked)
 
     @staticmethod
-    def _crl(authority: trustme.CA, revoked: list[int]) -> bytes:
+    def crl_of(authority: trustme.CA, revoked: tuple[int, ...] | list[int] = ()) -> bytes:
+        """A CRL signed by ``authority``, listing ``revoked`` serials."""
         issuer = x509.load_pem_x509_certificate(authority.cert_pem.bytes())
         key = serialization.load_pem_private_key(authority.private_key_pem.bytes(), None)
         assert isinstance(key, ec.EllipticCurvePrivateKey), "trustme's authorities have ECDSA keys"

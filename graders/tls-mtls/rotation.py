@@ -12,6 +12,7 @@ from tlsclient import attempt, client_context, handshake
 
 RELOAD_WITHIN_S = 5.0  # the README's promise: a reload takes effect within 5 s of the signal
 POLL_S = 0.1
+EXIT_GRACE_S = 0.5
 EXIT_HINT = "handle SIGHUP (its default action ends the process) and reload in the running process"
 
 
@@ -20,7 +21,10 @@ def send_sighup(process: LearnerProcess) -> None:
     process.send_signal(signal.SIGHUP)
 
 
-def expect_alive(process: LearnerProcess, after: str) -> None:
+def expect_alive(process: LearnerProcess, after: str, *, grace: float = 0.0) -> None:
+    """Fails the check when the program has exited, waiting ``grace`` seconds for an exit under way to show."""
+    if grace:
+        until(lambda: process.exit_code() is not None, grace, interval=POLL_S)
     code = process.exit_code()
     if code is not None:
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
@@ -48,7 +52,7 @@ def expect_new_serial(process: LearnerProcess, port: int, pki: Pki, identity: Le
 
     if until(rotated, RELOAD_WITHIN_S, interval=POLL_S):
         return
-    expect_alive(process, "after SIGHUP")
+    expect_alive(process, "after SIGHUP", grace=EXIT_GRACE_S)
     last = seen[-1] if seen else None
     fail(
         f"new connections for {name} did not get the new certificate within {RELOAD_WITHIN_S:g} s of SIGHUP",
@@ -69,7 +73,7 @@ def expect_refused_within(process: LearnerProcess, port: int, pki: Pki, identity
 
     if until(refused, RELOAD_WITHIN_S, interval=POLL_S):
         return
-    expect_alive(process, "after SIGHUP")
+    expect_alive(process, "after SIGHUP", grace=EXIT_GRACE_S)
     fail(
         f"{what} was still let in {RELOAD_WITHIN_S:g} s after the new CRL and SIGHUP",
         got=outcomes[-1],

@@ -65,7 +65,8 @@ class ServiceFiles:
         self._write("client.pem", own_client.cert_pem)
         self._write("client.key", own_client.key_pem)
         self._write("roles.txt", names.roles_file().encode())
-        self._write("store/public-ca.pem", pki.public.cert_pem.bytes())
+        # With its CRL, so that a server checking revocation still trusts this CA if it loads the store.
+        self._write("store/public-ca.pem", pki.public.cert_pem.bytes() + pki.crl_of(pki.public))
         (folder / "store" / "certs").mkdir()
         probe = pki.issue(names.writer)
         self._write(PROBE_FILE, probe.bundle_pem())

@@ -35,8 +35,9 @@ def check_ping_on_one_connection(connect, clients):
 
 
 def check_several_clients_while_one_stalls(service, connect, clients, rng):
-    """Several clients are served at once while another connection never starts its handshake"""
+    """Several clients are served at once while one connection never starts its handshake and one never ends a line"""
     with socket.create_connection((LOOPBACK, service.port), timeout=5.0):
+        connect("client with half a line", clients.stranger).send(b"PI")
         sessions = [connect(f"client {n}", identity) for n, identity in enumerate(
             (clients.reader, clients.writer, clients.operator, clients.stranger), start=1)]  # fmt: skip
         for session in rng.sample(sessions, len(sessions)):

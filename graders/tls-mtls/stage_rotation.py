@@ -2,8 +2,10 @@
 
 from labkit.checks import expect_equal, fail
 from labkit.wait import until
-from rotation import expect_alive, expect_new_serial, send_sighup, session_serial
+from rotation import EXIT_GRACE_S, expect_alive, expect_new_serial, send_sighup, session_serial
 from service_files import ServerLeaves
+
+KEEP_HINT = "a reload changes what new connections get: never close open connections or the listener, never restart"
 
 
 def _rotate(own, pki, names):
@@ -35,15 +37,11 @@ def check_open_connections_survive_a_reload(own_service, connector, pki, names, 
     leaves = _rotate(own_service, pki, names)
     expect_new_serial(own_service.process, own_service.port, pki, clients.reader, names.service, leaves.main.serial)
     half.send(b"AMI\n")
-    reply = half.reply("the reply to a WHOAMI half sent before SIGHUP")
+    reply = half.reply("the reply to a WHOAMI half sent before SIGHUP", hint=KEEP_HINT)
     expect_equal(reply, f"200 {clients.operator.name} operator", "the reply to the WHOAMI sent across the reload")
     for session in sessions:
-        expect_equal(
-            session.request("PING"),
-            "200 PONG",
-            f"the {session.label}'s PING after the reload",
-            hint="a reload changes what new connections get; never close the listening socket or open connections",
-        )
+        reply = session.request("PING", hint=KEEP_HINT)
+        expect_equal(reply, "200 PONG", f"the {session.label}'s PING after the reload", hint=KEEP_HINT)
 
 
 def check_broken_files_keep_the_old_certificate(own_service, pki, names, clients):
@@ -58,7 +56,7 @@ def check_broken_files_keep_the_old_certificate(own_service, pki, names, clients
         return bool(served[-1] != old)
 
     if until(broke, 1.0, interval=0.1):
-        expect_alive(own_service.process, "after SIGHUP with a broken TLS_CERT")
+        expect_alive(own_service.process, "after SIGHUP with a broken TLS_CERT", grace=EXIT_GRACE_S)
         fail(
             "after a SIGHUP with a broken TLS_CERT, a new connection did not get the old certificate",
             expected=f"a session with the old certificate (serial {old})",

@@ -12,7 +12,7 @@ def check_each_name_gets_its_certificate(connect, clients, names, server_leaves,
     order = [names.alt, names.service, names.alt, names.service.upper(), names.alt.upper()]
     rng.shuffle(order)
     for n, name in enumerate(order, start=1):
-        session = connect(f"client {n}", clients.reader, server_name=name)
+        session = connect(f"client {n}", clients.reader, server_name=name, hint=SNI_HINT)
         expect_equal(
             session.serial, wanted[name.lower()], f"the serial of the certificate served for {name}", hint=SNI_HINT
         )

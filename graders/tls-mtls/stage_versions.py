@@ -5,6 +5,7 @@ import ssl
 import clienthello
 from labkit.checks import expect, expect_equal, log
 
+ACCEPT_HINT = "accept both TLS 1.2 and TLS 1.3: set a minimum version, but no maximum"
 FLOOR_HINT = "set the minimum protocol version to TLS 1.2 (ssl.TLSVersion.TLSv1_2 in Python)"
 
 
@@ -29,7 +30,7 @@ def check_tls_1_1_is_refused(service, names):
 def check_tls_1_2_and_1_3_are_accepted(connect, clients):
     """Clients pinned to TLS 1.2 and to TLS 1.3 each get a session"""
     for version, name in ((ssl.TLSVersion.TLSv1_2, "TLSv1.2"), (ssl.TLSVersion.TLSv1_3, "TLSv1.3")):
-        session = connect(f"{name} client", clients.reader, version=version)
+        session = connect(f"{name} client", clients.reader, version=version, hint=ACCEPT_HINT)
         expect_equal(session.version, name, "the negotiated version")
         expect_equal(session.request("PING"), "200 PONG", f"the reply to PING over {name}")
 

@@ -22,6 +22,7 @@ from pki import Leaf
 
 MAX_REPLY = 1024
 SILENCE_S = 3.0  # how long a connection may stay open without a reply before it counts as not refused
+REPLY_HINT = "answer every request with one line ending in \\n, and keep the connection open"
 
 
 def client_context(
@@ -64,19 +65,19 @@ class Session:
         log(f"{self.label} → {data!r}")
         self.sock.sendall(data)
 
-    def request(self, line: str, *, timeout: float = 5.0) -> str:
+    def request(self, line: str, *, timeout: float = 5.0, hint: str = REPLY_HINT) -> str:
         """Sends ``line`` and returns the reply line without its LF; fails the check if none comes."""
         self.send(line.encode() + b"\n")
-        return self.reply(f"the reply to {line[:60]!r}", timeout=timeout)
+        return self.reply(f"the reply to {line[:60]!r}", timeout=timeout, hint=hint)
 
-    def reply(self, what: str, *, timeout: float = 5.0) -> str:
+    def reply(self, what: str, *, timeout: float = 5.0, hint: str = REPLY_HINT) -> str:
         line = self.read_line(timeout)
         if isinstance(line, Ended):
             fail(
                 f"{self.label} got no reply line: {line.how}",
                 expected=what,
                 got=f"{self.buffer!r} then {line.how}" if self.buffer else line.how,
-                hint="answer every request with one line ending in \\n, and keep the connection open",
+                hint=hint,
             )
         return line
 
@@ -128,6 +129,11 @@ class Handshake:
     session: Session | None
     error: str = ""
     verify_error: bool = False  # the grader could not verify the learner's certificate
+    connected: bool = True  # False: not even a TCP connection
+
+    def expect_connected(self, label: str) -> None:
+        if not self.connected:
+            fail(f"{label} {self.error}", hint="is your server still running and accepting? See its stderr below")
 
 
 def handshake(port: int, context: ssl.SSLContext, server_name: str | None, label: str) -> Handshake:
@@ -135,10 +141,8 @@ def handshake(port: int, context: ssl.SSLContext, server_name: str | None, label
     try:
         raw = socket.create_connection((LOOPBACK, port), timeout=5.0)
     except OSError as error:
-        fail(
-            f"{label} could not connect to {LOOPBACK}:{port}: {error.strerror or error}",
-            hint="is your server still running and accepting? See its stderr below",
-        )
+        log(f"{label}: could not connect to {LOOPBACK}:{port}: {error.strerror or error}")
+        return Handshake(None, f"could not connect to {LOOPBACK}:{port}: {error.strerror or error}", connected=False)
     named = f" with server name {server_name}" if server_name else " with no server name"
     try:
         sock = context.wrap_socket(raw, server_hostname=server_name)
@@ -170,6 +174,7 @@ class Attempt:
 def attempt(port: int, context: ssl.SSLContext, server_name: str | None, label: str) -> Attempt:
     """A handshake, then PING and a read: the only honest way to learn whether a client was let in."""
     shake = handshake(port, context, server_name, label)
+    shake.expect_connected(label)
     if shake.session is None:
         if shake.verify_error:
             fail(

@@ -121,9 +121,10 @@ def parse(line: bytes) -> list[str]:
         raise BadRequest("invalid key")
     if command == "PUT" and not VALUE.fullmatch(args[1]):
         raise BadRequest("invalid value")
-    if command == "CALL":
-        if not NAME.fullmatch(args[0]) or not PORT_NUMBER.fullmatch(args[1]) or not 1 <= int(args[1]) <= 65535:
-            raise BadRequest("invalid name or port")
+    if command == "CALL" and not (NAME.fullmatch(args[0]) and PORT_NUMBER.fullmatch(args[1])):
+        raise BadRequest("invalid name or port")
+    if command == "CALL" and not 1 <= int(args[1]) <= 65535:
+        raise BadRequest("port out of range")
     return words
 
 
@@ -200,15 +201,17 @@ class Service:
 
     def call(self, name: str, port: int) -> str:
         try:
-            with socket.create_connection((HOST, port), timeout=CALL_TIMEOUT_S) as raw:
-                with self.outbound.wrap_socket(raw, server_hostname=name) as conn:
-                    conn.sendall(b"PING\n")
-                    reply = b""
-                    while b"\n" not in reply and len(reply) < MAX_LINE:
-                        chunk = conn.recv(MAX_LINE)
-                        if not chunk:
-                            break
-                        reply += chunk
+            with (
+                socket.create_connection((HOST, port), timeout=CALL_TIMEOUT_S) as raw,
+                self.outbound.wrap_socket(raw, server_hostname=name) as conn,
+            ):
+                conn.sendall(b"PING\n")
+                reply = b""
+                while b"\n" not in reply and len(reply) < MAX_LINE:
+                    chunk = conn.recv(MAX_LINE)
+                    if not chunk:
+                        break
+                    reply += chunk
         except (ssl.SSLError, OSError) as error:
             return f"502 {type(error).__name__}: {str(error)[:120]}".replace("\n", " ")
         line, newline, _ = reply.partition(b"\n")
