@@ -1,0 +1,67 @@
+"""Stage 7: SIGHUP puts new certificates in service for new connections, without a restart or a dropped client."""
+
+from labkit.checks import expect_equal, fail
+from labkit.wait import until
+from rotation import EXIT_GRACE_S, expect_alive, expect_new_serial, send_sighup, session_serial
+from service_files import ServerLeaves
+
+KEEP_HINT = "a reload changes what new connections get: never close open connections or the listener, never restart"
+
+
+def _rotate(own, pki, names):
+    leaves = ServerLeaves(main=pki.issue(names.service), alt=pki.issue(names.alt))
+    own.files.rotate(leaves)
+    send_sighup(own.process)
+    return leaves
+
+
+def check_new_connections_get_the_new_certificates(own_service, pki, names, clients):
+    """After new files and SIGHUP, new connections get the new certificates for both names"""
+    for round_ in (1, 2):
+        leaves = _rotate(own_service, pki, names)
+        expect_new_serial(own_service.process, own_service.port, pki, clients.reader, names.service, leaves.main.serial)
+        expect_new_serial(own_service.process, own_service.port, pki, clients.reader, names.alt, leaves.alt.serial)
+        expect_alive(own_service.process, f"after SIGHUP number {round_}")
+
+
+def check_open_connections_survive_a_reload(own_service, connector, pki, names, clients):
+    """Connections opened before SIGHUP, one with half a request sent, go on being answered"""
+    connect = connector(own_service.port)
+    sessions = [
+        connect(label, identity) for label, identity in (("reader", clients.reader), ("writer", clients.writer))
+    ]
+    for session in sessions:
+        expect_equal(session.request("PING"), "200 PONG", f"the {session.label}'s PING before the reload")
+    half = connect("client with half a request", clients.operator)
+    half.send(b"WHO")
+    leaves = _rotate(own_service, pki, names)
+    expect_new_serial(own_service.process, own_service.port, pki, clients.reader, names.service, leaves.main.serial)
+    half.send(b"AMI\n")
+    reply = half.reply("the reply to a WHOAMI half sent before SIGHUP", hint=KEEP_HINT)
+    expect_equal(reply, f"200 {clients.operator.name} operator", "the reply to the WHOAMI sent across the reload")
+    for session in sessions:
+        reply = session.request("PING", hint=KEEP_HINT)
+        expect_equal(reply, "200 PONG", f"the {session.label}'s PING after the reload", hint=KEEP_HINT)
+
+
+def check_broken_files_keep_the_old_certificate(own_service, pki, names, clients):
+    """A SIGHUP with a broken TLS_CERT keeps the old certificate; a later good one is picked up"""
+    old = own_service.files.leaves.main.serial
+    own_service.files.break_server_cert()
+    send_sighup(own_service.process)
+    served = []
+
+    def broke() -> bool:  # new sessions for 1 s: any that fails or gets another serial is the verdict
+        served.append(session_serial(own_service.port, pki, clients.reader, names.service))
+        return bool(served[-1] != old)
+
+    if until(broke, 1.0, interval=0.1):
+        expect_alive(own_service.process, "after SIGHUP with a broken TLS_CERT", grace=EXIT_GRACE_S)
+        fail(
+            "after a SIGHUP with a broken TLS_CERT, a new connection did not get the old certificate",
+            expected=f"a session with the old certificate (serial {old})",
+            got=f"serial {served[-1]}" if served[-1] is not None else "no session",
+            hint="load all the new files first; if any fails, keep everything as it was and log a line to stderr",
+        )
+    leaves = _rotate(own_service, pki, names)
+    expect_new_serial(own_service.process, own_service.port, pki, clients.reader, names.service, leaves.main.serial)
