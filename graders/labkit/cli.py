@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -13,8 +14,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from labkit import __version__
 from labkit.artifacts import DEFAULT_ROOT, foreign_folder
 from labkit.catalog import Catalog, Lab, load_catalog
+from labkit.consoles import is_plain, make_console
 from labkit.errors import HarnessError
 from labkit.grading import GradeOptions, grade_labs
 from labkit.results import RunResult
@@ -28,8 +31,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)  # a message with a long path stays one line to copy
+console = make_console()
+errors = make_console(stderr=True)  # never wrapped: a message with a long path stays one line to copy
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"labkit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    plain: Annotated[bool, typer.Option("--plain", help="no colour, no escape codes (as NO_COLOR=1)")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="show labkit's version")
+    ] = False,
+) -> None:
+    """labkit: hands-on backend engineering labs, graded against real servers."""
+    if plain:
+        _use_plain_output()
+
+
+def _use_plain_output() -> None:
+    global console, errors
+    console, errors = make_console(plain=True), make_console(stderr=True, plain=True)
 
 
 def _catalog() -> Catalog:
@@ -90,6 +116,7 @@ def grade(
     all_labs: Annotated[bool, typer.Option("--all", help="grade every lab")] = False,
     impl_root: Annotated[Path | None, typer.Option(help="with --all: a tree with one folder per lab")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="show every check and transcripts")] = False,
+    plain: Annotated[bool, typer.Option("--plain", help="no colour and no escape codes at all")] = False,
     extra_graders: Annotated[
         Path | None, typer.Option(help="instructors: a folder with LAB/hidden_<stage>.py private checks")
     ] = None,
@@ -99,6 +126,8 @@ def grade(
     ),
 ) -> None:
     """Grade an implementation. Exit 0: all passed, 1: some check failed, 2: usage or harness error."""
+    if plain:
+        _use_plain_output()
     catalog = _catalog()
     if fmt not in FORMATS:
         _usage(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -108,6 +137,8 @@ def grade(
         _usage("give either a LAB or --all")
     if impl_root is not None and not all_labs:
         _usage("--impl-root goes with --all; for one lab use --impl")
+    if out is not None and (problem := _unwritable(out)) is not None:
+        _usage(f"--out {out}: {problem}")  # found before grading, not after minutes of it
     try:
         labs = list(catalog.labs) if all_labs else [catalog.get(lab_id or "")]
         until = labs[0].stage(stage).index if stage and not all_labs else 0
@@ -128,7 +159,8 @@ def grade(
         extra_graders=extra_graders.resolve() if extra_graders is not None else None,
         hidden_details=hidden_details,
     )
-    options = GradeOptions(choices, show_progress=fmt == "terminal" and out is None, artifacts=artifacts)
+    progress = fmt == "terminal" and out is None and not is_plain(console)
+    options = GradeOptions(choices, show_progress=progress, artifacts=artifacts)
     try:
         run = grade_labs(catalog, list(zip(labs, impls, strict=True)), options, console)
     except HarnessError as error:
@@ -162,6 +194,18 @@ def _write_github_files(run: RunResult) -> None:
     if output_path:
         with open(output_path, "a", encoding="utf-8") as handle:
             handle.write(f"result={report.result}\n")
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why a report could not be written to ``out``, or None when it can."""
+    folder = out.resolve().parent
+    if out.is_dir():
+        return "is a folder; give a file name"
+    if not folder.is_dir():
+        return f"folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        return "cannot be written (permission denied)"
+    return None
 
 
 def _impl_for(lab: Lab, impl: Path | None, impl_root: Path | None) -> Path:

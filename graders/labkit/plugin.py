@@ -246,7 +246,13 @@ def conceal_hidden_details(result: LabResult) -> None:
 
 
 def build_lab_result(state: GradingState) -> LabResult:
-    result = LabResult(id=state.lab.id, title=state.lab.title, impl=str(state.config.impl), services=state.provider)
+    result = LabResult(
+        id=state.lab.id,
+        title=state.lab.title,
+        impl=str(state.config.impl),
+        services=state.provider,
+        lab_max_points=state.lab.max_points,
+    )
     by_stage: dict[str, list[CheckResult]] = {stage.slug: [] for stage in state.lab.stages}
     for nodeid, check in state.checks.items():
         by_stage[state.stage_of[nodeid].slug].append(check)

@@ -76,7 +76,15 @@ def test_terminal_shows_expected_got_stderr_and_hint() -> None:
     buffer = io.StringIO()
     render_terminal(sample_run(), Console(file=buffer, width=120, color_system=None))
     text = buffer.getvalue()
-    for expected in ("✗ 2 framing", "Expected:", "Got:", "stderr", "Hint: loop over recv", "Score 5/20", "--seed 42"):
+    for expected in (
+        "✗ failed  2 framing",
+        "Expected:",
+        "Got:",
+        "stderr",
+        "Hint: loop over recv",
+        "Score 5/20",
+        "--seed 42",
+    ):
         assert expected in text, expected
     assert "→ 5 bytes" not in text, "transcripts only with -v"
 

@@ -1,0 +1,25 @@
+"""The consoles labkit prints to.
+
+Plain output (``NO_COLOR`` set, or ``--plain``) carries no escape code at all: no colour, no bold, no spinner.
+Output that is not a terminal (a CI log, a pipe) is never wrapped, so a path or a message stays one line to copy.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from labkit.settings import settings
+
+
+def make_console(*, stderr: bool = False, plain: bool = False) -> Console:
+    if plain or settings().no_color is not None:
+        console = Console(stderr=stderr, color_system=None, no_color=True, highlight=False, force_terminal=False)
+    else:
+        console = Console(stderr=stderr)
+    console.soft_wrap = stderr or not console.is_terminal
+    return console
+
+
+def is_plain(console: Console) -> bool:
+    """A console that must show no live display (a spinner redraws the line with escape codes)."""
+    return console.color_system is None or not console.is_terminal

@@ -1,0 +1,75 @@
+"""What a new user meets first: a bad --out path, plain and unwrapped output, the version, progress of a stage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from support import KIT, run_labkit
+
+TCP_STARTER = KIT / "labs" / "tcp-kv"
+TCP_SOLUTION = KIT / "solutions" / "tcp-kv"
+ESCAPE = "\x1b["
+
+
+def test_an_unwritable_out_path_is_a_usage_error_before_grading(tmp_path: Path) -> None:
+    missing = tmp_path / "missing-dir" / "r.json"
+    done = run_labkit("grade", "tcp-kv", "--impl", str(TCP_SOLUTION), "--out", str(missing), "--format", "json")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "does not exist" in done.stderr and "missing-dir" in done.stderr
+    assert done.stdout == "", "nothing is graded when the report could not be written"
+    folder = run_labkit("grade", "tcp-kv", "--impl", str(TCP_SOLUTION), "--out", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder" in folder.stderr
+
+
+def test_version_is_shown() -> None:
+    done = run_labkit("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("labkit ") and done.stdout.split()[1][0].isdigit()
+
+
+def test_no_color_and_plain_print_no_escape_code_at_all() -> None:
+    forced = {"FORCE_COLOR": "1", "TERM": "xterm-256color"}  # as a terminal would get them
+    coloured = run_labkit("grade", "tcp-kv", "--stage", "1", env=forced)
+    assert ESCAPE in coloured.stdout, "the comparison needs a run that does colour its output"
+    for done in (
+        run_labkit("grade", "tcp-kv", "--stage", "1", env={**forced, "NO_COLOR": "1"}),
+        run_labkit("--plain", "grade", "tcp-kv", "--stage", "1", env=forced),
+        run_labkit("grade", "tcp-kv", "--stage", "1", "--plain", env=forced),
+    ):
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert ESCAPE not in done.stdout + done.stderr
+        assert "Score 0/" in done.stdout
+
+
+def test_every_mark_comes_with_its_word() -> None:
+    done = run_labkit("grade", "tcp-kv")
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.strip().startswith("✗ failed") and "connect" in line for line in lines), done.stdout
+    assert any(line.strip().startswith("· skipped") and "shutdown" in line for line in lines), done.stdout
+    assert any(line.strip().startswith("✗ failed:") for line in lines), "a failed check says so in words"
+
+
+def test_output_to_a_pipe_is_never_wrapped(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*(["a-rather-long-folder-name"] * 8), "tcp-kv")
+    shutil.copytree(TCP_STARTER, deep)
+    done = run_labkit("grade", "tcp-kv", "--impl", str(deep), "--stage", "1", env={"COLUMNS": "80"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert len(str(deep)) > 200 and str(deep) in done.stdout, done.stdout
+    assert not any(line != line.rstrip() for line in done.stdout.splitlines()), "no padding to a width"
+
+
+def test_durations_and_the_whole_labs_total_when_grading_some_stages(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    done = run_labkit("grade", "tcp-kv", "--impl", str(TCP_SOLUTION), "--stage", "2", "--format", "json", "--out",
+                      str(out))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lab = json.loads(out.read_text())["labs"][0]
+    assert (lab["points"], lab["max_points"], lab["lab_max_points"]) == (20, 20, 100)
+    assert lab["duration_s"] > 0 and all(stage["duration_s"] > 0 for stage in lab["stages"])
+    assert lab["duration_s"] >= sum(stage["duration_s"] for stage in lab["stages"])
+    assert "Score 20/20" in done.stdout and "Progress 20/100 of the whole lab" in done.stdout
