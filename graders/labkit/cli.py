@@ -60,7 +60,7 @@ def _use_plain_output() -> None:
 
 def _catalog() -> Catalog:
     try:
-        return load_catalog()
+        return load_catalog(skip_broken=True)  # a broken lab is named where it is used; the others still work
     except HarnessError as error:
         errors.print(f"[magenta]labkit:[/] {error}", highlight=False)
         raise typer.Exit(2) from error
@@ -73,7 +73,8 @@ def list_labs(
     """Show the lab catalog."""
     catalog = _catalog()
     if fmt == "json":
-        console.print_json(json.dumps([_lab_summary(lab) for lab in catalog.labs]))
+        unusable = [{"id": lab.id, "broken": lab.reason} for lab in catalog.broken]
+        console.print_json(json.dumps([*(_lab_summary(lab) for lab in catalog.labs), *unusable]))
         return
     if fmt != "table":
         _usage(f"unknown format {fmt!r}; use table or json")
@@ -85,7 +86,11 @@ def list_labs(
             lab.id, lab.title, lab.track, ", ".join(lab.competencies), str(len(lab.stages)),
             str(lab.max_points), ", ".join(lab.services) or "none",
         )  # fmt: skip
+    for broken in catalog.broken:
+        table.add_row(broken.id, "BROKEN: " + broken.reason, "", "", "", "", "")
     console.print(table)
+    for broken in catalog.broken:
+        errors.print(f"labkit: lab {broken.id} is broken: {broken.reason}", highlight=False, markup=False)
 
 
 def _lab_summary(lab: Lab) -> dict[str, object]:
@@ -147,6 +152,8 @@ def grade(
         impls = [_impl_for(lab, impl, impl_root) for lab in labs]
     except HarnessError as error:
         _usage(str(error))
+    for broken in catalog.broken if all_labs else ():
+        errors.print(f"labkit: lab {broken.id} is broken, not graded: {broken.reason}", highlight=False, markup=False)
     artifacts = artifacts.resolve()
     for lab in labs:
         if (foreign := foreign_folder(artifacts, lab.id)) is not None:
@@ -411,7 +418,7 @@ def doctor() -> None:
     from labkit.doctor import run_doctor
 
     try:
-        labs = load_catalog().labs
+        labs = load_catalog(skip_broken=True).labs
     except HarnessError as error:  # the machine's report is still worth having
         errors.print(f"[magenta]labkit:[/] lab requirements not checked: {escape(str(error))}", highlight=False)
         labs = ()

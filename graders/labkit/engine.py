@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labkit.catalog import Lab
-from labkit.errors import HarnessError
+from labkit.errors import HarnessError, LabConfigError
 from labkit.results import LabResult, lab_from_dict
 from labkit.run_config import RunConfig, SandboxChoice
 from labkit.settings import SANDBOX_POD
@@ -77,6 +77,12 @@ def pytest_command(request: GradeRequest, config_path: Path, events_fd: int) -> 
     tree = grader_tree(request)
     stage_files = []
     for stage in request.lab.stages[: request.config.choices.until or None]:
+        if not (tree / stage.module_name).is_file():
+            raise LabConfigError(
+                f"stage {stage.index} '{stage.slug}' of {request.lab.id} has no grader module: expected "
+                f"{request.lab.grader_folder / stage.module_name}",
+                hint="each [[stages]] entry of lab.toml needs graders/<lab>/stage_<slug>.py (dashes as underscores)",
+            )
         stage_files.append(str(tree / stage.module_name))
         if (tree / stage.hidden_module_name).is_file():
             stage_files.append(str(tree / stage.hidden_module_name))

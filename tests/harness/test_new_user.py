@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from support import KIT, run_labkit
+from throwaway import ThrowawayKit
 
 TCP_STARTER = KIT / "labs" / "tcp-kv"
 TCP_SOLUTION = KIT / "solutions" / "tcp-kv"
@@ -73,3 +74,53 @@ def test_durations_and_the_whole_labs_total_when_grading_some_stages(tmp_path: P
     assert lab["duration_s"] > 0 and all(stage["duration_s"] > 0 for stage in lab["stages"])
     assert lab["duration_s"] >= sum(stage["duration_s"] for stage in lab["stages"])
     assert "Score 20/20" in done.stdout and "Progress 20/100 of the whole lab" in done.stdout
+
+
+INVALID_RUN_TOML = 'command = ["python3", "server.py"]\nready_timeout = = 5\n'
+
+
+def test_an_invalid_run_toml_is_the_learners_failure_with_its_line(tmp_path: Path) -> None:
+    impl = tmp_path / "tcp-kv"
+    shutil.copytree(TCP_SOLUTION, impl)
+    (impl / "run.toml").write_text(INVALID_RUN_TOML)
+    out = tmp_path / "r.json"
+    done = run_labkit("grade", "tcp-kv", "--impl", str(impl), "--plain", "--out", str(out), "--format", "json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "harness error" not in done.stdout + done.stderr
+    assert "run.toml is not valid TOML" in done.stdout and "line 2: ready_timeout = = 5" in done.stdout
+    lab = json.loads(out.read_text())["labs"][0]
+    assert lab["error"] is None and lab["stages"][0]["status"] == "failed"
+
+
+def test_an_invalid_run_toml_in_a_cohort_is_scored(tmp_path: Path) -> None:
+    submissions = tmp_path / "submissions"
+    shutil.copytree(TCP_SOLUTION, submissions / "ann")
+    (submissions / "ann" / "run.toml").write_text(INVALID_RUN_TOML)
+    done = run_labkit("cohort", "grade", str(submissions), "--lab", "tcp-kv", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((tmp_path / "out" / "ann.json").read_text())
+    assert result["exit_code"] == 1 and result["labs"][0]["error"] is None
+    assert (result["labs"][0]["points"], result["labs"][0]["max_points"]) == (0, 100)
+
+
+def test_a_broken_lab_toml_is_marked_and_other_labs_carry_on(tmp_path: Path) -> None:
+    kit = ThrowawayKit(tmp_path).lab("good", stages={"one": "def check_a(): pass"}).lab("bad", toml="id = ")
+    listed = kit.labkit("list")
+    assert listed.returncode == 0, listed.stderr
+    assert "good" in listed.stdout and "BROKEN" in listed.stdout and "not valid TOML" in listed.stderr
+    as_json = json.loads(kit.labkit("list", "--format", "json").stdout)
+    assert [lab["id"] for lab in as_json] == ["good", "bad"] and "not valid TOML" in as_json[1]["broken"]
+    code, result = kit.grade("good")
+    assert (code, result["labs"][0]["passed"]) == (0, True)
+    bad = kit.labkit("grade", "bad")
+    assert bad.returncode == 2 and "lab 'bad' is broken" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_missing_stage_module_names_the_stage_and_the_file(tmp_path: Path) -> None:
+    kit = ThrowawayKit(tmp_path).lab("demo", stages={"first": "def check_a(): pass", "second-one": ""})
+    (kit.root / "graders" / "demo" / "stage_second_one.py").unlink()
+    done = kit.labkit("grade", "demo")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "USAGE_ERROR" not in done.stdout
+    assert "stage 2 'second-one' of demo has no grader module" in done.stdout
+    assert "graders/demo/stage_second_one.py" in done.stdout
