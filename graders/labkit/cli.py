@@ -18,6 +18,7 @@ from labkit import __version__
 from labkit.artifacts import DEFAULT_ROOT, foreign_folder
 from labkit.catalog import Catalog, Lab, load_catalog
 from labkit.consoles import is_plain, make_console
+from labkit.engine import Terminated, stop_on_sigterm
 from labkit.errors import HarnessError
 from labkit.grading import GradeOptions, grade_labs
 from labkit.results import RunResult
@@ -168,11 +169,15 @@ def grade(
     )
     progress = fmt == "terminal" and out is None and not is_plain(console)
     options = GradeOptions(choices, show_progress=progress, artifacts=artifacts)
+    stop_on_sigterm()
     try:
         run = grade_labs(catalog, list(zip(labs, impls, strict=True)), options, console)
     except HarnessError as error:
         errors.print(f"[magenta]labkit: harness error (not your fault):[/] {error}", highlight=False)
         raise typer.Exit(2) from error
+    except Terminated as terminated:
+        errors.print("[magenta]labkit:[/] terminated (SIGTERM); learner processes and services were stopped")
+        raise typer.Exit(Terminated.EXIT_CODE) from terminated
     except KeyboardInterrupt as interrupt:
         errors.print("[magenta]labkit:[/] interrupted; learner processes and services were stopped")
         raise typer.Exit(2) from interrupt

@@ -136,6 +136,23 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
     return _read_results(config.results_path, log_path, code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached labkit (``timeout``, a cancelled CI job): it is torn down exactly as Ctrl-C is."""
+
+    EXIT_CODE = 128 + signal.SIGTERM
+
+
+def stop_on_sigterm() -> None:
+    """Turns SIGTERM into ``Terminated``, so the grader is interrupted, waited for and swept as on Ctrl-C, where the
+    default action would end labkit at once and leave the grader, its learners and services running."""
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one teardown: a repeated SIGTERM must not cut it short
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def interruptible() -> None:
     """``preexec_fn`` of a child that labkit stops with SIGINT (its orderly teardown): a labkit started where
     SIGINT is ignored (a background job of a script, nohup) would pass that on, and the child would run on."""
