@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +60,19 @@ def scenarios() -> list[Scenario]:
 
 def verdict_summary(result: dict[str, Any]) -> str:
     return summarise(result, KIT)
+
+
+def pristine_starter(lab_id: str, into: Path, root: Path = KIT) -> Path:
+    """A lab's starter as committed (``git archive HEAD``), copied under ``into``: a learner who works in
+    labs/<lab> of their clone changes nothing the kit's tests grade. Outside a git checkout, a copy of the folder."""
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", "HEAD", f"labs/{lab_id}"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        shutil.copytree(root / "labs" / lab_id, into / "labs" / lab_id)
+    else:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(into, filter="data")
+    return into / "labs" / lab_id
