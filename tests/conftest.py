@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from labkit.settings import reset_settings
 from labkit.sweep import marked_processes
-from support import RUN_PREFIX
+from support import RUN_PREFIX, SCRATCH
 
 MAX_WORKERS = 8
 
@@ -29,6 +30,16 @@ def no_learner_process_left_behind() -> Iterator[None]:
     for process in leftovers:
         process.kill()
     assert not leftovers, f"learner processes outlived their grading run: {described}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_run_folder_left_behind() -> Iterator[None]:
+    """Run folders kept for their logs live in the session's scratch folder, removed here; none may hold a copy
+    of an instructor's hidden checks even while the session lasts."""
+    yield
+    hidden = sorted(str(path.relative_to(SCRATCH)) for path in SCRATCH.glob("*/**/hidden_*.py"))
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+    assert not hidden, f"hidden checks were copied into a run folder and left there: {hidden}"
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,16 @@ SCHEMA = KIT / "graders" / "labkit" / "schema" / "results.schema.json"
 RECORD = os.environ.get("LABKIT_RECORD") == "1"
 # Every run this test session starts carries this prefix, so the leftover guard ignores other runs on the machine.
 RUN_PREFIX = f"lkt{os.getpid()}x"
+# Every labkit this test session starts makes its run folders here (TMPDIR), and the session removes it at its
+# end: a run folder kept for its logs never outlives the suite. Readable by all, as embedded PostgreSQL runs as
+# an unprivileged user below it.
+SCRATCH = Path(tempfile.gettempdir()) / f"lkt-scratch-{os.getpid()}"
+
+
+def session_env() -> dict[str, str]:
+    """What every labkit of this test session gets: its run prefix, its scratch folder, a fixed width."""
+    SCRATCH.mkdir(mode=0o755, exist_ok=True)
+    return {"COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX, "TMPDIR": str(SCRATCH)}
 
 
 def run_labkit(
@@ -33,7 +44,7 @@ def run_labkit(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX, **(env or {})},
+        env={**os.environ, **session_env(), **(env or {})},
         check=False,
     )
 

@@ -81,8 +81,8 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
             from labkit.containers import sweep_run_quietly  # docker-py loads only when containers may exist
 
             sweep_run_quietly(run_id)  # containers of a grader that was killed or interrupted mid-run
-        if not keep:
-            shutil.rmtree(run_dir, ignore_errors=True)
+        # Kept logs never hold the grader's private copy, which may include an instructor's hidden checks.
+        shutil.rmtree(run_dir if not keep else run_dir / "graders", ignore_errors=True)
     result.lab_max_points = result.lab_max_points or lab.max_points
     result.duration_s = round(time.monotonic() - started, 3)
     return result
