@@ -42,6 +42,7 @@ class GradingState:
     stage_of: dict[str, Stage] = field(default_factory=dict)
     checks: dict[str, CheckResult] = field(default_factory=dict)
     provider: str | None = None
+    provider_details: str = ""  # what the provider probes answered in full, for -v
     failed_stage: Stage | None = None
     aborted: str | None = None
     not_run: dict[str, str] = field(default_factory=dict)  # stage slug -> what this machine lacks for it
@@ -251,6 +252,7 @@ def build_lab_result(state: GradingState) -> LabResult:
         title=state.lab.title,
         impl=str(state.config.impl),
         services=state.provider,
+        services_details=state.provider_details or None,
         lab_max_points=state.lab.max_points,
     )
     by_stage: dict[str, list[CheckResult]] = {stage.slug: [] for stage in state.lab.stages}

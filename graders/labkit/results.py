@@ -102,6 +102,7 @@ class LabResult:
     stages: list[StageResult] = field(default_factory=list)
     error: str | None = None
     services: str | None = None  # the provider that served this lab, and why; None when it used none
+    services_details: str | None = None  # the provider probes' full answers (shown with -v)
     lab_max_points: int = 0  # the whole lab's points, also when --stage graded fewer stages
     duration_s: float = 0.0  # wall-clock time of grading this lab
 
@@ -204,6 +205,7 @@ def lab_from_dict(data: dict[str, Any]) -> LabResult:
         stages=stages,
         error=data.get("error"),
         services=data.get("services"),
+        services_details=data.get("services_details"),
         lab_max_points=data.get("lab_max_points", 0),
         duration_s=data.get("duration_s", 0.0),
     )

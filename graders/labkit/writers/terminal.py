@@ -32,6 +32,8 @@ def _render_lab(lab: LabResult, run: RunResult, console: Console, verbose: bool)
     console.print(Text.assemble(("labkit ", "bold"), (lab.id, "bold cyan"), f" — {lab.title}"))
     services = lab.services or "none"
     console.print(Text(f"implementation: {lab.impl}   seed: {run.seed}   services: {services}", style="dim"))
+    if verbose and lab.services_details:
+        console.print(Text(f"services in detail: {lab.services_details}", style="dim"))
     if lab.error:
         console.print(Text(f"harness error (not your fault): {lab.error}", style="magenta"))
     for stage in lab.stages:
