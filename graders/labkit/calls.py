@@ -12,6 +12,7 @@ from typing import Any
 
 from labkit.checks import fail
 from labkit.errors import CheckFailed
+from labkit.render import show_value
 
 RAISED_HINT = "the README says which exceptions each function may raise, and when"
 
@@ -22,7 +23,7 @@ class Call:
     args: tuple[Any, ...]
 
     def __str__(self) -> str:
-        return f"{self.function}({', '.join(repr(arg) for arg in self.args)})"
+        return f"{self.function}({', '.join(show_value(arg) for arg in self.args)})"
 
 
 def call(function: str, *args: Any) -> Call:

@@ -19,6 +19,7 @@ from typing import Any
 from labkit import context
 from labkit.driver_main import decode_value, encode_value
 from labkit.errors import CheckFailed
+from labkit.render import show_value
 from labkit.supervisor import LearnerProcess
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -124,7 +125,7 @@ class Driver:
             if reply.get("ok"):
                 value = decode_value(reply.get("value"))
                 if not quiet:
-                    context.log(f"← {_short(repr(value))}")
+                    context.log(f"← {_short(show_value(value))}")
                 return value
             error = reply.get("error", {})
             if not quiet:
@@ -184,7 +185,8 @@ class Driver:
 
 
 def _call_repr(function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    parts = [_short(repr(arg), 40) for arg in args] + [f"{k}={_short(repr(v), 40)}" for k, v in kwargs.items()]
+    parts = [_short(show_value(arg), 40) for arg in args]
+    parts += [f"{key}={_short(show_value(value), 40)}" for key, value in kwargs.items()]
     return f"{function}({', '.join(parts)})"
 
 
