@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labkit.checks import fail
+from labkit.driver import STUB_HINT, STUB_RAISES
 from labkit.errors import CheckFailed
 from labkit.render import show_value
 
@@ -89,5 +90,5 @@ def expect_answers(
             fail(
                 f"your {outcome.call.function}() raised {outcome.raised}: {outcome.text}",
                 got=describe(outcomes),
-                hint=(hints or {}).get(outcome.raised, RAISED_HINT),
+                hint=(hints or {}).get(outcome.raised, STUB_HINT if outcome.raised == STUB_RAISES else RAISED_HINT),
             )

@@ -25,6 +25,7 @@ from labkit.supervisor import LearnerProcess
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 DEFAULT_CALL_TIMEOUT_S = 10.0
 REPR_LIMIT = 120
+STUB_RAISES = "NotImplementedError"  # what a starter's functions raise until they are written
 STUB_HINT = "this function is still the starter's stub: implement it as the README describes"
 TRACEBACK_HINT = "the traceback above is from your code; the spec in the lab README says what this call must do"
 
@@ -33,7 +34,7 @@ class LearnerRaised(CheckFailed):
     """The learner's function raised an exception; ``type_name`` and ``text`` say which."""
 
     def __init__(self, function: str, type_name: str, text: str, trace: str) -> None:
-        stub = type_name == "NotImplementedError"  # an untouched starter: its traceback says nothing new
+        stub = type_name == STUB_RAISES  # an untouched starter: its traceback says nothing new
         super().__init__(
             f"your {function}() raised {type_name}: {text}",
             got=None if stub else _last_lines(trace, 12),
