@@ -10,7 +10,7 @@ import pytest
 
 from labkit.settings import reset_settings
 from labkit.sweep import marked_processes
-from support import RUN_PREFIX, STATE_DIR
+from support import RUN_PREFIX, SCRATCH, STATE_DIR
 
 MAX_WORKERS = 8
 
@@ -37,6 +37,16 @@ def no_progress_left_behind() -> Iterator[None]:
     """The progress that gradings of a lab's own folder record goes to a folder of the session's, removed here."""
     yield
     shutil.rmtree(STATE_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_run_folder_left_behind() -> Iterator[None]:
+    """Run folders kept for their logs live in the session's scratch folder, removed here; none may hold a copy
+    of an instructor's hidden checks even while the session lasts."""
+    yield
+    hidden = sorted(str(path.relative_to(SCRATCH)) for path in SCRATCH.glob("*/**/hidden_*.py"))
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+    assert not hidden, f"hidden checks were copied into a run folder and left there: {hidden}"
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -41,6 +44,18 @@ def environment() -> dict[str, str]:
     return dict(os.environ)
 
 
+# Every labkit this test session starts makes its run folders here (TMPDIR), and the session removes it at its
+# end: a run folder kept for its logs never outlives the suite. Readable by all, as embedded PostgreSQL runs as
+# an unprivileged user below it.
+SCRATCH = Path(tempfile.gettempdir()) / f"lkt-scratch-{os.getpid()}"
+
+
+def session_env() -> dict[str, str]:
+    """What every labkit of this test session gets: its run prefix, its scratch folder, a fixed width."""
+    SCRATCH.mkdir(mode=0o755, exist_ok=True)
+    return {"COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX, "TMPDIR": str(SCRATCH)}
+
+
 def run_labkit(
     *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path = KIT
 ) -> subprocess.CompletedProcess[str]:
@@ -50,13 +65,7 @@ def run_labkit(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={
-            **environment(),
-            "COLUMNS": "120",
-            "LABKIT_RUN_ID_PREFIX": RUN_PREFIX,
-            "LABKIT_STATE_DIR": str(STATE_DIR),
-            **(env or {}),
-        },
+        env={**environment(), **session_env(), "LABKIT_STATE_DIR": str(STATE_DIR), **(env or {})},
         check=False,
     )
 
@@ -116,3 +125,19 @@ class LineReader:
             if text in line:
                 return seen
         pytest.fail(f"no line with {text!r}; output so far:\n" + "\n".join(self.lines))
+
+
+def pristine_starter(lab_id: str, into: Path, root: Path = KIT) -> Path:
+    """A lab's starter as committed (``git archive HEAD``), copied under ``into``: a learner who works in
+    labs/<lab> of their clone changes nothing the kit's tests grade. Outside a git checkout, a copy of the folder."""
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", "HEAD", f"labs/{lab_id}"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        shutil.copytree(root / "labs" / lab_id, into / "labs" / lab_id)
+    else:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(into, filter="data")
+    return into / "labs" / lab_id

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from labkit.catalog import Lab, load_catalog
-from support import KIT, SCHEMA, grade_json, run_labkit
+from support import KIT, SCHEMA, grade_json, pristine_starter, run_labkit
 
 CATALOG = load_catalog(KIT)
 
@@ -38,8 +38,8 @@ def test_alternative_correct_design_earns_full_marks(impl: Path) -> None:
 
 
 @pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)
-def test_starter_fails_stage_one_cleanly(lab: Lab) -> None:
-    code, result = grade_json(lab.id, lab.folder)
+def test_starter_fails_stage_one_cleanly(lab: Lab, tmp_path: Path) -> None:
+    code, result = grade_json(lab.id, pristine_starter(lab.id, tmp_path))
     summary = result["labs"][0]
     assert code == 1, "a starter must fail as the learner's fault (exit 1), never as a harness error (exit 2)"
     first = summary["stages"][0]
@@ -48,6 +48,10 @@ def test_starter_fails_stage_one_cleanly(lab: Lab) -> None:
     failed = [c for c in first["checks"] if c["status"] == "failed"]
     assert failed and all(c["message"] and "harness error" not in c["message"] for c in failed)
     assert "Traceback (most recent call last)" not in json.dumps(result["labs"][0]["error"])
+    assert "driver_main.py" not in json.dumps(failed), "no frame of the harness in what the learner reads"
+    for check in failed:
+        if "raised NotImplementedError" in check["message"]:  # the starter's stub, said as plainly in every lab
+            assert "Traceback" not in (check["got"] or "") and "stub" in check["hint"], check
 
 
 def test_grade_all_solutions_as_junit() -> None:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from labkit.checks import fail
+from labkit.driver import STUB_HINT, STUB_RAISES
 from labkit.errors import CheckFailed
+from labkit.render import show_value
 
 RAISED_HINT = "the README says which exceptions each function may raise, and when"
 
@@ -22,7 +24,7 @@ class Call:
     args: tuple[Any, ...]
 
     def __str__(self) -> str:
-        return f"{self.function}({', '.join(repr(arg) for arg in self.args)})"
+        return f"{self.function}({', '.join(show_value(arg) for arg in self.args)})"
 
 
 def call(function: str, *args: Any) -> Call:
@@ -88,5 +90,5 @@ def expect_answers(
             fail(
                 f"your {outcome.call.function}() raised {outcome.raised}: {outcome.text}",
                 got=describe(outcomes),
-                hint=(hints or {}).get(outcome.raised, RAISED_HINT),
+                hint=(hints or {}).get(outcome.raised, STUB_HINT if outcome.raised == STUB_RAISES else RAISED_HINT),
             )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labkit.errors import LabConfigError
+from labkit.errors import CheckFailed, LabConfigError
 from labkit.readiness import OPTION_KEYS, Readiness, TcpReady, parse_readiness
 from labkit.requirements import Requirement, parse_requirement
 from labkit.settings import HOME, settings
@@ -24,6 +24,7 @@ RUN_KINDS = frozenset({"server", "client", "cluster", "driver", "none"})
 COMMAND_KINDS = frozenset({"server", "client", "cluster"})  # the learner's program: run.toml may say how to start it
 RUN_KEYS = frozenset({"kind", "command", "module", "ready", "ready_timeout"}) | OPTION_KEYS
 MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,26 @@ class Lab:
 
 
 @dataclass(frozen=True)
+class BrokenLab:
+    """A lab whose lab.toml could not be loaded: named by its folder, with the reason."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     root: Path
     labs: tuple[Lab, ...] = field(default=())
+    broken: tuple[BrokenLab, ...] = field(default=())  # with skip_broken: labs left out, and why
 
     def get(self, lab_id: str) -> Lab:
         for lab in self.labs:
             if lab.id == lab_id:
                 return lab
+        for broken in self.broken:
+            if broken.id == lab_id:
+                raise LabConfigError(f"lab {lab_id!r} is broken: {broken.reason}")
         known = ", ".join(lab.id for lab in self.labs) or "none"
         raise LabConfigError(f"unknown lab {lab_id!r}", hint=f"known labs: {known} (see `labkit list`)")
 
@@ -129,12 +142,19 @@ def find_kit_root(start: Path | None = None) -> Path:
     )
 
 
-def load_catalog(root: Path | None = None) -> Catalog:
+def load_catalog(root: Path | None = None, *, skip_broken: bool = False) -> Catalog:
+    """Every lab of the kit. A broken lab.toml raises, unless ``skip_broken``: then that lab is listed in
+    ``broken`` and the others stay usable (one author's typo must not stop every command)."""
     root = root or find_kit_root()
-    labs = []
+    labs, broken = [], []
     for toml_path in sorted((root / "labs").glob("*/lab.toml")):
-        labs.append(load_lab(toml_path, root))
-    return Catalog(root=root, labs=tuple(labs))
+        try:
+            labs.append(load_lab(toml_path, root))
+        except LabConfigError as error:
+            if not skip_broken:
+                raise
+            broken.append(BrokenLab(toml_path.parent.name, str(error)))
+    return Catalog(root=root, labs=tuple(labs), broken=tuple(broken))
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -211,8 +231,27 @@ def resolve_run(lab: Lab, impl: Path) -> RunSpec:
     run_toml = impl / "run.toml"
     if lab.run.kind not in COMMAND_KINDS or not run_toml.is_file():
         return lab.run
-    # run.toml says how to start the program, never what kind of lab this is.
-    return parse_run({**read_toml(run_toml), "kind": lab.run.kind}, str(run_toml), base=lab.run, folder=impl)
+    try:
+        # run.toml says how to start the program, never what kind of lab this is.
+        return parse_run({**read_toml(run_toml), "kind": lab.run.kind}, "run.toml", base=lab.run, folder=impl)
+    except LabConfigError as error:  # the file is the learner's: its mistakes are theirs to fix, not the kit's
+        raise invalid_run_toml(run_toml, error) from error
+
+
+def invalid_run_toml(run_toml: Path, error: LabConfigError) -> CheckFailed:
+    """The learner's failure for a run.toml that cannot be read, with the offending line when TOML names one."""
+    message = error.message.replace(f"{run_toml} is not valid TOML: ", "run.toml is not valid TOML: ")
+    line = TOML_POSITION.search(message)
+    lines = run_toml.read_text(encoding="utf-8", errors="replace").splitlines()
+    got = None
+    if line is not None and 1 <= int(line.group(1)) <= len(lines):
+        got = f"line {line.group(1)}: {lines[int(line.group(1)) - 1]}"
+    return CheckFailed(
+        f"your run.toml cannot be used: {message}",
+        got=got,
+        hint='run.toml only says how your program starts, e.g. command = ["go", "run", "."]; '
+        "delete it to start your program with the lab's own command",
+    )
 
 
 def _parse_stage(raw: Any, index: int, where: str) -> Stage:

@@ -11,7 +11,7 @@ from typing import NoReturn, TypeVar
 from labkit import context
 from labkit.context import log
 from labkit.errors import CheckFailed, HarnessError
-from labkit.render import describe_difference, escape_bytes
+from labkit.render import describe_difference, escape_bytes, show_value
 
 __all__ = ["CheckFailed", "HarnessError", "attach", "expect", "expect_bytes", "expect_equal", "fail", "log"]
 
@@ -36,7 +36,7 @@ def expect_bytes(got: bytes, expected: bytes, what: str, *, hint: str | None = N
 def expect_equal(got: T, expected: T, what: str, *, hint: str | None = None) -> None:
     if got == expected:
         return
-    fail(f"{what} is wrong", expected=repr(expected), got=repr(got), hint=hint)
+    fail(f"{what} is wrong", expected=show_value(expected), got=show_value(got), hint=hint)
 
 
 def expect(condition: bool, message: str, *, hint: str | None = None) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import secrets
-import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -14,8 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from labkit import __version__
 from labkit.artifacts import DEFAULT_ROOT, foreign_folder
 from labkit.catalog import Catalog, Lab, load_catalog
+from labkit.consoles import is_plain, make_console
+from labkit.engine import Terminated, stop_on_sigterm
 from labkit.errors import HarnessError
 from labkit.grading import GradeOptions, grade_labs
 from labkit.results import RunResult
@@ -29,13 +32,36 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(soft_wrap=not sys.stdout.isatty())  # piped output (CI logs): lines are never broken
-errors = Console(stderr=True, soft_wrap=True)  # a message with a long path stays one line to copy
+console = make_console()
+errors = make_console(stderr=True)  # never wrapped: a message with a long path stays one line to copy
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"labkit {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    plain: Annotated[bool, typer.Option("--plain", help="no colour, no escape codes (as NO_COLOR=1)")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="show labkit's version")
+    ] = False,
+) -> None:
+    """labkit: hands-on backend engineering labs, graded against real servers."""
+    if plain:
+        _use_plain_output()
+
+
+def _use_plain_output() -> None:
+    global console, errors
+    console, errors = make_console(plain=True), make_console(stderr=True, plain=True)
 
 
 def _catalog() -> Catalog:
     try:
-        return load_catalog()
+        return load_catalog(skip_broken=True)  # a broken lab is named where it is used; the others still work
     except HarnessError as error:
         errors.print(f"[magenta]labkit:[/] {error}", highlight=False)
         raise typer.Exit(2) from error
@@ -48,7 +74,8 @@ def list_labs(
     """Show the lab catalog."""
     catalog = _catalog()
     if fmt == "json":
-        console.print_json(json.dumps([_lab_summary(lab) for lab in catalog.labs]))
+        unusable = [{"id": lab.id, "broken": lab.reason} for lab in catalog.broken]
+        console.print_json(json.dumps([*(_lab_summary(lab) for lab in catalog.labs), *unusable]))
         return
     if fmt != "table":
         _usage(f"unknown format {fmt!r}; use table or json")
@@ -60,7 +87,11 @@ def list_labs(
             lab.id, lab.title, lab.track, ", ".join(lab.competencies), str(len(lab.stages)),
             str(lab.max_points), ", ".join(lab.services) or "none",
         )  # fmt: skip
+    for broken in catalog.broken:
+        table.add_row(broken.id, "BROKEN: " + broken.reason, "", "", "", "", "")
     console.print(table)
+    for broken in catalog.broken:
+        errors.print(f"labkit: lab {broken.id} is broken: {broken.reason}", highlight=False, markup=False)
 
 
 def _lab_summary(lab: Lab) -> dict[str, object]:
@@ -91,6 +122,7 @@ def grade(
     all_labs: Annotated[bool, typer.Option("--all", help="grade every lab")] = False,
     impl_root: Annotated[Path | None, typer.Option(help="with --all: a tree with one folder per lab")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="show every check and transcripts")] = False,
+    plain: Annotated[bool, typer.Option("--plain", help="no colour and no escape codes at all")] = False,
     extra_graders: Annotated[
         Path | None, typer.Option(help="instructors: a folder with LAB/hidden_<stage>.py private checks")
     ] = None,
@@ -100,6 +132,8 @@ def grade(
     ),
 ) -> None:
     """Grade an implementation. Exit 0: all passed, 1: some check failed, 2: usage or harness error."""
+    if plain:
+        _use_plain_output()
     catalog = _catalog()
     if fmt not in FORMATS:
         _usage(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -109,6 +143,8 @@ def grade(
         _usage("give either a LAB or --all")
     if impl_root is not None and not all_labs:
         _usage("--impl-root goes with --all; for one lab use --impl")
+    if out is not None and (problem := _unwritable(out)) is not None:
+        _usage(f"--out {out}: {problem}")  # found before grading, not after minutes of it
     try:
         labs = list(catalog.labs) if all_labs else [catalog.get(lab_id or "")]
         until = labs[0].stage(stage).index if stage and not all_labs else 0
@@ -117,6 +153,8 @@ def grade(
         impls = [_impl_for(lab, impl, impl_root) for lab in labs]
     except HarnessError as error:
         _usage(str(error))
+    for broken in catalog.broken if all_labs else ():
+        errors.print(f"labkit: lab {broken.id} is broken, not graded: {broken.reason}", highlight=False, markup=False)
     artifacts = artifacts.resolve()
     for lab in labs:
         if (foreign := foreign_folder(artifacts, lab.id)) is not None:
@@ -129,12 +167,17 @@ def grade(
         extra_graders=extra_graders.resolve() if extra_graders is not None else None,
         hidden_details=hidden_details,
     )
-    options = GradeOptions(choices, show_progress=fmt == "terminal" and out is None, artifacts=artifacts)
+    progress = fmt == "terminal" and out is None and not is_plain(console)
+    options = GradeOptions(choices, show_progress=progress, artifacts=artifacts)
+    stop_on_sigterm()
     try:
         run = grade_labs(catalog, list(zip(labs, impls, strict=True)), options, console)
     except HarnessError as error:
         errors.print(f"[magenta]labkit: harness error (not your fault):[/] {error}", highlight=False)
         raise typer.Exit(2) from error
+    except Terminated as terminated:
+        errors.print("[magenta]labkit:[/] terminated (SIGTERM); learner processes and services were stopped")
+        raise typer.Exit(Terminated.EXIT_CODE) from terminated
     except KeyboardInterrupt as interrupt:
         errors.print("[magenta]labkit:[/] interrupted; learner processes and services were stopped")
         raise typer.Exit(2) from interrupt
@@ -163,6 +206,18 @@ def _write_github_files(run: RunResult) -> None:
     if output_path:
         with open(output_path, "a", encoding="utf-8") as handle:
             handle.write(f"result={report.result}\n")
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why a report could not be written to ``out``, or None when it can."""
+    folder = out.resolve().parent
+    if out.is_dir():
+        return "is a folder; give a file name"
+    if not folder.is_dir():
+        return f"folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        return "cannot be written (permission denied)"
+    return None
 
 
 def _impl_for(lab: Lab, impl: Path | None, impl_root: Path | None) -> Path:
@@ -368,7 +423,7 @@ def doctor() -> None:
     from labkit.doctor import run_doctor
 
     try:
-        labs = load_catalog().labs
+        labs = load_catalog(skip_broken=True).labs
     except HarnessError as error:  # the machine's report is still worth having
         errors.print(f"[magenta]labkit:[/] lab requirements not checked: {escape(str(error))}", highlight=False)
         labs = ()

@@ -54,12 +54,8 @@ class ClientResult:
             hint = "it may wait for input that never comes or for a reply it should stop waiting for (a timeout)"
         elif self.output_capped:
             hint = "do not print per byte or in a tight loop; log less, or only on errors"
-        raise CheckFailed(
-            f"your program {self.outcome}",
-            expected=f"exit code {code}",
-            got=self.outcome,
-            hint=hint,
-        )
+        # The headline says what came; a Got: line would only repeat it.
+        raise CheckFailed(f"your program {self.outcome}", expected=f"exit code {code}", hint=hint)
 
 
 def run_client_program(

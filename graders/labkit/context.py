@@ -4,6 +4,7 @@ learner program's stderr and attached files without every grader passing them ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from labkit.errors import HarnessError
@@ -28,6 +29,7 @@ class CheckContext:
     dropped_lines: int = 0
     artifacts: list[Artifact] = field(default_factory=list)
     shelf: CheckShelf | None = None  # where this check's attachments go; set by the plugin while a check runs
+    stderr_marks: dict[Path, int] = field(default_factory=dict)  # each known stderr file's size as the check began
 
     def log(self, line: str) -> None:
         if len(self.transcript) < MAX_TRANSCRIPT_LINES:
@@ -51,6 +53,7 @@ class CheckContext:
 
 
 _current = CheckContext()
+_stderr_files: set[Path] = set()  # every learner program's stderr file of this grading run
 
 
 def current() -> CheckContext:
@@ -58,9 +61,29 @@ def current() -> CheckContext:
 
 
 def reset(shelf: CheckShelf | None = None) -> CheckContext:
+    """A new check begins: what a running program wrote on stderr before it belongs to earlier checks."""
     global _current
-    _current = CheckContext(shelf=shelf)
+    _current = CheckContext(shelf=shelf, stderr_marks={path: _size(path) for path in _stderr_files})
     return _current
+
+
+def track_stderr(path: Path) -> None:
+    """A learner program writes its stderr to ``path``; a check's report shows what it wrote during that check.
+    A program started now (perhaps in a file it reuses) wrote all of it during this check."""
+    _stderr_files.add(path)
+    _current.stderr_marks.pop(path, None)
+
+
+def stderr_start(path: Path) -> int:
+    """Where this check's part of a stderr file begins: 0 for a program started during the check."""
+    return _current.stderr_marks.get(path, 0)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def log(line: str) -> None:

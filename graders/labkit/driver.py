@@ -19,25 +19,31 @@ from typing import Any
 from labkit import context
 from labkit.driver_main import decode_value, encode_value
 from labkit.errors import CheckFailed
+from labkit.render import show_value
 from labkit.supervisor import LearnerProcess
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 DEFAULT_CALL_TIMEOUT_S = 10.0
 REPR_LIMIT = 120
+STUB_RAISES = "NotImplementedError"  # what a starter's functions raise until they are written
+STUB_HINT = "this function is still the starter's stub: implement it as the README describes"
+TRACEBACK_HINT = "the traceback above is from your code; the spec in the lab README says what this call must do"
 
 
 class LearnerRaised(CheckFailed):
     """The learner's function raised an exception; ``type_name`` and ``text`` say which."""
 
     def __init__(self, function: str, type_name: str, text: str, trace: str) -> None:
+        stub = type_name == STUB_RAISES  # an untouched starter: its traceback says nothing new
         super().__init__(
             f"your {function}() raised {type_name}: {text}",
-            got=_last_lines(trace, 12),
-            hint="the traceback above is from your code; the spec in the lab README says what this call must do",
+            got=None if stub else _last_lines(trace, 12),
+            hint=STUB_HINT if stub else TRACEBACK_HINT,
         )
         self.function = function
         self.type_name = type_name
         self.text = text
+        self.stub = stub  # the function is still the starter's: a grader's own advice does not apply yet
 
 
 class CallTimedOut(CheckFailed):
@@ -120,7 +126,7 @@ class Driver:
             if reply.get("ok"):
                 value = decode_value(reply.get("value"))
                 if not quiet:
-                    context.log(f"← {_short(repr(value))}")
+                    context.log(f"← {_short(show_value(value))}")
                 return value
             error = reply.get("error", {})
             if not quiet:
@@ -180,7 +186,8 @@ class Driver:
 
 
 def _call_repr(function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    parts = [_short(repr(arg), 40) for arg in args] + [f"{k}={_short(repr(v), 40)}" for k, v in kwargs.items()]
+    parts = [_short(show_value(arg), 40) for arg in args]
+    parts += [f"{key}={_short(show_value(value), 40)}" for key, value in kwargs.items()]
     return f"{function}({', '.join(parts)})"
 
 

@@ -54,7 +54,12 @@ def decode_value(value: Any) -> Any:
 
 
 def describe_error(error: BaseException) -> dict[str, str]:
-    frames = traceback.format_exception(type(error), error, error.__traceback__)
+    """The learner's exception with the frames of their own code only: the driver's frames would send them to a
+    file they never wrote."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None and trace.tb_frame.f_code.co_filename == __file__:
+        trace = trace.tb_next
+    frames = traceback.format_exception(type(error), error, trace)
     return {"type": type(error).__name__, "message": str(error), "traceback": "".join(frames)[-4000:]}
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labkit.catalog import Lab
-from labkit.errors import HarnessError
+from labkit.errors import HarnessError, LabConfigError
 from labkit.results import LabResult, lab_from_dict
 from labkit.run_config import RunConfig, SandboxChoice
 from labkit.settings import SANDBOX_POD
@@ -77,6 +77,12 @@ def pytest_command(request: GradeRequest, config_path: Path, events_fd: int) -> 
     tree = grader_tree(request)
     stage_files = []
     for stage in request.lab.stages[: request.config.choices.until or None]:
+        if not (tree / stage.module_name).is_file():
+            raise LabConfigError(
+                f"stage {stage.index} '{stage.slug}' of {request.lab.id} has no grader module: expected "
+                f"{request.lab.grader_folder / stage.module_name}",
+                hint="each [[stages]] entry of lab.toml needs graders/<lab>/stage_<slug>.py (dashes as underscores)",
+            )
         stage_files.append(str(tree / stage.module_name))
         if (tree / stage.hidden_module_name).is_file():
             stage_files.append(str(tree / stage.hidden_module_name))
@@ -128,6 +134,23 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
         if network is not None:
             network.close()
     return _read_results(config.results_path, log_path, code)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached labkit (``timeout``, a cancelled CI job): it is torn down exactly as Ctrl-C is."""
+
+    EXIT_CODE = 128 + signal.SIGTERM
+
+
+def stop_on_sigterm() -> None:
+    """Turns SIGTERM into ``Terminated``, so the grader is interrupted, waited for and swept as on Ctrl-C, where the
+    default action would end labkit at once and leave the grader, its learners and services running."""
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one teardown: a repeated SIGTERM must not cut it short
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 def interruptible() -> None:

@@ -68,6 +68,7 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
     config = RunConfig(lab.id, impl, catalog.root, run_dir, run_id, options.choices)
     request = GradeRequest(lab, config)
     keep = False
+    started = time.monotonic()
     try:
         if not options.show_progress:
             result = run_grader(request)
@@ -76,18 +77,20 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
                 result = run_grader(request, lambda event: _progress(status, lab, event))
         if options.artifacts is not None:
             keep_artifacts(result, run_dir, options.artifacts)
-        return result
     except HarnessError as error:
         keep = True
-        return LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
+        result = LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
     finally:
         kill_marked(run_id, prefix=True)
         if options.choices.may_use_docker:
             from labkit.containers import sweep_run_quietly  # docker-py loads only when containers may exist
 
             sweep_run_quietly(run_id)  # containers of a grader that was killed or interrupted mid-run
-        if not keep:
-            shutil.rmtree(run_dir, ignore_errors=True)
+        # Kept logs never hold the grader's private copy, which may include an instructor's hidden checks.
+        shutil.rmtree(run_dir if not keep else run_dir / "graders", ignore_errors=True)
+    result.lab_max_points = result.lab_max_points or lab.max_points
+    result.duration_s = round(time.monotonic() - started, 3)
+    return result
 
 
 def _attached(lab: LabResult) -> bool:

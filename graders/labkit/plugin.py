@@ -42,6 +42,7 @@ class GradingState:
     stage_of: dict[str, Stage] = field(default_factory=dict)
     checks: dict[str, CheckResult] = field(default_factory=dict)
     provider: str | None = None
+    provider_details: str = ""  # what the provider probes answered in full, for -v
     failed_stage: Stage | None = None
     aborted: str | None = None
     not_run: dict[str, str] = field(default_factory=dict)  # stage slug -> what this machine lacks for it
@@ -246,7 +247,14 @@ def conceal_hidden_details(result: LabResult) -> None:
 
 
 def build_lab_result(state: GradingState) -> LabResult:
-    result = LabResult(id=state.lab.id, title=state.lab.title, impl=str(state.config.impl), services=state.provider)
+    result = LabResult(
+        id=state.lab.id,
+        title=state.lab.title,
+        impl=str(state.config.impl),
+        services=state.provider,
+        services_details=state.provider_details or None,
+        lab_max_points=state.lab.max_points,
+    )
     by_stage: dict[str, list[CheckResult]] = {stage.slug: [] for stage in state.lab.stages}
     for nodeid, check in state.checks.items():
         by_stage[state.stage_of[nodeid].slug].append(check)

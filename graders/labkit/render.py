@@ -20,6 +20,20 @@ def _escape_byte(byte: int) -> str:
     return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x5C: "\\\\", 0x22: '\\"'}.get(byte, f"\\x{byte:02x}")
 
 
+def show_value(value: object) -> str:
+    """A value as reports show it: like ``repr``, but bytes, also inside lists, tuples and dicts, escaped as
+    ``escape_bytes`` shows them everywhere ("\\x00ok"), never as Python's b'\\x00ok'."""
+    if isinstance(value, bytes | bytearray):
+        return escape_bytes(bytes(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(show_value(item) for item in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(show_value(item) for item in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{show_value(key)}: {show_value(item)}" for key, item in value.items()) + "}"
+    return repr(value)
+
+
 def hex_bytes(data: bytes, limit: int = 48) -> str:
     shown = " ".join(f"{byte:02x}" for byte in data[:limit])
     return shown + (f" … ({len(data)} bytes)" if len(data) > limit else "")

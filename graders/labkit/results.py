@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.1"  # 1.1: artifacts attached by checks; stages not run for a missing requirement
+SCHEMA_VERSION = "1.2"  # 1.1: artifacts; stages not run for a missing requirement. 1.2: durations, lab_max_points
 SCHEMA_PATH = Path(__file__).parent / "schema" / "results.schema.json"
 
 
@@ -78,6 +78,10 @@ class StageResult:
         return round(sum(check.points for check in self.checks), 2)
 
     @property
+    def duration_s(self) -> float:
+        return round(sum(check.duration_s for check in self.checks), 3)
+
+    @property
     def status(self) -> Status:
         if self.not_run is not None:
             return Status.NOT_RUN
@@ -98,6 +102,9 @@ class LabResult:
     stages: list[StageResult] = field(default_factory=list)
     error: str | None = None
     services: str | None = None  # the provider that served this lab, and why; None when it used none
+    services_details: str | None = None  # the provider probes' full answers (shown with -v)
+    lab_max_points: int = 0  # the whole lab's points, also when --stage graded fewer stages
+    duration_s: float = 0.0  # wall-clock time of grading this lab
 
     @property
     def max_points(self) -> int:
@@ -159,7 +166,7 @@ class RunResult:
                 points=lab.points, max_points=lab.max_points, not_run_points=lab.not_run_points, passed=lab.passed
             )
             for stage, stage_data in zip(lab.stages, lab_data["stages"], strict=True):
-                stage_data.update(points=stage.points, status=stage.status.value)
+                stage_data.update(points=stage.points, status=stage.status.value, duration_s=stage.duration_s)
         data["exit_code"] = self.exit_code
         return data
 
@@ -198,6 +205,9 @@ def lab_from_dict(data: dict[str, Any]) -> LabResult:
         stages=stages,
         error=data.get("error"),
         services=data.get("services"),
+        services_details=data.get("services_details"),
+        lab_max_points=data.get("lab_max_points", 0),
+        duration_s=data.get("duration_s", 0.0),
     )
 
 

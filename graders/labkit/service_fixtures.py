@@ -28,6 +28,7 @@ def services(grading: GradingState) -> Iterator[ServiceProvider]:
     config = grading.config
     provider = resolve_provider(config.choices.services, config.run_id, config.run_dir / "services")
     grading.provider = f"{provider.name} ({provider.selected_because})"
+    grading.provider_details = provider.selection_details
     try:
         yield provider
     finally:

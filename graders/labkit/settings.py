@@ -26,6 +26,7 @@ STATE_DIR = "LABKIT_STATE_DIR"
 SANDBOX_POD = "LABKIT_SANDBOX_POD"  # set by labkit itself for the grader under --sandbox docker, never by a user
 GITHUB_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"  # set by GitHub Actions
 GITHUB_OUTPUT = "GITHUB_OUTPUT"
+NO_COLOR = "NO_COLOR"  # https://no-color.org: any non-empty value
 
 
 def _read(name: str, parse: Callable[[str], object] = str) -> dict[str, object]:
@@ -47,6 +48,7 @@ class Settings:
     state_dir: Path | None = field(default=None, metadata=_read(STATE_DIR, Path))  # progress and backups
     github_step_summary: Path | None = field(default=None, metadata=_read(GITHUB_STEP_SUMMARY, Path))
     github_output: Path | None = field(default=None, metadata=_read(GITHUB_OUTPUT, Path))
+    no_color: str | None = field(default=None, metadata=_read(NO_COLOR))  # any value: output without escape codes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:

@@ -20,6 +20,7 @@ from typing import IO
 
 import psutil
 
+from labkit import context
 from labkit.catalog import Limits
 from labkit.errors import CheckFailed, HarnessError
 from labkit.readiness import TcpReady
@@ -38,6 +39,7 @@ ENV_ALLOW = (
     "JAVA_HOME",
 )
 STDERR_TAIL_BYTES = 2000
+EARLIER_OUTPUT = "(nothing written during this check; written before it:)"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class LearnerProcess:
         self.stdout_path = stdout
         self.stderr_path = stderr
         self.port = spec.port
+        context.track_stderr(stderr)
 
     @classmethod
     def start(cls, spec: LaunchSpec) -> LearnerProcess:
@@ -176,7 +179,14 @@ class LearnerProcess:
         return ports
 
     def stderr_tail(self) -> str:
-        return _tail(self.stderr_path, STDERR_TAIL_BYTES)
+        """What the program wrote on stderr during the current check (its last lines). When it wrote nothing then
+        but ended during the check, its older output may explain why: it is shown under a line that says so."""
+        start = context.stderr_start(self.stderr_path)
+        recent = _tail(self.stderr_path, STDERR_TAIL_BYTES, start=start)
+        if recent or start == 0 or self.exit_code() is None:
+            return recent
+        older = _tail(self.stderr_path, STDERR_TAIL_BYTES, end=start)
+        return f"{EARLIER_OUTPUT}\n{older}" if older else ""
 
     def stdout_tail(self) -> str:
         return _tail(self.stdout_path, STDERR_TAIL_BYTES)
@@ -227,14 +237,15 @@ def _stdin_of(spec: LaunchSpec) -> IO[bytes] | contextlib.nullcontext[int]:
     return contextlib.nullcontext(subprocess.DEVNULL)
 
 
-def _tail(path: Path, limit: int) -> str:
+def _tail(path: Path, limit: int, *, start: int = 0, end: int | None = None) -> str:
+    """The last ``limit`` bytes of the file's part from ``start`` to ``end`` (default: its end)."""
     try:
         with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - limit))
-            data = handle.read()
+            size = handle.seek(0, os.SEEK_END) if end is None else end
+            first = max(start, size - limit)
+            handle.seek(first)
+            data = handle.read(max(0, size - first))
     except OSError:
         return ""
     text = data.decode("utf-8", errors="replace")
-    return ("…" + text) if size > limit else text
+    return ("…" + text) if first > start else text

@@ -111,7 +111,9 @@ def check_out_of_range_and_malformed_varints_raise(codec):
                 fail(
                     f"{call} raised {raised.type_name}: {raised.text}; for {what} the spec asks for ValueError",
                     got=raised.got,
-                    hint="check the input yourself and raise ValueError; IndexError is not ValueError",
+                    hint=raised.hint
+                    if raised.stub
+                    else "check the input yourself and raise ValueError; IndexError is not ValueError",
                 )
             continue
         fail(

@@ -59,6 +59,7 @@ def test_a_failing_exit_code_is_a_clear_failure(run: Run) -> None:
     with pytest.raises(CheckFailed, match=r"^your program exited with code 3$") as caught:
         result.expect_exit(0)
     assert caught.value.expected == "exit code 0"
+    assert caught.value.got is None, "the headline already says what came: no Got: line repeating it"
     result.expect_exit(3)
 
 

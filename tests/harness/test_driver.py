@@ -128,3 +128,13 @@ def test_a_hanging_call_times_out_and_a_crash_is_named(demo_kit: ThrowawayKit) -
     code, result = grade(demo_kit, crashing)
     assert code == 1
     assert first_failure(result)["message"].startswith("the process running your module exited with code 3 during")
+
+
+def test_bytes_read_the_same_in_the_transcript_and_the_verdict(demo_kit: ThrowawayKit) -> None:
+    code, result = grade(demo_kit, GOOD.replace("return (data, kwargs)", "return (data + b'!', kwargs)"))
+    failure = first_failure(result)
+    assert code == 1
+    shown = "\n".join([failure["expected"], failure["got"], *failure["transcript"]])
+    assert '"\\x00\\xff"' in failure["expected"] and '"\\x00\\xff!"' in failure["got"]
+    assert "echo(\"\\x00\\xff\", key=[1, 'two'])" in shown
+    assert "b'" not in shown, "no Python byte literal next to the escaped form"

@@ -61,4 +61,8 @@ def test_a_hidden_module_that_names_no_stage_is_a_harness_error(kit: ThrowawayKi
     kit.extra_graders("tcp-kv", {"hidden_no_such_stage": "def check_x():\n    pass\n"})
     code, result = grade_json("tcp-kv", KIT / "solutions" / "tcp-kv", "--extra-graders", str(kit.private))
     assert code == 2
-    assert "names no stage of tcp-kv" in result["labs"][0]["error"]
+    error = result["labs"][0]["error"]
+    assert "names no stage of tcp-kv" in error
+    kept = Path(error.rsplit("logs kept in ", 1)[1].rstrip(")"))
+    assert kept.is_dir(), "the run's logs are kept for the instructor"
+    assert not list(kept.rglob("hidden_*.py")), "no copy of a hidden check is left behind"

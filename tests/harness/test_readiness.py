@@ -313,7 +313,7 @@ def test_run_toml_keeps_the_labs_options_unless_it_changes_them(tmp_path: Path) 
         (tmp_path / "run.toml").write_text(run_toml)
         assert resolve_run(lab, tmp_path).ready == expected, run_toml
     (tmp_path / "run.toml").write_text('ready = "carrier-pigeon"')
-    with pytest.raises(LabConfigError, match=r"run\.toml: ready must be one of"):
+    with pytest.raises(CheckFailed, match=r"run\.toml: ready must be one of"):
         resolve_run(lab, tmp_path)
 
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import jsonschema
 from rich.console import Console
 
-from labkit.render import describe_difference, escape_bytes, first_difference
+from labkit.render import describe_difference, escape_bytes, first_difference, show_value
 from labkit.results import CheckResult, LabResult, RunResult, StageResult, Status, lab_from_dict, split_points
 from labkit.writers import render, render_terminal
 from support import SCHEMA
@@ -76,7 +76,15 @@ def test_terminal_shows_expected_got_stderr_and_hint() -> None:
     buffer = io.StringIO()
     render_terminal(sample_run(), Console(file=buffer, width=120, color_system=None))
     text = buffer.getvalue()
-    for expected in ("✗ 2 framing", "Expected:", "Got:", "stderr", "Hint: loop over recv", "Score 5/20", "--seed 42"):
+    for expected in (
+        "✗ failed  2 framing",
+        "Expected:",
+        "Got:",
+        "stderr",
+        "Hint: loop over recv",
+        "Score 5/20",
+        "--seed 42",
+    ):
         assert expected in text, expected
     assert "→ 5 bytes" not in text, "transcripts only with -v"
 
@@ -85,3 +93,20 @@ def test_exit_code_is_2_on_harness_errors() -> None:
     run = sample_run()
     run.labs[0].stages[0].checks[0].status = Status.ERROR
     assert run.exit_code == 2
+
+
+def test_values_show_bytes_escaped_as_everywhere_else() -> None:
+    assert show_value(b"\x00ok\n") == escape_bytes(b"\x00ok\n") == '"\\x00ok\\n"'
+    assert show_value([b"a", (1,), {"k": b"\xff"}]) == '["a", (1,), {\'k\': "\\xff"}]'
+    assert show_value("text") == "'text'"
+
+
+def test_terminal_columns_never_run_together_and_the_hint_points_down_to_the_stderr() -> None:
+    run = sample_run()
+    run.labs[0].stages[0].title = "Deadlocked transactions are detected and deadlocks are retried"  # > 44 columns
+    run.labs[0].stages[1].checks[0].hint = "see the stderr shown below"
+    buffer = io.StringIO()
+    render_terminal(run, Console(file=buffer, width=120, color_system=None))
+    text = buffer.getvalue()
+    assert "are retried 5/5" in text, text
+    assert text.index("Hint: see the stderr shown below") < text.index("Traceback: "), "the stderr is below"

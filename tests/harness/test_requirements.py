@@ -151,7 +151,7 @@ def test_a_stage_whose_requirement_is_missing_is_not_run_and_left_out_of_the_sco
     text = " ".join(terminal.split())
     assert "Score 40/40 every stage that ran passed" in text
     assert f"20 points not run: {MISSING}" in text
-    assert f"○ 2 missing-tool Needs a tool no machine has not run {MISSING}" in text
+    assert f"○ not run 2 missing-tool Needs a tool no machine has {MISSING}" in text
 
 
 def test_a_failure_before_it_still_stops_the_ladder_and_fails_the_run(failing: tuple[int, str, dict[str, Any]]) -> None:

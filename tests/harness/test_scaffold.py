@@ -14,7 +14,7 @@ import pytest
 
 from labkit.scaffold import KINDS, Refused, with_lab_row
 from labkit.templating import render
-from support import KIT, RUN_PREFIX
+from support import KIT, session_env
 from throwaway import Stage, ThrowawayKit
 
 TIMEOUT_S = 600
@@ -31,7 +31,7 @@ def copy_of_the_kit(tmp_path: Path) -> Path:
 def run_in(kit: Path, *command: str) -> subprocess.CompletedProcess[str]:
     """Runs ``command`` in ``kit``, which is where `labkit` finds its catalog (LABKIT_HOME would say otherwise)."""
     env = {name: value for name, value in os.environ.items() if name not in ("LABKIT_HOME", "PYTEST_ADDOPTS")}
-    env |= {"COLUMNS": "120", "LABKIT_RUN_ID_PREFIX": RUN_PREFIX}
+    env |= session_env()
     return subprocess.run(command, cwd=kit, env=env, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
 
 

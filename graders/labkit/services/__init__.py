@@ -68,13 +68,21 @@ def resolve_provider(choice: ServiceChoice | str, run_id: str, workdir: Path) ->
     """
     if choice not in list(ServiceChoice):
         raise ServiceUnavailable(f"unknown services provider {choice!r}", hint=f"choose {', '.join(ServiceChoice)}")
-    name, reason = str(choice), f"--services {choice}"
+    name, reason, details = str(choice), f"--services {choice}", ""
     if choice == ServiceChoice.AUTO:
         docker = DockerProvider.auto_choice()  # an engine with the images on it
         name = DockerProvider.name if docker.usable else EmbeddedProvider.name
-        reason = f"auto: {docker.reason}"
+        reason, details = f"auto: {first_clause(docker.reason)}", f"docker: {docker.reason}"
         if not docker.usable:
-            reason += f"; {EmbeddedProvider.availability().reason}"
+            embedded = EmbeddedProvider.availability()
+            details += f"; embedded: {embedded.reason}"
+            if not embedded.usable:  # the one thing to fix; the paths of a working install are only details
+                reason += f"; {embedded.reason}"
     provider = PROVIDERS[name](run_id, workdir)
-    provider.selected_because = reason
+    provider.selected_because, provider.selection_details = reason, details
     return provider
+
+
+def first_clause(reason: str) -> str:
+    """A probe's answer without its particulars: "Docker engine not reachable", not the exception that said so."""
+    return reason.split(": ", 1)[0].split("; ", 1)[0].strip()

@@ -67,6 +67,7 @@ class ServiceProvider(abc.ABC):
         self.run_id = run_id
         self.workdir = workdir
         self.selected_because = f"--services {self.name}"  # resolve_provider explains an "auto" choice here
+        self.selection_details = ""  # the probes' full answers (engine address, install paths), for -v and doctor
         self._postgres: PostgresEndpoint | None = None
         self._redis: RedisEndpoint | None = None
 

@@ -55,10 +55,10 @@ def failure_text(check: CheckResult, *, with_transcript: bool = False) -> str:
         parts.append(f"Expected: {check.expected}")
     if check.got is not None:
         parts.append(f"Got: {check.got}")
-    if check.stderr_tail:
-        parts.append(f"stderr (tail):\n{check.stderr_tail}")
-    if check.hint:
+    if check.hint:  # before the stderr, which a hint may point to as "below"
         parts.append(f"Hint: {check.hint}")
+    if check.stderr_tail:
+        parts.append(f"stderr during this check (tail):\n{check.stderr_tail}")
     if with_transcript and check.transcript:
         parts.append("Transcript:\n" + "\n".join(check.transcript))
     return "\n".join(parts)

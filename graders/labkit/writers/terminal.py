@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
-from rich.padding import Padding
+from rich.console import Console
 from rich.text import Text
 
 from labkit.results import CheckResult, LabResult, RunResult, StageResult, Status
@@ -18,6 +17,7 @@ MARKS = {
     Status.NOT_RUN: ("○", "yellow"),
 }
 QUIET = (Status.SKIPPED, Status.NOT_RUN)  # stages whose checks are not listed
+WORD_WIDTH = max(len(status.label) for status in Status)  # every mark comes with its word: colour is never alone
 
 
 def render_terminal(run: RunResult, console: Console, *, verbose: bool = False) -> None:
@@ -32,6 +32,8 @@ def _render_lab(lab: LabResult, run: RunResult, console: Console, verbose: bool)
     console.print(Text.assemble(("labkit ", "bold"), (lab.id, "bold cyan"), f" — {lab.title}"))
     services = lab.services or "none"
     console.print(Text(f"implementation: {lab.impl}   seed: {run.seed}   services: {services}", style="dim"))
+    if verbose and lab.services_details:
+        console.print(Text(f"services in detail: {lab.services_details}", style="dim"))
     if lab.error:
         console.print(Text(f"harness error (not your fault): {lab.error}", style="magenta"))
     for stage in lab.stages:
@@ -43,14 +45,15 @@ def _render_stage(stage: StageResult, run: RunResult, console: Console, verbose:
     mark, style = MARKS[stage.status]
     quiet = stage.status in QUIET
     line = Text.assemble(
-        (f" {mark} ", style),
-        (f"{stage.index} {stage.slug:<20}", "dim" if quiet else "bold"),
-        (f"{stage.title:<44}", "dim" if quiet else ""),
-        (f"{stage.points:g}/{stage.max_points}" if stage.not_run is None else Status.NOT_RUN.label, style),
+        (f" {mark} {stage.status.label:<{WORD_WIDTH}} ", style),
+        (f"{stage.index} {stage.slug:<20} ", "dim" if quiet else "bold"),
+        (f"{stage.title:<44} ", "dim" if quiet else ""),  # a longer title still leaves a space before the points
+        (f"{stage.points:g}/{stage.max_points}" if stage.not_run is None else "", style),
     )
+    line.rstrip()
     console.print(line)
     if stage.not_run is not None:
-        console.print(Padding(Text(stage.not_run, style=style), (0, 0, 0, 5)))
+        console.print(_indented(Text(stage.not_run, style=style), 5))
     if quiet:
         return
     for check in stage.checks:
@@ -60,7 +63,7 @@ def _render_stage(stage: StageResult, run: RunResult, console: Console, verbose:
 
 def _render_check(check: CheckResult, run: RunResult, console: Console, verbose: bool) -> None:
     mark, style = MARKS[check.status]
-    console.print(Padding(Text.assemble((f"{mark} ", style), check.name), (0, 0, 0, 5)))
+    console.print(_indented(Text.assemble((f"{mark} {check.status.label}: ", style), check.name), 5))
     if check.status is Status.SKIPPED:
         return
     details: list[Text] = []
@@ -70,18 +73,18 @@ def _render_check(check: CheckResult, run: RunResult, console: Console, verbose:
             details.append(Text.assemble(("Expected: ", "bold"), check.expected))
         if check.got is not None:
             details.append(Text.assemble(("Got:      ", "bold"), check.got))
-        if check.stderr_tail:
-            details.append(Text("Your program's stderr (last lines):", style="bold"))
-            details.append(Text(_indent(check.stderr_tail), style="yellow"))
-        if check.hint:
+        if check.hint:  # before the stderr, which a hint may point to as "below"
             details.append(Text.assemble(("Hint: ", "bold green"), check.hint))
+        if check.stderr_tail:
+            details.append(Text("Your program's stderr during this check (last lines):", style="bold"))
+            details.append(Text(_indent(check.stderr_tail), style="yellow"))
     if verbose and check.transcript:
         details.append(Text("Transcript:", style="bold"))
         details.append(Text(_indent("\n".join(check.transcript)), style="dim"))
     for artifact in check.artifacts:
         details.append(Text(artifact_text(artifact, artifact_location(run, artifact)), style="cyan"))
-    if details:
-        console.print(Padding(Group(*details), (0, 0, 0, 7)))
+    for detail in details:
+        console.print(_indented(detail, 7))
 
 
 def _render_summary(lab: LabResult, run: RunResult, console: Console) -> None:
@@ -92,6 +95,14 @@ def _render_summary(lab: LabResult, run: RunResult, console: Console) -> None:
     elif failed is not None:
         score.append(f"  stage {failed.index} '{failed.slug}' did not pass", style="bold red")
     console.print(score)
+    if (graded := sum(stage.max_points for stage in lab.stages)) < lab.lab_max_points:
+        console.print(
+            Text(
+                f"Progress {lab.points:g}/{lab.lab_max_points} of the whole lab"
+                f" (stages 1-{len(lab.stages)} graded, worth {graded} points)",
+                style="bold",
+            )
+        )
     for line in not_run_lines(lab):
         console.print(Text(line, style="yellow"))
     if failed is not None and not lab.harness_failed:
@@ -107,3 +118,9 @@ def _render_summary(lab: LabResult, run: RunResult, console: Console) -> None:
 
 def _indent(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line for line in text.rstrip("\n").splitlines())
+
+
+def _indented(text: Text, width: int) -> Text:
+    """Every line of ``text`` after ``width`` spaces; unlike a rich Padding, it never crops a line that an
+    unwrapped console (a CI log) prints in full."""
+    return Text("\n").join(Text(" " * width) + line for line in text.split("\n"))
