@@ -1,0 +1,101 @@
+"""Stage 8: answers from the cache send nothing upstream; TTLs count down and run out, negative ones too."""
+
+import math
+import time
+
+import dns.rdatatype
+
+from dnsexpect import expect_resolution
+from labkit.checks import expect, fail
+
+SETTLE_S = 1.2  # how long the countdown check waits between two questions
+EXPIRE_S = 1.6  # past a 1-second TTL, whatever the rounding
+
+
+def resolve(stub, world, rng, role, rdtype="A", *, name=None):
+    name = name or world.name(role)
+    reply = stub.ask(name, rdtype, ident=rng.randrange(0x10000))
+    expect_resolution(reply, world.resolve(name, dns.rdatatype.from_text(rdtype)), f"{name} {rdtype}")
+    return reply
+
+
+def expect_no_traffic(queries, mark, why):
+    sent = queries.since(mark)
+    if sent:
+        fail(
+            f"{why}, but the resolver sent {len(sent)} upstream quer{'y' if len(sent) == 1 else 'ies'}",
+            got="\n".join(str(query) for query in sent[:6]),
+            hint="answer from the cache while the TTL lasts; compare names case-insensitively",
+        )
+
+
+def check_repeated_question_sends_nothing_upstream(stub, world, rng, queries):
+    """A repeated question, in other letter case, is answered from the cache"""
+    for role, rdtype in (("www", "A"), ("alias", "A"), ("mx", "MX")):
+        resolve(stub, world, rng, role, rdtype)
+        mark = queries.mark()
+        resolve(stub, world, rng, role, rdtype, name=world.name(role).swapcase())
+        expect_no_traffic(queries, mark, f"{world.name(role)} {rdtype} was asked a second time")
+
+
+def check_known_zone_is_asked_directly(stub, world, rng, queries):
+    """A new name in a zone already visited goes straight to that zone's servers"""
+    resolve(stub, world, rng, "many0")
+    mark = queries.mark()
+    resolve(stub, world, rng, "many2")  # another name of the same zone
+    zone_servers = world.serving_of(world.name("remote"))
+    elsewhere = [str(q) for q in queries.since(mark) if q.server not in zone_servers]
+    expect(
+        not elsewhere,
+        f"the resolver asked servers above the zone again: {elsewhere[:3]}",
+        hint="cache the referral's NS records and glue, and start at the closest zone you know",
+    )
+
+
+def check_ttls_count_down(stub, world, rng, queries):
+    """The TTL sent is the cached one minus the whole seconds elapsed"""
+    name = world.name("long")
+    before_first = time.monotonic()
+    first = resolve(stub, world, rng, "long").message.answer[0].ttl
+    after_first = time.monotonic()
+    time.sleep(SETTLE_S)
+    mark = queries.mark()
+    before_second = time.monotonic()
+    second = resolve(stub, world, rng, "long").message.answer[0].ttl
+    after_second = time.monotonic()
+    expect_no_traffic(queries, mark, f"{name} A was asked again within its TTL")
+    # The record arrived between the first two instants and was read again between the last two.
+    lowest = 3600 - math.ceil(after_second - before_first)
+    highest = 3600 - math.floor(before_second - after_first)
+    expect(
+        lowest <= second <= highest and second < first,
+        f"asked again {SETTLE_S:g} s later, the TTL of {name} went from {first} to {second}; "
+        f"expected a value from {lowest} to {highest}",
+        hint="TTL sent = the TTL received minus the whole seconds since you received it",
+    )
+
+
+def check_expired_entries_are_fetched_again(stub, world, rng, queries):
+    """A 1-second record and a 1-second negative answer are asked upstream again once expired"""
+    for role in ("brief", "nx-brief"):
+        resolve(stub, world, rng, role)
+    time.sleep(EXPIRE_S)
+    mark = queries.mark()
+    for role in ("brief", "nx-brief"):
+        resolve(stub, world, rng, role)
+    asked = {q.qname for q in queries.since(mark)}
+    for role in ("brief", "nx-brief"):
+        expect(
+            world.name(role) in asked,
+            f"{world.name(role)} was answered from the cache {EXPIRE_S:g} s after it came with a TTL of 1",
+            hint="an entry whose remaining TTL reached 0 is gone: ask upstream again",
+        )
+
+
+def check_negative_answers_are_cached(stub, world, rng, queries):
+    """NXDOMAIN and NODATA are answered from the cache while min(SOA TTL, MINIMUM) lasts"""
+    for role, rdtype in (("nx-main", "A"), ("nx-remote", "TXT"), ("nodata-leaf", "AAAA")):
+        resolve(stub, world, rng, role, rdtype)
+        mark = queries.mark()
+        resolve(stub, world, rng, role, rdtype)
+        expect_no_traffic(queries, mark, f"the negative answer for {world.name(role)} {rdtype} was asked again")

@@ -1,0 +1,55 @@
+"""Stage 7: dead, refusing and forging servers: the next server, and SERVFAIL in bounded time."""
+
+import dns.rcode
+import dns.rdatatype
+
+from dnsexpect import expect_rcode, expect_resolution
+from labkit.checks import expect
+
+
+def asked_servers(queries, mark, name):
+    return [q.server for q in queries.since(mark) if q.qname == name.lower()]
+
+
+def check_silent_server_then_the_next(stub, world, rng, queries):
+    """A name server that never answers is given up, and the zone's next one asked"""
+    name = world.name("flaky")
+    mark = queries.mark()
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A")
+    zone_servers = world.serving_of(name.split(".", 1)[1])
+    path = [server for server in asked_servers(queries, mark, name) if server in zone_servers]
+    expect(
+        path[:2] == zone_servers,
+        f"the zone's servers were asked in the order {path}, expected the silent one then {zone_servers[1]}",
+        hint="ask a zone's servers in the order of the referral's NS records",
+    )
+
+
+def check_refused_and_servfail_then_the_next(stub, world, rng, queries):
+    """A server answering REFUSED, then one answering SERVFAIL: the third is asked"""
+    name = world.name("choosy")
+    mark = queries.mark()
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A")
+    zone_servers = world.serving_of(name.split(".", 1)[1])
+    path = [server for server in asked_servers(queries, mark, name) if server in zone_servers]
+    expect(path == zone_servers, f"the zone's servers were asked in the order {path}, expected {zone_servers}")
+
+
+def check_forged_reply_is_ignored(stub, world, rng):
+    """A reply with the wrong ID, arriving first, is ignored"""
+    name = world.name("forged")
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A (its server forges a reply first)")
+
+
+def check_all_servers_dead_is_servfail(stub, world, rng, queries):
+    """A zone whose every server is silent: each is tried once, then SERVFAIL"""
+    name = world.name("dead")
+    mark = queries.mark()
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_rcode(reply, dns.rcode.SERVFAIL, f"{name} A (every server silent)", hint="never leave a client unanswered")
+    zone_servers = world.serving_of(name.split(".", 1)[1])
+    tried = set(asked_servers(queries, mark, name)) & set(zone_servers)
+    expect(tried == set(zone_servers), f"only {sorted(tried)} of the zone's servers {zone_servers} were tried")
