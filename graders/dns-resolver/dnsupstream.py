@@ -89,6 +89,10 @@ def referral_or_answer(world: World, address: str, query: dns.message.Message) -
         response.set_rcode(dns.rcode.REFUSED)
         return response
     zone = max(zones, key=lambda candidate: len(candidate.origin))
+    if behaviour == "lame":  # refers back up to the TLD, as a misconfigured server does
+        root = world.zones[dns.name.root]
+        _refer(response, root, root.cut_above(zone.origin) or dns.name.root)
+        return response
     cut = zone.cut_above(qname)
     if cut is not None:
         _refer(response, zone, cut)
@@ -126,14 +130,29 @@ def render(response: dns.message.Message, limit: int) -> bytes:
         return response.to_wire()
 
 
-def forged(response: dns.message.Message) -> bytes:
-    """A spoofed reply: right question, wrong ID, a wrong address."""
-    fake = dns.message.Message(id=response.id ^ 0x5A5A)
-    fake.flags = response.flags
-    question = response.question[0]
-    fake.question.append(question)
-    fake.answer.append(dns.rrset.from_text(question.name, 3600, "IN", "A", FORGED_ADDRESS))
-    return fake.to_wire()
+@dataclass(frozen=True)
+class Outgoing:
+    wire: bytes
+    spoofed_source: bool = False  # sent from another server's address
+
+
+def forgeries(response: dns.message.Message) -> list[Outgoing]:
+    """Replies with a wrong address that a resolver must ignore: from another address with the right ID, from
+    the right address with a wrong ID, and with the right ID for another question."""
+
+    def fake(ident: int, qname: dns.name.Name) -> bytes:
+        message = dns.message.Message(id=ident)
+        message.flags = response.flags
+        message.question.append(dns.rrset.RRset(qname, dns.rdataclass.IN, response.question[0].rdtype))
+        message.answer.append(dns.rrset.from_text(qname, 3600, "IN", "A", FORGED_ADDRESS))
+        return message.to_wire()
+
+    asked = response.question[0].name
+    return [
+        Outgoing(fake(response.id, asked), spoofed_source=True),
+        Outgoing(fake(response.id ^ 0x5A5A, asked)),
+        Outgoing(fake(response.id, dns.name.from_text("forged", asked.parent()))),
+    ]
 
 
 class Upstream:
@@ -210,12 +229,15 @@ class Upstream:
         except OSError:
             return
         address = sock.getsockname()[0]
-        replies = self._replies(address, data, "udp")
         due = time.monotonic() + (SLOW_S if self.world.behaviour[address] == "slow" else 0.0)
-        for wire in replies:
-            heapq.heappush(self._delayed, (due, next(self._order), sock, wire, peer))
+        for reply in self._replies(address, data, "udp"):
+            source = self._other_udp(sock) if reply.spoofed_source else sock
+            heapq.heappush(self._delayed, (due, next(self._order), source, reply.wire, peer))
 
-    def _replies(self, address: str, data: bytes, transport: str) -> list[bytes]:
+    def _other_udp(self, sock: socket.socket) -> socket.socket:
+        return next(other for other in self._sockets if other.type == socket.SOCK_DGRAM and other is not sock)
+
+    def _replies(self, address: str, data: bytes, transport: str) -> list[Outgoing]:
         """What the server at ``address`` sends back for ``data``: nothing, one reply, or a forgery first."""
         try:
             query = dns.message.from_wire(data)
@@ -238,9 +260,9 @@ class Upstream:
         if behaviour == "silent":
             return []
         response = referral_or_answer(self.world, address, query)
-        wire = render(response, UDP_LIMIT if transport == "udp" else 65535)
+        wire = Outgoing(render(response, UDP_LIMIT if transport == "udp" else 65535))
         if behaviour == "forge" and transport == "udp":
-            return [forged(response), wire]
+            return [*forgeries(response), wire]
         return [wire]
 
     def _on_connection(self, listener: socket.socket) -> None:
@@ -269,8 +291,8 @@ class Upstream:
                         continue
                     if self.world.behaviour[address] == "slow":
                         self._stop.wait(SLOW_S)
-                    for wire in replies:
-                        connection.sendall(struct.pack(">H", len(wire)) + wire)
+                    for reply in replies:
+                        connection.sendall(struct.pack(">H", len(reply.wire)) + reply.wire)
         except OSError:
             pass  # the resolver closed or reset the connection
         finally:

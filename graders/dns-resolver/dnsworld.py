@@ -2,7 +2,8 @@
 
 Two top-level domains hang under the root. Below them sit ordinary zones (glue in the referral), zones whose
 name servers live in another zone without glue, and zones whose servers misbehave on purpose (silent, REFUSED,
-SERVFAIL, forged replies, slow). ``World.resolve`` is the oracle: what a correct resolver must answer.
+SERVFAIL, a referral back up, forged replies, slow). ``World.resolve`` is the oracle: what a correct resolver
+must answer.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class World:
     zones: dict[dns.name.Name, Zone]
     serving: dict[str, list[dns.name.Name]]  # address -> zones it is authoritative for
     zone_servers: dict[dns.name.Name, list[str]]  # zone -> its servers' addresses, in the order of its NS records
-    behaviour: dict[str, str]  # address -> "normal", "silent", "refused", "servfail", "forge", "slow"
+    behaviour: dict[str, str]  # address -> "normal", "silent", "refused", "servfail", "lame", "forge", "slow"
     names: dict[str, str]  # role -> a fully qualified name the stages ask about
 
     def name(self, role: str) -> str:
@@ -158,7 +159,7 @@ def build_world(seed: int) -> World:
     tld2_server = b.server_address()
     auth, hoster = b.server_address(), b.server_address()
     silent = (b.server_address(), b.server_address(), b.server_address())
-    refused, servfail, forger, slow = (b.server_address() for _ in range(4))
+    refused, servfail, lame, forger, slow = (b.server_address() for _ in range(5))
 
     zones: dict[dns.name.Name, Zone] = {}
     serving: dict[str, list[dns.name.Name]] = {address: [] for address in sorted(b.used_addresses)}
@@ -223,7 +224,7 @@ def build_world(seed: int) -> World:
     big = child(top2, [auth])
     brief = child(top1, [auth], minimum=1)
     flaky = child(top1, [silent[0], auth])
-    choosy = child(top2, [refused, servfail, auth])
+    choosy = child(top2, [refused, servfail, lame, auth])
     forged = child(top1, [forger])
     dead = child(top2, [silent[1], silent[2]])
     slowed = child(top2, [slow])
@@ -295,5 +296,5 @@ def build_world(seed: int) -> World:
 
     behaviour = {address: "normal" for address in serving}
     behaviour.update({silent[0]: "silent", silent[1]: "silent", silent[2]: "silent"})
-    behaviour.update({refused: "refused", servfail: "servfail", forger: "forge", slow: "slow"})
+    behaviour.update({refused: "refused", servfail: "servfail", lame: "lame", forger: "forge", slow: "slow"})
     return World((tld1, tld2), roots, zones, serving, zone_servers, behaviour, names)

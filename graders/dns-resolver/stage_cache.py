@@ -93,9 +93,13 @@ def check_expired_entries_are_fetched_again(stub, world, rng, queries):
 
 
 def check_negative_answers_are_cached(stub, world, rng, queries):
-    """NXDOMAIN and NODATA are answered from the cache while min(SOA TTL, MINIMUM) lasts"""
+    """NXDOMAIN (for every type) and NODATA are answered from the cache while min(SOA TTL, MINIMUM) lasts"""
     for role, rdtype in (("nx-main", "A"), ("nx-remote", "TXT"), ("nodata-leaf", "AAAA")):
         resolve(stub, world, rng, role, rdtype)
         mark = queries.mark()
         resolve(stub, world, rng, role, rdtype)
         expect_no_traffic(queries, mark, f"the negative answer for {world.name(role)} {rdtype} was asked again")
+    mark = queries.mark()
+    for rdtype in ("MX", "TXT", "AAAA"):
+        resolve(stub, world, rng, "nx-main", rdtype)
+    expect_no_traffic(queries, mark, f"{world.name('nx-main')} does not exist, cached for every type")

@@ -2,6 +2,7 @@
 
 import struct
 
+import dns.flags
 import dns.opcode
 import dns.rcode
 
@@ -26,6 +27,22 @@ def check_question_is_copied_with_its_letter_case(stub, world, rng):
     for role, rdtype in (("www", "A"), ("txt", "TXT"), ("nx-main", "MX")):
         name = "".join(c.upper() if rng.random() < 0.5 else c for c in world.name(role))
         stub.ask(name, rdtype, ident=rng.randrange(0x10000))
+
+
+def check_other_flag_bits_are_ignored(stub, world, rng):
+    """AA, TC, Z, AD and CD bits set in a query change nothing: it is answered, RD copied"""
+    for extra, rd in ((0x0400, True), (0x0200, False), (0x0070, True), (0x0620, False)):
+        ident = rng.randrange(0x10000)
+        wire = bytearray(query_wire(world.name("solo"), "A", ident=ident, rd=rd))
+        wire[2:4] = (int.from_bytes(wire[2:4], "big") | extra).to_bytes(2, "big")
+        what = f"a query with the flags {bytes(wire[2:4]).hex()}"
+        reply = strict(stub.exchange_udp(bytes(wire), what), what)
+        expect_reply_header(reply, what, ident=ident, rd=rd, opcode=dns.opcode.QUERY)
+        expect(
+            reply.rcode != dns.rcode.FORMERR and not reply.flag(dns.flags.TC),
+            f"{what} got {dns.rcode.to_text(reply.rcode)}{' with TC=1' if reply.flag(dns.flags.TC) else ''}",
+            hint="only QR, OPCODE and RD of the query matter; ignore its other flag bits",
+        )
 
 
 def check_other_opcodes_get_notimp(stub, world, rng):

@@ -104,6 +104,7 @@ def check_counts_and_sections(stub, world, rng):
         "an authority record (NSCOUNT 1)": header(ident, ns=1) + question + record,
         "an A record where the OPT record goes": header(ident, ar=1) + question + record,
         "three bytes after the question": header(ident) + question + b"\0\0\0",
+        "QCLASS 3 (CHAOS) instead of 1 (IN)": header(ident) + question[:-2] + b"\0\3",
     }
     for what, wire in cases.items():
         expect_formerr(stub, wire, f"a query with {what}", ident)

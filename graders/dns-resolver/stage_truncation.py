@@ -51,11 +51,11 @@ def check_udp_replies_up_to_512_bytes(stub, world, rng):
 
 
 def check_opt_record_raises_the_limit(stub, world, rng):
-    """With an OPT record of 1232, a large reply comes whole over UDP"""
-    for role in ("large", "over512"):
+    """An OPT record of 1232 lets a large reply come whole over UDP; one under 512 leaves the limit at 512"""
+    for role, payload in (("large", 1232), ("over512", 1232), ("fit512", 256)):
         name = world.name(role)
-        reply = stub.ask(name, "TXT", ident=rng.randrange(0x10000), payload=1232)
-        expect_whole(reply, world, role, f"{name} TXT with an OPT record of 1232")
+        reply = stub.ask(name, "TXT", ident=rng.randrange(0x10000), payload=payload)
+        expect_whole(reply, world, role, f"{name} TXT with an OPT record of {payload}")
 
 
 def check_tcp_serves_several_queries_on_one_connection(stub, world, rng):
