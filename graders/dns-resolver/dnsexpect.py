@@ -20,16 +20,17 @@ def show(rrsets: list[dns.rrset.RRset] | tuple[dns.rrset.RRset, ...]) -> str:
 def expect_rcode(reply: Reply, expected: dns.rcode.Rcode, what: str, *, hint: str) -> None:
     if reply.rcode != expected:
         fail(
-            f"the reply to {what} has the wrong RCODE",
+            f"the reply to {what} has RCODE {dns.rcode.to_text(reply.rcode)}, expected {dns.rcode.to_text(expected)}",
             expected=dns.rcode.to_text(expected),
             got=f"{dns.rcode.to_text(reply.rcode)}, answer:\n{show(reply.message.answer)}",
             hint=hint,
         )
 
 
-def expect_resolution(reply: Reply, expected: Resolution, what: str) -> None:
-    """The whole outcome: RCODE, the answer section in order, the SOA of a negative answer, nothing else."""
-    expect_rcode(reply, expected.rcode, what, hint=_rcode_hint(expected.rcode))
+def expect_resolution(reply: Reply, expected: Resolution, what: str, *, hint: str | None = None) -> None:
+    """The whole outcome: RCODE, the answer section in order, the SOA of a negative answer, nothing else.
+    ``hint`` replaces the general advice on a wrong RCODE or answer section."""
+    expect_rcode(reply, expected.rcode, what, hint=hint or _rcode_hint(expected.rcode))
     message = reply.message
     got = [(rrset.name, rrset.rdtype, set(rrset)) for rrset in message.answer]
     wanted = [(rrset.name, rrset.rdtype, set(rrset)) for rrset in expected.answer]
@@ -38,7 +39,8 @@ def expect_resolution(reply: Reply, expected: Resolution, what: str) -> None:
             f"the answer section of the reply to {what} is wrong",
             expected=show(expected.answer),
             got=show(message.answer),
-            hint="the CNAME chain first, in order (each CNAME's target is the next record's name), then every "
+            hint=hint
+            or "the CNAME chain first, in order (each CNAME's target is the next record's name), then every "
             "record of the asked type at the chain's end",
         )
     for got_rrset, zone_rrset in zip(message.answer, expected.answer, strict=True):

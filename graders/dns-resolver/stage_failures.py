@@ -6,6 +6,12 @@ import dns.rdatatype
 from dnsexpect import expect_rcode, expect_resolution
 from labkit.checks import expect
 
+NEXT_SERVER = (
+    "a server failed when it gave no reply within 0.9 to 1.2 s, answered REFUSED or SERVFAIL, or referred you to a "
+    "zone that is not below the one you asked: then ask the zone's next server, in the order of the NS records"
+)
+FORGED = "accept a reply only from the address and port you asked, with your query's ID and question"
+
 
 def asked_servers(queries, mark, name):
     return [q.server for q in queries.since(mark) if q.qname == name.lower()]
@@ -16,7 +22,7 @@ def check_silent_server_then_the_next(stub, world, rng, queries):
     name = world.name("flaky")
     mark = queries.mark()
     reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
-    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A")
+    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A", hint=NEXT_SERVER)
     zone_servers = world.serving_of(name.split(".", 1)[1])
     path = [server for server in asked_servers(queries, mark, name) if server in zone_servers]
     expect(
@@ -31,7 +37,7 @@ def check_refused_and_servfail_then_the_next(stub, world, rng, queries):
     name = world.name("choosy")
     mark = queries.mark()
     reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
-    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A")
+    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A", hint=NEXT_SERVER)
     zone_servers = world.serving_of(name.split(".", 1)[1])
     path = [server for server in asked_servers(queries, mark, name) if server in zone_servers]
     expect(path == zone_servers, f"the zone's servers were asked in the order {path}, expected {zone_servers}")
@@ -41,7 +47,9 @@ def check_forged_replies_are_ignored(stub, world, rng):
     """Replies from another address, with a wrong ID or for another question, arriving first, are ignored"""
     name = world.name("forged")
     reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
-    expect_resolution(reply, world.resolve(name, dns.rdatatype.A), f"{name} A (its server forges a reply first)")
+    expect_resolution(
+        reply, world.resolve(name, dns.rdatatype.A), f"{name} A (its server forges replies first)", hint=FORGED
+    )
 
 
 def check_all_servers_dead_is_servfail(stub, world, rng, queries):

@@ -16,7 +16,12 @@ def expect_whole(reply, world, role, what):
     expect(
         not reply.flag(dns.flags.TC), f"the reply to {what} has TC=1 but should come whole ({len(reply.wire)} bytes)"
     )
-    expect_resolution(reply, world.resolve(name, dns.rdatatype.TXT), what)
+    expect_resolution(
+        reply,
+        world.resolve(name, dns.rdatatype.TXT),
+        what,
+        hint="a UDP reply with TC=1 from upstream is incomplete: ask the same server the same question over TCP",
+    )
 
 
 def check_upstream_truncation_is_retried_over_tcp(stub, world, rng, queries):

@@ -72,7 +72,7 @@ def key(labels):
 
 
 class Record:
-    __slots__ = ("labels", "rtype", "rclass", "ttl", "rdata", "names")
+    __slots__ = ("labels", "names", "rclass", "rdata", "rtype", "ttl")
 
     def __init__(self, labels, rtype, rclass, ttl, rdata, names=()):
         self.labels, self.rtype, self.rclass, self.ttl, self.rdata, self.names = (
@@ -301,7 +301,7 @@ class Resolver:
         raise Failed("too many referrals")
 
     def digest(self, response, labels, qtype, zone):
-        """"done" when the answer is cached, (zone, ns names) for a referral, None for a failed server."""
+        """ "done" when the answer is cached, (zone, ns names) for a referral, None for a failed server."""
         flags, answer, authority, additional = response
         rcode, aa = flags & 0xF, bool(flags & 0x0400)
         if rcode not in (NOERROR, NXDOMAIN):
