@@ -83,13 +83,26 @@ class Stub:
         log(f"stub ← udp {len(data)} bytes: {hex_bytes(data, 64)}")
         return data
 
-    def silence_udp(self, wire: bytes, what: str, *, window: float = 1.0) -> bytes | None:
-        """The reply, if one comes within ``window``; for messages the spec says to drop."""
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.connect((LOOPBACK, self.port))
-            log(f"stub → udp {len(wire)} bytes ({what}): {hex_bytes(wire, 64)}")
-            sock.send(wire)
-            return _recv_udp(sock, window)
+    def answered_udp(self, messages: dict[str, bytes], *, window: float = 0.6) -> list[str]:
+        """Sends every message from its own socket at once; returns those answered within ``window``, for
+        messages the spec says to drop (one shared window: a reply would come at once)."""
+        socks: dict[str, socket.socket] = {}
+        try:
+            for what, wire in messages.items():
+                sock = socks[what] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.connect((LOOPBACK, self.port))
+                log(f"stub → udp {len(wire)} bytes ({what}): {hex_bytes(wire, 64)}")
+                sock.send(wire)
+            answered: list[str] = []
+            deadline = time.monotonic() + window
+            while (left := deadline - time.monotonic()) > 0 and len(answered) < len(socks):
+                waiting = [sock for what, sock in socks.items() if what not in answered]
+                ready, _, _ = select.select(waiting, [], [], left)
+                answered += [what for what, sock in socks.items() if sock in ready]
+            return answered
+        finally:
+            for sock in socks.values():
+                sock.close()
 
     def exchange_tcp(self, wires: list[bytes], what: str, *, within: float = REPLY_S) -> list[bytes]:
         """Sends every message on one connection, then reads as many replies."""
