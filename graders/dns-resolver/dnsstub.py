@@ -70,11 +70,19 @@ class Stub:
         self.port = port
 
     def exchange_udp(self, wire: bytes, what: str, *, within: float = REPLY_S) -> bytes:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.connect((LOOPBACK, self.port))
-            log(f"stub → udp {len(wire)} bytes ({what}): {hex_bytes(wire, 64)}")
-            sock.send(wire)
-            data = _recv_udp(sock, within)
+        with self.send_udp(wire, what) as sock:
+            return self.receive_udp(sock, what, within=within)
+
+    def send_udp(self, wire: bytes, what: str) -> socket.socket:
+        """A socket that has sent ``wire``: read its reply with ``receive_udp``, then close it."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.connect((LOOPBACK, self.port))
+        log(f"stub → udp {len(wire)} bytes ({what}): {hex_bytes(wire, 64)}")
+        sock.send(wire)
+        return sock
+
+    def receive_udp(self, sock: socket.socket, what: str, *, within: float = REPLY_S) -> bytes:
+        data = _recv_udp(sock, within)
         if data is None:
             fail(
                 f"no reply to {what} within {within:g} s",
