@@ -5,8 +5,8 @@ Read README.md first: it is the complete specification, and the grader checks ex
 Run it with:   PORT=7070 ROOT_SERVERS=127.0.0.1 DNS_PORT=5353 python3 server.py
 Grade it with: labkit grade dns-resolver
 
-As shipped, this file receives queries and answers none, so the first stage fails with "did not become
-ready". Replace the TODOs below.
+As shipped, this file receives queries and answers none, so the first stage fails: it "did not answer the
+grader's probe datagram". Replace the TODOs below.
 """
 
 import os
