@@ -17,7 +17,7 @@ def check_call_reaches_verified_upstreams(connect, clients, pki, names, own_clie
     for name in names.upstreams:
         with _upstream(pki, pki.issue(name), rng) as upstream:
             reply = operator.request(f"CALL {name} {upstream.port}", timeout=10.0)
-            visits = upstream.recorded()
+        visits = upstream.recorded()  # once closed: the upstream records a visit after answering it
         if reply != upstream.reply:
             seen = visits[-1].error if visits and visits[-1].error else "no failure on the upstream's side"
             fail(
@@ -39,7 +39,7 @@ def check_call_reaches_verified_upstreams(connect, clients, pki, names, own_clie
 def _expect_refused(operator, pki, leaf, name, rng, what, hint=VERIFY_HINT):
     with _upstream(pki, leaf, rng) as upstream:
         reply = operator.request(f"CALL {name} {upstream.port}", timeout=10.0)
-        requests = [visit.request for visit in upstream.recorded() if visit.request]
+    requests = [visit.request for visit in upstream.recorded() if visit.request]  # every visit, once closed
     if requests:
         fail(f"your client sent {requests[0]!r} to an upstream with {what}, which it should have refused", hint=hint)
     expect(reply.startswith("502 "), f"CALL to an upstream with {what} got {reply!r}, not 502", hint=hint)

@@ -65,6 +65,8 @@ class Upstream:
         self._listener.close()
 
     def recorded(self) -> list[Visit]:
+        """The visits so far. A visit is recorded once its connection is over, after the reply was sent: read
+        them after ``close()`` to be sure the last one is there."""
         with self._lock:
             return list(self.visits)
 
