@@ -329,7 +329,11 @@ def test_hostile_program_gets_a_clear_verdict_and_leaves_nothing(
     first_failed = next((slug for slug, status in statuses.items() if status not in ("passed", "skipped")), None)
 
     # A clear verdict: a failed check at the intended stage with the intended message; no harness error, no pass.
-    assert observed.code == 1, f"{case.description}\nexit {observed.code}: {statuses}\n{observed.stderr}"
+    errors = [f"{check['id']}: {check['message']}" for check in checks if check["status"] == "error"]
+    assert observed.code == 1, (
+        f"{case.description}\nexit {observed.code}: {statuses}\n{observed.stderr}\n{lab.get('error')}\n"
+        + "\n".join(errors)
+    )
     assert lab.get("error") is None, lab["error"]
     assert first_failed == case.stage, f"caught at {first_failed}, not {case.stage}: {statuses}"
     assert not [check["id"] for check in checks if check["status"] == "error"], "a harness error"
