@@ -7,12 +7,11 @@ sender with ``run_client``, to completion, with the role's arguments appended to
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from labkit.learners import ClientResult, LearnerProcess
+from labkit.learners import LearnerProcess
 from link import Link, RunClient, StartLearner, Transfer, run_transfer
 from peers import ReceiverUnderTest, SenderUnderTest
 
@@ -68,20 +67,21 @@ def sender_alone(
 
 
 @pytest.fixture
-def receiver_alone(start_learner: StartLearner, rng: random.Random) -> Callable[..., ReceiverUnderTest]:
+def receiver_alone(start_learner: StartLearner, rng: random.Random) -> Iterator[Callable[..., ReceiverUnderTest]]:
     """``receiver_alone(window=..., isn=None)``: the learner's receiver, with the grader as its sender."""
+    peers: list[ReceiverUnderTest] = []
 
     def start(*, window: int, isn: int | None = None) -> ReceiverUnderTest:
         receiver: LearnerProcess = start_learner(args=["receive"], env={"WINDOW": str(window)})
-        return ReceiverUnderTest(receiver, isn=any_isn(rng) if isn is None else isn, window=window)
+        peers.append(ReceiverUnderTest(receiver, isn=any_isn(rng) if isn is None else isn, window=window))
+        return peers[-1]
 
-    return start
+    yield start
+    for peer in peers:
+        peer.sock.close()
 
 
 @pytest.fixture
 def stream(rng: random.Random) -> Callable[[int], bytes]:
     """``stream(n)``: n random bytes from the check's seed."""
     return rng.randbytes
-
-
-__all__ = ["ClientResult", "any_isn", "receiver_alone", "sender_alone", "stream", "threading", "transfer"]

@@ -7,6 +7,7 @@ layout, timings) as well as what came out of the receiver.
 from __future__ import annotations
 
 import hashlib
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class Transfer:
     delivered: bytes
     records: list[UdpRecord]
     stats: UdpProxyStats
+    receiver_exit: int | None  # how the receiver ended during the transfer; None: still running, as it should
 
     def datagram_log(self) -> str:
         """Every datagram the proxy saw, one per line, for an artifact."""
@@ -72,6 +74,13 @@ class Transfer:
         if self.delivered == self.data and self.sender.exit_code == 0 and not self.sender.timed_out:
             return
         attach("datagrams.txt", self.datagram_log(), f"every datagram of {what}, as the proxy saw it")
+        if self.receiver_exit is not None:
+            fail(
+                f"your receiver {ended(self.receiver_exit)} during the transfer over {what}",
+                expected="a receiver that keeps running until the grader stops it",
+                got=f"it {ended(self.receiver_exit)}; your sender {self.sender.outcome}",
+                hint="see its stderr below; a receiver serves one connection and then stays, answering retransmissions",
+            )
         digest = hashlib.sha256
         got = describe_output(self.data, self.delivered)
         if self.delivered != self.data:
@@ -147,13 +156,14 @@ def run_transfer(
             timeout=link.timeout,
         )
     delivered = receiver.stdout_path.read_bytes()
+    receiver_exit = receiver.exit_code()
     receiver.stop()
     stats = proxy.stats()
     log(
         f"{label}: the sender sent {stats.to_server.sent} datagrams ({stats.to_server.dropped} dropped), the "
         f"receiver {stats.to_client.sent} ({stats.to_client.dropped} dropped); {len(delivered)} bytes written"
     )
-    return Transfer(data, isn, link, result, delivered, proxy.records(), stats)
+    return Transfer(data, isn, link, result, delivered, proxy.records(), stats, receiver_exit)
 
 
 def fin_acknowledged_after(records: list[UdpRecord], isn: int, size: int) -> float | None:
@@ -164,3 +174,13 @@ def fin_acknowledged_after(records: list[UdpRecord], isn: int, size: int) -> flo
         if record.direction == "to_client" and segment and offset(segment.ackno, isn) == size + 2:
             return record.at - began
     return None
+
+
+def ended(code: int) -> str:
+    """How a program ended, in words."""
+    if code < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"

@@ -8,7 +8,7 @@ BUDGET_SLACK = 8000  # bytes: retransmissions a correct sender owes to lost ackn
 
 
 def lossy(drop: float) -> Link:
-    return Link(to_receiver=UdpFaults(drop=drop), to_sender=UdpFaults(drop=drop), rto_ms=60, timeout=20.0)
+    return Link(to_receiver=UdpFaults(drop=drop), to_sender=UdpFaults(drop=drop), rto_ms=60, timeout=12.0)
 
 
 def check_ten_percent_loss(transfer, stream, rng):

@@ -1,22 +1,24 @@
 """Stage 1: a perfect link. The stream arrives byte for byte, carried by well-formed segments."""
 
 from labkit.checks import fail
-from link import Transfer
-from segments import ACK, PROBE, SYN, Segment, decode, offset, receiver_segment_problem, sender_segment_problem
+from link import Link, Transfer
+from segments import ACK, MOD, PROBE, SYN, Segment, decode, offset, receiver_segment_problem, sender_segment_problem
 
 SMALL_SIZES = (0, 1, 1000, 1001)
+PERFECT = Link(rto_ms=200, timeout=10.0)  # no loss: a longer RTO keeps a loaded machine from retransmitting
 
 
 def check_small_streams_arrive_intact(transfer, stream):
     """Streams of 0, 1, 1000 and 1001 bytes arrive intact and the sender exits 0"""
     for size in SMALL_SIZES:
-        transfer(stream(size), label=f"{size}-byte stream").expect_intact(f"a perfect link ({size} bytes)")
+        done = transfer(stream(size), link=PERFECT, label=f"{size}-byte stream")
+        done.expect_intact(f"a perfect link ({size} bytes)")
 
 
 def check_a_large_stream_arrives_intact_in_well_formed_segments(transfer, stream, rng):
     """About 200 000 bytes arrive with the right SHA-256, every datagram a valid segment in its place"""
     size = rng.randrange(190_000, 210_000)
-    done = transfer(stream(size))
+    done = transfer(stream(size), link=PERFECT)
     done.expect_intact(f"a perfect link ({size} bytes)")
     expect_sender_layout(done)
     expect_receiver_layout(done)
@@ -76,7 +78,7 @@ def expect_receiver_layout(done: Transfer) -> None:
 
 
 def check_receiver_answers_the_probe_and_waits_for_the_syn(receiver_alone, stream):
-    """The probe gets ackno 0 and the window; data before the SYN is ignored; the SYN sets ackno to ISN+1"""
+    """The probe gets ackno 0; data before the SYN is ignored; the first SYN sets ackno to ISN+1, later ones nothing"""
     receiver = receiver_alone(window=4000)
     data = stream(900)
     receiver.send_raw(PROBE, "the probe")
@@ -89,6 +91,10 @@ def check_receiver_answers_the_probe_and_waits_for_the_syn(receiver_alone, strea
     receiver.data(1, data)
     receiver.expect_ack(1 + len(data), "the first data segment", hint="ackno = ISN + 1 + bytes delivered")
     receiver.expect_delivered(data, "after the first data segment")
+    for seqno in (receiver.isn, (receiver.isn + 5000) % MOD):
+        receiver.send(Segment(seqno=seqno, flags=SYN), " (a SYN again)")
+        receiver.expect_ack(1 + len(data), f"a second SYN (seqno {seqno})", "a SYN after the first changes nothing")
+    receiver.expect_delivered(data, "after two more SYNs")
 
 
 def expect_ackno_zero(reply: Segment | None, what: str) -> None:

@@ -43,8 +43,7 @@ def check_only_the_earliest_segment_is_retransmitted(sender_alone, stream):
         acked_at = send_everything(sender, 10_000)
         first = sender.expect_segment("a retransmission of the earliest outstanding segment (ISN+1)", 1)
         expect_not_before(first, acked_at, rto, "the first timeout", "the timer expires RTO_MS after it started")
-        second = sender.expect_segment("a second retransmission of the earliest outstanding segment", 1)
-        expect_not_before(second, acked_at, 3 * rto, "the second timeout", "RTO doubles on every timeout")
+        sender.expect_segment("a second retransmission of the earliest outstanding segment", 1)
         sender.ack(sender.fin + 1, 10_000)
         sender.finish().expect_exit(0)
 
@@ -84,7 +83,7 @@ def check_an_ack_of_new_data_resets_a_doubled_rto(sender_alone, stream):
         sender.expect_segment(
             "a retransmission of ISN+1001 about RTO_MS=50 after the ack of new data (not 16 times that)",
             1001,
-            within=0.6,
+            within=0.4,
             hint="an ack of new data sets RTO back to RTO_MS and the count of retransmissions back to 0",
         )
         sender.ack(sender.fin + 1, 10_000)
