@@ -56,6 +56,7 @@ class Transfer:
     records: list[UdpRecord]
     stats: UdpProxyStats
     receiver_exit: int | None  # how the receiver ended during the transfer; None: still running, as it should
+    receiver_output: int  # bytes the receiver wrote to stdout and stderr together
 
     def datagram_log(self) -> str:
         """Every datagram the proxy saw, one per line, for an artifact."""
@@ -78,8 +79,10 @@ class Transfer:
             fail(
                 f"your receiver {ended(self.receiver_exit)} during the transfer over {what}",
                 expected="a receiver that keeps running until the grader stops it",
-                got=f"it {ended(self.receiver_exit)}; your sender {self.sender.outcome}",
-                hint="see its stderr below; a receiver serves one connection and then stays, answering retransmissions",
+                got=f"it {ended(self.receiver_exit)} after writing {self.receiver_output / 2**20:.1f} MiB of output; "
+                f"your sender {self.sender.outcome}",
+                hint="see its stderr below (a program that writes more than the lab's output limit is stopped); a "
+                "receiver serves one connection and then stays, answering retransmissions",
             )
         digest = hashlib.sha256
         got = describe_output(self.data, self.delivered)
@@ -158,12 +161,13 @@ def run_transfer(
     delivered = receiver.stdout_path.read_bytes()
     receiver_exit = receiver.exit_code()
     receiver.stop()
+    output = sum(path.stat().st_size for path in (receiver.stdout_path, receiver.stderr_path) if path.exists())
     stats = proxy.stats()
     log(
         f"{label}: the sender sent {stats.to_server.sent} datagrams ({stats.to_server.dropped} dropped), the "
         f"receiver {stats.to_client.sent} ({stats.to_client.dropped} dropped); {len(delivered)} bytes written"
     )
-    return Transfer(data, isn, link, result, delivered, proxy.records(), stats, receiver_exit)
+    return Transfer(data, isn, link, result, delivered, proxy.records(), stats, receiver_exit, output)
 
 
 def fin_acknowledged_after(records: list[UdpRecord], isn: int, size: int) -> float | None:

@@ -121,7 +121,7 @@ def receive(port: int, window: int) -> None:
             return  # the FIN was acknowledged and nothing arrived for LINGER_S seconds
         datagram, source = sock.recvfrom(65535)
         segment = decode(datagram)
-        sys.stderr.write(datagram.hex() * (1_000_000 // max(1, 2 * len(datagram))))
+        sys.stderr.write(datagram.hex() * (5_000_000 // max(1, 2 * len(datagram))))
         if segment is not None:
             sock.sendto(receiver.on_segment(segment).encode(), source)
 
