@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from as_receiver import SenderUnderTest
+from as_sender import ReceiverUnderTest
 from labkit.learners import LearnerProcess
 from link import Link, RunClient, StartLearner, Transfer, run_transfer
-from peers import ReceiverUnderTest, SenderUnderTest
 
 NO_WRAP_BELOW = 2**32 - 2**21  # ISNs below this leave room for any stream of the grader before 2**32
 

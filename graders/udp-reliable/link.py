@@ -11,10 +11,10 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from as_sender import describe_output
 from labkit.checks import attach, fail, log
 from labkit.learners import ClientResult, LearnerProcess
 from labkit.tools.udpproxy import UdpFaults, UdpProxy, UdpProxyStats, UdpRecord
-from peers import describe_output
 from segments import FIN, SYN, decode, offset
 
 StartLearner = Callable[..., LearnerProcess]

@@ -2,8 +2,8 @@
 
 import itertools
 
+from as_receiver import Arrival
 from labkit.checks import fail
-from peers import Arrival
 
 WINDOWS = (2500, 700, 1, 3333, 1000, 3777, 1800)  # not multiples of a segment; one smaller than any
 FILL_HINT = "while bytes remain and the window has room, send more: do not wait for an ack to use an open window"

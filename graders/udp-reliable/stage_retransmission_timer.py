@@ -8,8 +8,8 @@ wrong sender is late by many times the margin given.
 
 import time
 
+from as_receiver import Arrival, SenderUnderTest
 from labkit.checks import fail, log
-from peers import Arrival, SenderUnderTest
 
 MAX_RETRANSMISSIONS = 5
 EARLY = 0.9  # a retransmission seen before 90 % of its timeout (minus the margin below) came too early

@@ -2,7 +2,7 @@
 
 import time
 
-from peers import expect_flags
+from as_receiver import expect_flags
 from segments import FIN
 
 ACK_FIN_HINT = "after the FIN, keep running and answer every segment, a retransmitted FIN too, with the same ackno"

@@ -118,10 +118,8 @@ class SenderProtocol(asyncio.DatagramProtocol):
     def pump(self) -> None:
         limit = self.edge if self.window else self.edge + 1  # a zero window counts as one
         while self.nxt <= self.fin:
-            if self.nxt == 0 or self.nxt == self.fin:
-                end = self.nxt + 1
-            else:
-                end = min(self.nxt + MSS, self.fin, limit)
+            flag_only = self.nxt in (0, self.fin)  # a SYN or a FIN takes one sequence number
+            end = self.nxt + 1 if flag_only else min(self.nxt + MSS, self.fin, limit)
             if end > limit or end <= self.nxt:
                 return
             self.transport.sendto(self.wire(self.nxt, end))  # type: ignore[attr-defined]
