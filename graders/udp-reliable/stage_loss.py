@@ -1,4 +1,7 @@
-"""Stage 3: lost datagrams are retransmitted, and only what was lost (a budget on retransmitted bytes)."""
+"""Stage 3: lost datagrams are retransmitted, and only what was lost (a budget on retransmitted bytes).
+
+The budget is judged on the longer transfer only: over a short one a sender that resends its whole window on
+every timeout may not have had enough timeouts to show it."""
 
 from labkit.checks import attach, fail, log
 from labkit.tools.udpproxy import UdpFaults
@@ -13,16 +16,15 @@ def lossy(drop: float) -> Link:
 
 def check_ten_percent_loss(transfer, stream, rng):
     """10 % of the datagrams dropped each way: the stream arrives intact, within the retransmission budget"""
-    done = transfer(stream(rng.randrange(30_000, 40_000)), link=lossy(0.10))
+    done = transfer(stream(rng.randrange(45_000, 55_000)), link=lossy(0.10))
     done.expect_intact("a link dropping 10 % of the datagrams each way")
     expect_within_budget(done)
 
 
 def check_twenty_percent_loss(transfer, stream, rng):
-    """20 % of the datagrams dropped each way: the stream arrives intact, within the retransmission budget"""
-    done = transfer(stream(rng.randrange(20_000, 25_000)), link=lossy(0.20))
+    """20 % of the datagrams dropped each way: the stream arrives intact"""
+    done = transfer(stream(rng.randrange(15_000, 20_000)), link=lossy(0.20))
     done.expect_intact("a link dropping 20 % of the datagrams each way")
-    expect_within_budget(done)
 
 
 def expect_within_budget(done: Transfer) -> None:
