@@ -1,0 +1,194 @@
+"""The grader as the receiver, following the README to the letter, so the learner's sender is judged on its own.
+
+The learner's sender runs in the background (the ``client`` role, to completion) and sends to the grader, which
+answers step by step. Everything is in offsets from the ISN (see :mod:`segments`).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from labkit.checks import fail, log
+from labkit.learners import ClientResult
+from link import RunClient
+from segments import ACK, FIN, SYN, Segment, decode, offset, sender_segment_problem, wire
+
+
+@dataclass(frozen=True)
+class Arrival:
+    at: float  # time.monotonic() when the grader read it
+    segment: Segment
+    start: int  # the segment's seqno as an offset from the ISN
+
+    @property
+    def end(self) -> int:
+        """The offset just past the sequence numbers it covers."""
+        return self.start + self.segment.length
+
+    @property
+    def kind(self) -> str:
+        return "SYN" if self.segment.flags & SYN else "FIN" if self.segment.flags & FIN else "data"
+
+
+class SenderUnderTest:
+    """The learner's sender, sending ``data`` to the grader; use it as a context manager."""
+
+    def __init__(self, run_client: RunClient, data: bytes, *, isn: int, rto_ms: int, timeout: float = 20.0) -> None:
+        self.data, self.isn, self.rto_ms = data, isn, rto_ms
+        self.fin = len(data) + 1  # the FIN's offset
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.arrivals: list[Arrival] = []
+        self.sent_acks: list[tuple[float, int, int]] = []  # (time, ackno offset, window) of every ack sent
+        self._address: tuple[str, int] | None = None
+        self.exited_at = 0.0
+        self._result: ClientResult | None = None
+        self._timeout = timeout
+        args = ["send", "127.0.0.1", str(self.sock.getsockname()[1])]
+        env = {"ISN": str(isn), "RTO_MS": str(rto_ms)}
+        self.thread = threading.Thread(target=self._run, args=(run_client, args, env), daemon=True)
+        log(f"your sender: ISN={isn} RTO_MS={rto_ms}, {len(data)} bytes on stdin; the grader plays the receiver")
+        self.thread.start()
+
+    def _run(self, run_client: RunClient, args: list[str], env: dict[str, str]) -> None:
+        result = run_client(args=args, env=env, stdin=self.data, timeout=self._timeout)
+        self.exited_at = time.monotonic()  # the grader saw the exit by then: never earlier than the real one
+        self._result = result
+
+    def __enter__(self) -> SenderUnderTest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+    @property
+    def exited(self) -> bool:
+        return self._result is not None
+
+    def receive(self, within: float) -> Arrival | None:
+        """The next segment from the sender, or None if none came within ``within`` seconds."""
+        deadline = time.monotonic() + within
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                datagram, address = self.sock.recvfrom(65535)
+            except TimeoutError:
+                return None
+            self._address = address
+            segment = decode(datagram)
+            if segment is None:
+                fail(
+                    f"your sender sent an invalid datagram of {len(datagram)} bytes",
+                    expected="a 16-byte header whose checksum is the CRC-32 of the datagram (checksum field zeroed)",
+                    got=datagram[:32].hex(" "),
+                    hint="compute zlib.crc32 over the whole datagram with bytes 12 to 15 set to zero",
+                )
+            arrival = Arrival(time.monotonic(), segment, offset(segment.seqno, self.isn))
+            log(f"→ {segment.describe(self.isn)}")
+            if problem := sender_segment_problem(segment) or self.misplaced(arrival):
+                fail(f"your sender sent a wrong segment: {problem}", got=segment.describe(self.isn))
+            if arrival.kind == "SYN" and self.sent_acks:
+                continue  # sent before the SYN's acknowledgement arrived: nothing to judge
+            self.arrivals.append(arrival)
+            return arrival
+        return None
+
+    def misplaced(self, arrival: Arrival) -> str | None:
+        """What puts the segment at the wrong place in the stream, if anything."""
+        start, payload = arrival.start, arrival.segment.payload
+        if arrival.kind == "SYN" and start != 0:
+            return f"the SYN's seqno is ISN+{start}, not ISN={self.isn} from the environment"
+        if arrival.kind == "FIN" and start != self.fin:
+            return f"the FIN's seqno is ISN+{start}; after {len(self.data)} bytes it is ISN+{self.fin}"
+        if arrival.kind == "data" and not (start >= 1 and arrival.end <= self.fin):
+            return f"bytes at ISN+{start} to ISN+{arrival.end - 1}: the stream's bytes are ISN+1 to ISN+{self.fin - 1}"
+        if arrival.kind == "data" and payload != self.data[start - 1 : start - 1 + len(payload)]:
+            return f"the payload at ISN+{start} is not the stream's bytes from offset {start - 1} (byte i is ISN+1+i)"
+        return None
+
+    def expect(self, what: str, within: float = 3.0, hint: str | None = None) -> Arrival:
+        """The next segment, which must come within ``within`` seconds."""
+        arrival = self.receive(within)
+        if arrival is None:
+            ended = f"; your sender {self._result.outcome}" if self._result else ""
+            fail(
+                f"your sender sent nothing within {within:g} s when the grader waited for {what}{ended}",
+                expected=what,
+                got="no datagram",
+                hint=hint
+                or "never wait for the receiver without a timer running: what is outstanding is retransmitted",
+            )
+        return arrival
+
+    def expect_segment(
+        self, what: str, start: int, length: int | None = None, within: float = 3.0, hint: str | None = None
+    ) -> Arrival:
+        """The next segment, which must start at offset ``start`` (and have ``length``, if given)."""
+        arrival = self.expect(what, within, hint)
+        if arrival.start != start or (length is not None and arrival.segment.length != length):
+            size = "" if length is None else f", {length} long in sequence space"
+            fail(
+                f"your sender sent the wrong segment when the grader waited for {what}",
+                expected=f"seqno ISN+{start}{size}",
+                got=arrival.segment.describe(self.isn),
+                hint=hint
+                or "after a timeout only the earliest outstanding segment is retransmitted; new data follows "
+                "the last byte sent",
+            )
+        return arrival
+
+    def ack(self, position: int, window: int) -> None:
+        """Sends an acknowledgement of everything before offset ``position``."""
+        self.send(Segment(ackno=wire(position, self.isn), flags=ACK, window=window))
+        self.sent_acks.append((time.monotonic(), position, window))
+
+    def send(self, segment: Segment, datagram: bytes | None = None, note: str = "") -> None:
+        if self._address is None:
+            fail("the grader has nowhere to answer: your sender never sent anything")
+        self.sock.sendto(datagram if datagram is not None else segment.encode(), self._address)
+        log(f"← {segment.describe(self.isn)}{note}")
+
+    def handshake(self, window: int) -> Arrival:
+        syn = self.expect_segment("the SYN", 0, 1)
+        expect_flags(syn, SYN, "the first segment")
+        self.ack(1, window)
+        return syn
+
+    def segments_until(self, end: int, what: str, within: float = 3.0) -> list[Arrival]:
+        """Segments until one reaches offset ``end`` (retransmissions included)."""
+        got: list[Arrival] = []
+        while not got or got[-1].end < end:
+            got.append(self.expect(what, within))
+        return got
+
+    def quiet(self, seconds: float) -> list[Arrival]:
+        """Every segment that arrives in the next ``seconds`` seconds."""
+        deadline = time.monotonic() + seconds
+        got = []
+        while (arrival := self.receive(deadline - time.monotonic())) is not None:
+            got.append(arrival)
+        return got
+
+    def finish(self, within: float = 5.0) -> ClientResult:
+        """The sender's result once it exits, which it must within ``within`` seconds (or its timeout)."""
+        self.thread.join(within)
+        if self._result is None:
+            fail(
+                f"your sender was still running {within:g} s after the grader acknowledged its FIN",
+                expected="exit status 0 at once",
+                got="still running",
+                hint="exit as soon as an acceptable acknowledgement one past the FIN arrives",
+            )
+        return self._result
+
+    def wait_exit(self, within: float) -> ClientResult | None:
+        self.thread.join(within)
+        return self._result
+
+
+def expect_flags(arrival: Arrival, flags: int, what: str) -> None:
+    if arrival.segment.flags != flags:
+        fail(f"{what} has the wrong flags", expected=f"flags 0x{flags:02x}", got=arrival.segment.describe())

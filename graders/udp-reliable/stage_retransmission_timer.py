@@ -1,0 +1,143 @@
+"""Stage 5: one retransmission timer. The earliest segment only, restarted on new acks, doubled on timeouts,
+and a clean failure exit when the link goes dark.
+
+Times are checked as lower bounds from a moment the grader chose (an acknowledgement it sent: the sender cannot
+act on it sooner), since a loaded machine only ever makes a sender later; an upper bound is checked only where a
+wrong sender is late by many times the margin given.
+"""
+
+import time
+
+from as_receiver import Arrival, SenderUnderTest
+from labkit.checks import fail, log
+
+MAX_RETRANSMISSIONS = 5
+EARLY = 0.9  # a retransmission seen before 90 % of its timeout (minus the margin below) came too early
+MARGIN_S = 0.005
+DARK_SLACK_S = 3.0  # how much later than 63 RTO_MS a sender may give up on a loaded machine
+
+
+def expect_not_before(arrival: Arrival, since: float, timeout_s: float, what: str, hint: str) -> None:
+    waited = arrival.at - since
+    if waited < EARLY * timeout_s - MARGIN_S:
+        fail(
+            f"your sender retransmitted too early: {what}",
+            expected=f"no retransmission sooner than {timeout_s * 1000:.0f} ms",
+            got=f"ISN+{arrival.start} again after {waited * 1000:.0f} ms",
+            hint=hint,
+        )
+
+
+def send_everything(sender: SenderUnderTest, window: int) -> float:
+    """Handshake, then every segment up to the FIN; returns when the grader acknowledged the SYN."""
+    sender.handshake(window)
+    acked_at = sender.sent_acks[-1][0]
+    sender.segments_until(sender.fin + 1, "the whole stream and the FIN (the window holds them all)")
+    return acked_at
+
+
+def check_only_the_earliest_segment_is_retransmitted(sender_alone, stream):
+    """With several segments outstanding and no ack, only the earliest is retransmitted, never before RTO_MS"""
+    rto = 0.1
+    with sender_alone(stream(4500), rto_ms=100) as sender:
+        acked_at = send_everything(sender, 10_000)
+        first = sender.expect_segment("a retransmission of the earliest outstanding segment (ISN+1)", 1)
+        expect_not_before(first, acked_at, rto, "the first timeout", "the timer expires RTO_MS after it started")
+        sender.expect_segment("a second retransmission of the earliest outstanding segment", 1)
+        sender.ack(sender.fin + 1, 10_000)
+        sender.finish().expect_exit(0)
+
+
+def check_an_ack_of_new_data_restarts_the_timer(sender_alone, stream):
+    """An ack of new data restarts the timer: the next retransmission comes RTO_MS after that ack, not sooner"""
+    rto = 0.4
+    with sender_alone(stream(3000), rto_ms=400) as sender:
+        sender.handshake(10_000)
+        sender.segments_until(sender.fin + 1, "the whole stream and the FIN")
+        first_data = sender.arrivals[1].at
+        sender.quiet(max(0.0, first_data + 0.4 * rto - time.monotonic()))
+        sender.ack(1001, 10_000)
+        acked_at = sender.sent_acks[-1][0]
+        again = sender.expect_segment("a retransmission of the earliest outstanding segment (ISN+1001)", 1001)
+        expect_not_before(
+            again,
+            acked_at,
+            rto,
+            "the grader had acknowledged new data in the meantime",
+            "when an ack acknowledges new data, restart the timer: it expires RTO_MS after that ack",
+        )
+        sender.ack(sender.fin + 1, 10_000)
+        sender.finish().expect_exit(0)
+
+
+def check_an_ack_of_new_data_resets_a_doubled_rto(sender_alone, stream):
+    """After four timeouts (RTO doubled to 16 RTO_MS), an ack of new data brings RTO back to RTO_MS"""
+    rto = 0.05
+    with sender_alone(stream(3000), rto_ms=50) as sender:
+        acked_at = send_everything(sender, 10_000)
+        for number in range(1, 5):
+            again = sender.expect_segment(f"retransmission {number} of the earliest segment", 1, within=3.0)
+            waited = rto * (2**number - 1)
+            expect_not_before(again, acked_at, waited, f"timeout {number}", "RTO doubles every timeout")
+        sender.ack(1001, 10_000)
+        sender.expect_segment(
+            "a retransmission of ISN+1001 about RTO_MS=50 after the ack of new data (not 16 times that)",
+            1001,
+            within=0.4,
+            hint="an ack of new data sets RTO back to RTO_MS and the count of retransmissions back to 0",
+        )
+        sender.ack(sender.fin + 1, 10_000)
+        sender.finish().expect_exit(0)
+
+
+def check_a_dark_link_ends_in_a_failure_exit(sender_alone, stream):
+    """When the link goes dark, 5 retransmissions of the earliest segment, each wait doubled, then exit status 1"""
+    rto = 0.02
+    with sender_alone(stream(6000), rto_ms=20, timeout=63 * rto + DARK_SLACK_S + 2) as sender:
+        sender.handshake(3000)
+        dark_from = sender.sent_acks[-1][0]
+        log("the link goes dark after the SYN's acknowledgement: the grader answers nothing more")
+        retransmissions: list[Arrival] = []
+        seen: set[int] = set()
+        deadline = dark_from + 63 * rto + DARK_SLACK_S
+        while not sender.exited and time.monotonic() < deadline:
+            arrival = sender.receive(min(0.05, deadline - time.monotonic()))
+            if arrival is not None and arrival.start in seen:
+                retransmissions.append(arrival)
+            elif arrival is not None:
+                seen.add(arrival.start)
+        retransmissions += [arrival for arrival in sender.quiet(0.05) if arrival.start in seen]
+        result = sender.wait_exit(max(0.0, deadline - time.monotonic()))
+        for number, again in enumerate(retransmissions[:MAX_RETRANSMISSIONS], 1):
+            if again.start != 1:
+                fail(
+                    f"retransmission {number} on a dark link is not of the earliest outstanding segment",
+                    expected="ISN+1",
+                    got=again.segment.describe(sender.isn),
+                    hint="only the earliest outstanding segment is retransmitted",
+                )
+            waited = rto * (2**number - 1)
+            expect_not_before(again, dark_from, waited, f"timeout {number}", "RTO doubles on every timeout")
+        if result is None:
+            fail(
+                f"your sender was still running {63 * rto + DARK_SLACK_S:.1f} s after the link went dark "
+                f"(RTO_MS=20: it gives up at 63 RTO_MS = {63 * rto:.2f} s)",
+                expected=f"{MAX_RETRANSMISSIONS} retransmissions, then exit status 1",
+                got=f"{len(retransmissions)} retransmissions and no exit",
+                hint="count consecutive retransmissions; when the timer expires with 5 already made, give up",
+            )
+        if len(retransmissions) != MAX_RETRANSMISSIONS:
+            fail(
+                "your sender gave up after the wrong number of retransmissions",
+                expected=f"exactly {MAX_RETRANSMISSIONS} retransmissions, then exit status 1",
+                got=f"{len(retransmissions)} retransmissions, then it {result.outcome}",
+                hint="give up when the timer expires and the count of consecutive retransmissions is already 5",
+            )
+        result.expect_exit(1)
+        if sender.exited_at < dark_from + EARLY * 63 * rto - MARGIN_S:
+            fail(
+                "your sender gave up before its last timeout expired",
+                expected=f"exit 63 RTO_MS ({63 * rto * 1000:.0f} ms) after its first data segment at the earliest",
+                got=f"exit {(sender.exited_at - dark_from) * 1000:.0f} ms after the SYN's acknowledgement",
+                hint="after the fifth retransmission the timer runs once more (RTO doubled again) before giving up",
+            )

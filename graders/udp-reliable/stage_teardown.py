@@ -1,0 +1,70 @@
+"""Stage 7: the end of a connection. The FIN is retransmitted until acknowledged, and acknowledged again."""
+
+import time
+
+from as_receiver import expect_flags
+from segments import FIN
+
+ACK_FIN_HINT = "after the FIN, keep running and answer every segment, a retransmitted FIN too, with the same ackno"
+
+
+def check_fin_is_retransmitted_until_acknowledged(sender_alone, stream):
+    """When the FIN's acknowledgement is lost, the FIN is retransmitted until one arrives; then the sender exits 0"""
+    with sender_alone(stream(2500), rto_ms=100) as sender:
+        sender.handshake(10_000)
+        sender.segments_until(sender.fin + 1, "the whole stream and the FIN")
+        sender.ack(sender.fin, 10_000)  # every byte, not the FIN
+        for number in (1, 2):
+            again = sender.expect_segment(f"retransmission {number} of the FIN", sender.fin, 1, within=2.0)
+            expect_flags(again, FIN, "the retransmitted FIN")
+        sender.ack(sender.fin + 1, 10_000)
+        sender.finish(within=3.0).expect_exit(0)
+
+
+def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
+    """A FIN sent again half a second later is acknowledged again, with the same ackno"""
+    receiver = receiver_alone(window=10_000)
+    data = stream(1800)
+    receiver.syn()
+    receiver.expect_ack(1, "the SYN", hint="the first SYN sets ackno to its seqno + 1")
+    receiver.data(1, data[:1000])
+    receiver.data(1001, data[1000:])
+    receiver.expect_ack(1001, "the first data segment", hint="ackno = ISN + 1 + bytes delivered")
+    receiver.expect_ack(1801, "the second data segment", hint="ackno = ISN + 1 + bytes delivered")
+    receiver.fin(1801)
+    receiver.expect_ack(1802, "the FIN", hint="the FIN takes one sequence number once every byte before it is in")
+    time.sleep(0.5)  # the sender's timer, had the acknowledgement been lost
+    receiver.fin(1801)
+    receiver.expect_ack(1802, "the FIN sent again half a second later", ACK_FIN_HINT)
+    receiver.data(1001, data[1000:], " (an old segment)")
+    receiver.expect_ack(1802, "an old data segment after the FIN", ACK_FIN_HINT)
+    receiver.expect_delivered(data, "at the end")
+
+
+def check_fin_counts_only_after_every_byte_before_it(receiver_alone, stream):
+    """A FIN ahead of a gap waits for the missing bytes; a FIN past the window is discarded"""
+    far = receiver_alone(window=3000)
+    data = stream(4500)
+    far.syn()
+    far.expect_ack(1, "the SYN", hint="the first SYN sets ackno to its seqno + 1")
+    far.fin(4501)
+    far.expect_ack(1, "a FIN past the window's right edge (ISN+3001)", "a FIN beyond the window is discarded")
+    for begin in (0, 1000, 2000, 3000, 4000):
+        far.data(1 + begin, data[begin : begin + 1000])
+        far.expect_ack(1 + min(begin + 1000, 4500), f"bytes {begin} on", "the discarded FIN does not count")
+    far.fin(4501)
+    far.expect_ack(4502, "the FIN, sent again", "a FIN in the window counts once every byte before it is in")
+    far.expect_delivered(data, "at the end")
+    early = receiver_alone(window=10_000)
+    early.syn()
+    early.expect_ack(1, "the SYN", hint="the first SYN sets ackno to its seqno + 1")
+    early.data(1, data[:1000])
+    early.expect_ack(1001, "the first data segment", hint="ackno = ISN + 1 + bytes delivered")
+    early.fin(4501)
+    early.expect_ack(1001, "a FIN that arrived before the last 3500 bytes", "a FIN waits for the bytes before it")
+    for begin in (1000, 2000, 3000, 4000):
+        early.data(1 + begin, data[begin : begin + 1000])
+    for begin in (1000, 2000, 3000):
+        early.expect_ack(1 + begin + 1000, f"bytes {begin} on", "a FIN waits for the bytes before it")
+    early.expect_ack(4502, "the last bytes, after the FIN had arrived", "the FIN counts once the gap is filled")
+    early.expect_delivered(data, "at the end")
