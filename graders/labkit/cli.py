@@ -59,6 +59,14 @@ def _use_plain_output() -> None:
     console, errors = make_console(plain=True), make_console(stderr=True, plain=True)
 
 
+def _lab(catalog: Catalog, lab_id: str) -> Lab:
+    """The lab named on the command line; an unknown id is a usage error that lists the known ones."""
+    try:
+        return catalog.get(lab_id)
+    except HarnessError as error:
+        _usage(str(error))
+
+
 def _catalog() -> Catalog:
     try:
         return load_catalog(skip_broken=True)  # a broken lab is named where it is used; the others still work
@@ -275,10 +283,7 @@ def cohort_grade(
     from labkit.cohort import CohortOptions, grade_cohort, submissions_in
 
     catalog = _catalog()
-    try:
-        lab = catalog.get(lab_id)
-    except HarnessError as error:
-        _usage(str(error))
+    lab = _lab(catalog, lab_id)
     if not submissions.is_dir():
         _usage(f"{submissions} is not a folder of submissions")
     if jobs < 1 or timeout <= 0:
@@ -483,10 +488,7 @@ def reset(
     from labkit.starters import reset_lab
 
     catalog = _catalog()
-    try:
-        lab = catalog.get(lab_id)
-    except HarnessError as error:
-        _usage(str(error))
+    lab = _lab(catalog, lab_id)
     if not yes and not typer.confirm(f"Replace {lab.folder} with the starter from git ({ref})?"):
         console.print("nothing changed")
         raise typer.Exit(1)
@@ -507,10 +509,7 @@ def restore(
     from labkit.starters import latest_backup, restore_lab
 
     catalog = _catalog()
-    try:
-        lab = catalog.get(lab_id)
-    except HarnessError as error:
-        _usage(str(error))
+    lab = _lab(catalog, lab_id)
     backup = latest_backup(catalog.root, lab.id)
     if backup is None:
         _usage(f"no backup of {lab.id} to restore (`labkit reset {lab.id}` makes one)")
