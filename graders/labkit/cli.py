@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -29,7 +29,7 @@ from labkit.writers import FORMATS, render, render_github, render_terminal
 app = typer.Typer(
     help="labkit: hands-on backend engineering labs, graded against real servers.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
     pretty_exceptions_enable=False,
 )
 console = make_console()
@@ -57,6 +57,19 @@ def main(
 def _use_plain_output() -> None:
     global console, errors
     console, errors = make_console(plain=True), make_console(stderr=True, plain=True)
+
+
+def _lab_ids(incomplete: str) -> list[str]:
+    """Shell completion of a LAB argument: the catalog's lab ids that start with what was typed."""
+    try:
+        return [lab.id for lab in load_catalog(skip_broken=True).labs if lab.id.startswith(incomplete)]
+    except HarnessError:
+        return []
+
+
+def _lab_argument(help_text: str | None = None) -> Any:
+    """A LAB argument of a command: an existing lab's id, completed by the shell from the catalog."""
+    return typer.Argument(metavar="LAB", help=help_text, autocompletion=_lab_ids)
 
 
 def _lab(catalog: Catalog, lab_id: str) -> Lab:
@@ -117,7 +130,7 @@ def _lab_summary(lab: Lab) -> dict[str, object]:
 
 @app.command()
 def grade(
-    lab_id: Annotated[str | None, typer.Argument(metavar="LAB", help="lab id, e.g. tcp-kv")] = None,
+    lab_id: Annotated[str | None, _lab_argument("lab id, e.g. tcp-kv")] = None,
     impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
     stage: Annotated[str | None, typer.Option(help="grade up to this stage (number or slug)")] = None,
     seed: Annotated[int | None, typer.Option(help="replay a run's randomised inputs")] = None,
@@ -244,7 +257,7 @@ def _terminal_text(run: RunResult, verbose: bool) -> str:
 
 @app.command()
 def hint(
-    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    lab_id: Annotated[str, _lab_argument()],
     stage: Annotated[str | None, typer.Argument(metavar="STAGE", help="number or slug")] = None,
 ) -> None:
     """Show the hints for a stage (or for every stage) without spoiling the solution."""
@@ -437,7 +450,7 @@ def doctor() -> None:
 
 @app.command()
 def watch(
-    lab_id: Annotated[str, typer.Argument(metavar="LAB", help="lab id, e.g. tcp-kv")],
+    lab_id: Annotated[str, _lab_argument("lab id, e.g. tcp-kv")],
     impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
     stage: Annotated[str | None, typer.Option(help="grade up to this stage (number or slug)")] = None,
     services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
@@ -480,7 +493,7 @@ def status() -> None:
 
 @app.command()
 def reset(
-    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    lab_id: Annotated[str, _lab_argument()],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
     ref: Annotated[str, typer.Option("--from", help="the git commit whose starter to restore")] = "HEAD",
 ) -> None:
@@ -502,7 +515,7 @@ def reset(
 
 @app.command()
 def restore(
-    lab_id: Annotated[str, typer.Argument(metavar="LAB")],
+    lab_id: Annotated[str, _lab_argument()],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
 ) -> None:
     """Bring back the work `labkit reset` put aside; what labs/LAB holds now becomes a backup in turn."""
@@ -529,7 +542,7 @@ app.add_typer(services_app, name="services")
 
 @services_app.command("up")
 def services_up(
-    lab_id: Annotated[str, typer.Argument(metavar="LAB", help="a lab with services, e.g. query-tuning")],
+    lab_id: Annotated[str, _lab_argument("a lab with services, e.g. query-tuning")],
     impl: Annotated[Path | None, typer.Option(help="implementation folder (default: labs/LAB)")] = None,
     services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
     shell: Annotated[bool, typer.Option(help="open psql / redis-cli when there is one")] = True,

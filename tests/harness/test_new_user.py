@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from support import KIT, run_labkit
 from throwaway import ThrowawayKit
 
@@ -150,3 +152,25 @@ def test_the_catalog_table_is_not_folded_in_a_pipe() -> None:
     tcp_row = next(line for line in done.stdout.splitlines() if " tcp-kv " in line)
     assert "networking" in tcp_row and "track" in header
     assert sum(1 for line in done.stdout.splitlines() if "tcp-kv" in line) == 1, "one line per lab"
+
+
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    [
+        ("labkit gr", ["grade"]),
+        ("labkit grade --serv", ["--services"]),
+        ("labkit grade t", ["tcp-kv", "tls-mtls", "transactions"]),
+        ("labkit services up q", ["query-tuning"]),
+    ],
+)
+def test_the_shell_completes_commands_options_and_lab_ids(words: str, offered: list[str]) -> None:
+    """What bash's completion asks labkit for (the script `labkit --show-completion bash` installs)."""
+    cword = str(len(words.split()) - 1)
+    done = run_labkit(env={"_LABKIT_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == offered
+
+
+def test_the_completion_script_is_shown_for_a_shell() -> None:
+    done = run_labkit("--show-completion", "bash")
+    assert done.returncode == 0 and "_LABKIT_COMPLETE=complete_bash" in done.stdout
