@@ -3,7 +3,9 @@
 #   base      Debian bookworm from Debian's packages (debootstrap), imported as labkit-base:bookworm
 #   standins  labkit-standin-postgres and labkit-standin-redis: Debian's PostgreSQL and Redis behind the
 #             official postgres/redis images' interface (same variables, ports, entrypoint and readiness)
-#   sandbox   labkit-sandbox: where `labkit grade --sandbox docker` runs learner programs
+#   sandbox   labkit-sandbox: where `labkit grade --sandbox docker` runs learner programs (Python only, small)
+#   sandbox-polyglot  labkit-sandbox-polyglot: labkit-sandbox plus Debian's C/C++, Go, Rust, Node.js and Java
+#             toolchains, for `labkit grade --sandbox polyglot` (about 2 GB; needs sandbox first)
 #   grader    labkit-grader: the whole kit, for `docker run ... labkit grade LAB --impl /submission`
 # Usage: docker/build-images.sh [base] [standins] [sandbox] [grader]   (no argument: base standins sandbox)
 # Every step is skipped or served from the build cache when its inputs did not change.
@@ -80,7 +82,8 @@ for target in "${targets[@]}"; do
       build labkit-standin-postgres:latest "$here/standins/postgres"
       build labkit-standin-redis:latest "$here/standins/redis" ;;
     sandbox) build_with_wheels labkit-sandbox:latest "$here/sandbox" -r "$here/sandbox/requirements.txt" ;;
+    sandbox-polyglot) build labkit-sandbox-polyglot:latest "$here/sandbox-polyglot" ;;
     grader) build_grader ;;
-    *) echo "unknown target $target (base, standins, sandbox, grader)" >&2; exit 2 ;;
+    *) echo "unknown target $target (base, standins, sandbox, sandbox-polyglot, grader)" >&2; exit 2 ;;
   esac
 done

@@ -136,7 +136,11 @@ def grade(
     seed: Annotated[int | None, typer.Option(help="replay a run's randomised inputs")] = None,
     services: Annotated[ServiceChoice, typer.Option(help="where PostgreSQL and Redis come from")] = ServiceChoice.AUTO,
     sandbox: Annotated[
-        SandboxChoice, typer.Option(help="process, or docker: your program runs in a container")
+        SandboxChoice,
+        typer.Option(
+            help="process; docker: your program runs in a container (Python); polyglot: one with C, C++, "
+            "Go, Rust, Node.js and Java too"
+        ),
     ] = SandboxChoice.PROCESS,
     fmt: Annotated[str, typer.Option("--format", help="terminal json junit gradescope github html")] = "terminal",
     out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
@@ -158,8 +162,8 @@ def grade(
     catalog = _catalog()
     if fmt not in FORMATS:
         _usage(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    if sandbox is SandboxChoice.DOCKER and services is ServiceChoice.EXTERNAL:
-        _usage("--sandbox docker reaches only services it starts itself; use --services docker or embedded")
+    if sandbox.in_container and services is ServiceChoice.EXTERNAL:
+        _usage(f"--sandbox {sandbox} reaches only services it starts itself; use --services docker or embedded")
     if all_labs == (lab_id is not None):
         _usage("give either a LAB or --all")
     if impl_root is not None and not all_labs:

@@ -14,6 +14,7 @@ from rich.text import Text
 from labkit.catalog import Lab
 from labkit.ports import LOOPBACK
 from labkit.requirements import Requirement, presence
+from labkit.run_config import SandboxChoice
 
 
 def run_doctor(console: Console, labs: Sequence[Lab] = ()) -> int:
@@ -44,8 +45,9 @@ def run_doctor(console: Console, labs: Sequence[Lab] = ()) -> int:
         if auto
         else "no provider usable: labs with services cannot run",
     )
-    sandbox_ok, sandbox_detail = _sandbox(usable.get("docker", False))
-    table.add_row("sandbox: docker", _mark(sandbox_ok), sandbox_detail)
+    for choice in (SandboxChoice.DOCKER, SandboxChoice.POLYGLOT):
+        sandbox_ok, sandbox_detail = _sandbox(usable.get("docker", False), choice)
+        table.add_row(f"sandbox: {choice}", _mark(sandbox_ok), sandbox_detail)
     console.print(table)
     if (requirements := requirements_table(labs)) is not None:
         console.print(requirements)
@@ -77,8 +79,8 @@ def requirements_table(labs: Sequence[Lab]) -> Table | None:
     return table
 
 
-def _sandbox(engine_ok: bool) -> tuple[bool, str]:
-    """Whether `--sandbox docker` can run here (optional: process mode always can)."""
+def _sandbox(engine_ok: bool, choice: SandboxChoice) -> tuple[bool, str]:
+    """Whether `--sandbox docker` or `polyglot` can run here (optional: process mode always can)."""
     import os
     import shutil
 
@@ -91,14 +93,16 @@ def _sandbox(engine_ok: bool) -> tuple[bool, str]:
     from labkit.containers import engine, image_present
     from labkit.sandbox import sandbox_image
 
+    image = sandbox_image(choice)
     client = engine()
     try:
-        present = image_present(client, sandbox_image())
+        present = image_present(client, image)
     finally:
         client.close()
     if not present:
-        return False, f"image {sandbox_image()} missing: docker/build-images.sh base sandbox"
-    return True, f"--sandbox docker runs learner programs in {sandbox_image()}"
+        target = "base sandbox sandbox-polyglot" if choice is SandboxChoice.POLYGLOT else "base sandbox"
+        return False, f"image {image} missing: docker/build-images.sh {target}"
+    return True, f"--sandbox {choice} runs learner programs in {image}"
 
 
 def _loopback_ports() -> tuple[bool, str]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from labkit.catalog import Lab
 from labkit.errors import HarnessError, LabConfigError
 from labkit.results import LabResult, lab_from_dict
-from labkit.run_config import RunConfig, SandboxChoice
+from labkit.run_config import RunConfig
 from labkit.settings import SANDBOX_POD
 
 if TYPE_CHECKING:
@@ -169,11 +169,11 @@ def _grader_preexec(network: SandboxNetwork | None) -> Callable[[], None]:
 
 
 def _sandbox_network(config: RunConfig) -> SandboxNetwork | None:
-    if config.choices.sandbox is not SandboxChoice.DOCKER:
+    if not config.choices.sandbox.in_container:
         return None
     from labkit.sandbox import SandboxNetwork
 
-    return SandboxNetwork.open(config.run_id)
+    return SandboxNetwork.open(config.run_id, config.choices.sandbox)
 
 
 def _wait_settled(process: subprocess.Popen[bytes]) -> int:

@@ -20,7 +20,6 @@ from labkit.learners import RunInfo
 from labkit.plugin import GradingState, state_of
 from labkit.ports import free_port
 from labkit.readiness import Readiness
-from labkit.run_config import SandboxChoice
 from labkit.supervisor import LaunchSpec, LearnerProcess
 from labkit.sweep import adopt_orphans, kill_descendants
 
@@ -108,10 +107,12 @@ def launch_spec(
 
 def start_process(grading: GradingState, spec: LaunchSpec) -> LearnerProcess:
     """Starts one learner process: on this machine, or in a sandbox container with ``--sandbox docker``."""
-    if grading.config.choices.sandbox is SandboxChoice.DOCKER:
+    if grading.config.choices.sandbox.in_container:
         from labkit.sandbox import SandboxedProcess
 
-        return SandboxedProcess.launch(spec, grading.config.run_id, grading.config.run_dir)
+        return SandboxedProcess.launch(
+            spec, grading.config.run_id, grading.config.run_dir, grading.config.choices.sandbox
+        )
     return LearnerProcess.start(spec)
 
 

@@ -27,10 +27,16 @@ class ServiceChoice(StrEnum):
 
 
 class SandboxChoice(StrEnum):
-    """Where the learner's program runs: a host process, or a container (see labkit.sandbox)."""
+    """Where the learner's program runs: a host process, or a container (see labkit.sandbox) of the small Python
+    image or of the polyglot one (C, C++, Go, Rust, Node.js, Java as well)."""
 
     PROCESS = "process"
     DOCKER = "docker"
+    POLYGLOT = "polyglot"
+
+    @property
+    def in_container(self) -> bool:
+        return self is not SandboxChoice.PROCESS
 
 
 class RunConfigError(HarnessError):
@@ -64,7 +70,7 @@ class RunChoices:
     @property
     def may_use_docker(self) -> bool:
         """Whether grading may leave containers behind for the run's sweep."""
-        return self.sandbox is SandboxChoice.DOCKER or self.services in (ServiceChoice.AUTO, ServiceChoice.DOCKER)
+        return self.sandbox.in_container or self.services in (ServiceChoice.AUTO, ServiceChoice.DOCKER)
 
     def grade_arguments(self) -> list[str]:
         """These choices as `labkit grade` options: seed and services always, the others when they are not the

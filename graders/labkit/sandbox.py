@@ -46,7 +46,8 @@ from labkit.containers import (
     sweep_orphans,
 )
 from labkit.errors import CheckFailed, HarnessError
-from labkit.settings import SANDBOX_IMAGE, SANDBOX_POD, settings
+from labkit.run_config import SandboxChoice
+from labkit.settings import POLYGLOT_IMAGE, SANDBOX_IMAGE, SANDBOX_POD, settings
 from labkit.supervisor import ENV_ALLOW, LaunchSpec, LearnerProcess, learner_env
 from labkit.sweep import kill_marked
 from labkit.wait import until
@@ -65,18 +66,44 @@ HOST_PATHS = frozenset(ENV_ALLOW) - {"LANG", "LC_ALL", "TZ"}  # toolchain paths 
 REPORT = re.compile(rb"^labkit-init: (started|exit|not-found|not-executable) ?(.*)$", re.MULTILINE)
 
 
-def sandbox_image() -> str:
-    return settings().sandbox_image
+# What the polyglot image adds to the default one (docker/sandbox-polyglot/Dockerfile): a program started by one of
+# these names is a toolchain the default image lacks, not a typo.
+POLYGLOT_TOOLCHAINS = frozenset(
+    {"gcc", "g++", "cc", "c++", "make", "go", "gofmt", "rustc", "cargo", "node", "nodejs", "java", "javac", "jshell"}
+)
+POLYGLOT_LANGUAGES = "C, C++, Go, Rust, Node.js and Java"
+
+
+def sandbox_image(choice: SandboxChoice = SandboxChoice.DOCKER) -> str:
+    return settings().polyglot_image if choice is SandboxChoice.POLYGLOT else settings().sandbox_image
 
 
 def pod_name(run_id: str) -> str:
     return f"labkit-{run_id}-net"
 
 
-def _build_hint(image: str) -> str:
+def _build_hint(image: str, choice: SandboxChoice) -> str:
+    targets, variable = ("base sandbox sandbox-polyglot", POLYGLOT_IMAGE) if choice is SandboxChoice.POLYGLOT else (
+        "base sandbox", SANDBOX_IMAGE)  # fmt: skip
     return (
-        f"build it without a registry: docker/build-images.sh base sandbox (or set {SANDBOX_IMAGE}); "
+        f"build it without a registry: docker/build-images.sh {targets} (or set {variable}); "
         f"image {image} is never pulled"
+    )
+
+
+def missing_program_hint(program: str, choice: SandboxChoice) -> str:
+    """What to do when the sandbox has no ``program``: the other image where it is a toolchain the default lacks."""
+    name = Path(program).name
+    if choice is not SandboxChoice.POLYGLOT and name in POLYGLOT_TOOLCHAINS:
+        return (
+            f"the default sandbox image has Python only; {name} is in the polyglot image: grade with "
+            f"--sandbox polyglot ({POLYGLOT_LANGUAGES}; build it with docker/build-images.sh sandbox-polyglot)"
+        )
+    has = f"python3, {POLYGLOT_LANGUAGES}" if choice is SandboxChoice.POLYGLOT else (
+        f"python3 (--sandbox polyglot adds {POLYGLOT_LANGUAGES})")  # fmt: skip
+    return (
+        "check the command in run.toml (or the lab's default) and that the file exists; the sandbox image has "
+        f"{has} and the files of your folder, nothing of your machine"
     )
 
 
@@ -90,7 +117,7 @@ class SandboxNetwork:
         self._setns = ctypes.CDLL(None, use_errno=True).setns
 
     @classmethod
-    def open(cls, run_id: str) -> SandboxNetwork:
+    def open(cls, run_id: str, choice: SandboxChoice = SandboxChoice.DOCKER) -> SandboxNetwork:
         if not sys.platform.startswith("linux"):
             raise HarnessError(
                 "--sandbox docker needs a Linux host: the grader joins the sandbox's network namespace",
@@ -104,10 +131,12 @@ class SandboxNetwork:
         if shutil.which("docker") is None:
             raise HarnessError("--sandbox docker needs the docker command-line client on PATH")
         client = engine()
-        image = sandbox_image()
+        image = sandbox_image(choice)
         if not image_present(client, image):
             client.close()
-            raise HarnessError(f"the sandbox image {image} is not on this Docker engine", hint=_build_hint(image))
+            raise HarnessError(
+                f"the sandbox image {image} is not on this Docker engine", hint=_build_hint(image, choice)
+            )
         sweep_orphans(client)
         name = pod_name(run_id)
 
@@ -192,7 +221,7 @@ def rlimit_args(spec: LaunchSpec) -> list[str]:
 
 
 def docker_run_argv(
-    spec: LaunchSpec, name: str, pod: str, env_file: Path, labels: dict[str, str], run_dir: Path
+    spec: LaunchSpec, name: str, pod: str, env_file: Path, labels: dict[str, str], run_dir: Path, image: str
 ) -> list[str]:
     """``run_dir`` is mounted read-only at its own path: files a grader prepares there for the program (a
     document root, a dataset) and hands over by path in the environment are where the path says."""
@@ -205,7 +234,8 @@ def docker_run_argv(
     return [
         "docker", "run", "--name", name, "--pull", "never", "--sig-proxy=false", *(["-i"] if spec.pipes else []),
         "--network", f"container:{pod}", "--user", SANDBOX_USER,
-        "--read-only", "--tmpfs", f"/tmp:rw,nosuid,nodev,size={TMPFS_MB}m,mode=1777",
+        # exec: a compiled program (C, Go, Rust, ...) is built in /tmp and run from there; nosuid keeps it harmless.
+        "--read-only", "--tmpfs", f"/tmp:rw,exec,nosuid,nodev,size={TMPFS_MB}m,mode=1777",
         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
         "--memory", memory, "--memory-swap", memory, "--pids-limit", str(limits.processes),
         "--cpus", settings().sandbox_cpus,
@@ -214,7 +244,7 @@ def docker_run_argv(
         *(arg for folder in spec.writable for arg in ("-v", f"{folder}:{folder}")),
         "-w", SUBMISSION, "--env-file", str(env_file),
         *(arg for key, value in labels.items() for arg in ("--label", f"{key}={value}")),
-        sandbox_image(), *init, *rlimit_args(spec), "--", *container_command(spec.command, spec.cwd),
+        image, *init, *rlimit_args(spec), "--", *container_command(spec.command, spec.cwd),
     ]  # fmt: skip
 
 
@@ -297,8 +327,11 @@ class SandboxedProcess(LearnerProcess):
     is the container's. ``pid`` is the program's pid on the host, for signals and memory readings.
     """
 
-    def __init__(self, spec: LaunchSpec, popen: subprocess.Popen[bytes], name: str, report: Path) -> None:
+    def __init__(
+        self, spec: LaunchSpec, popen: subprocess.Popen[bytes], name: str, report: Path, choice: SandboxChoice
+    ) -> None:
         super().__init__(spec, popen, spec.logs / "stdout.log", spec.logs / "stderr.log")
+        self.choice = choice
         self.container = name
         self._report = report
         self._host_pid: int | None = None
@@ -307,7 +340,9 @@ class SandboxedProcess(LearnerProcess):
         self._watch: _LimitWatch | None = None
 
     @classmethod
-    def launch(cls, spec: LaunchSpec, run_id: str, run_dir: Path) -> SandboxedProcess:
+    def launch(
+        cls, spec: LaunchSpec, run_id: str, run_dir: Path, choice: SandboxChoice = SandboxChoice.DOCKER
+    ) -> SandboxedProcess:
         spec.logs.mkdir(parents=True, exist_ok=True)
         # The container's user reaches the run folder through its group only: it may read what the grader
         # prepared there and write its two output files, and create nothing. Other users may only traverse it
@@ -321,7 +356,9 @@ class SandboxedProcess(LearnerProcess):
         env_file, report = spec.logs / "sandbox.env", spec.logs / "sandbox.log"
         _write_env_file(env_file, container_env(spec))
         name = "labkit-" + spec.marker.replace(".", "-")
-        argv = docker_run_argv(spec, name, pod_name(run_id), env_file, run_labels(run_id), run_dir)
+        argv = docker_run_argv(
+            spec, name, pod_name(run_id), env_file, run_labels(run_id), run_dir, sandbox_image(choice)
+        )
 
         def start() -> SandboxedProcess:
             for output in ("stdout.log", "stderr.log"):
@@ -333,7 +370,7 @@ class SandboxedProcess(LearnerProcess):
                     stdout=subprocess.PIPE if spec.pipes else subprocess.DEVNULL, stderr=sink,
                     start_new_session=True,
                 )  # fmt: skip
-            process = cls(spec, popen, name, report)
+            process = cls(spec, popen, name, report, choice)
             try:
                 process._await_start()
             except BaseException:
@@ -365,8 +402,7 @@ class SandboxedProcess(LearnerProcess):
             raise CheckFailed(
                 f"could not start your program: {command[0]!r} was not found",
                 got=" ".join(command),
-                hint="check the command in run.toml (or the lab's default) and that the file exists; the "
-                "sandbox image has python3 and the files of your folder, nothing of your machine",
+                hint=missing_program_hint(command[0], self.choice),
             )
         if "not-executable" in reports:
             raise CheckFailed(

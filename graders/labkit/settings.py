@@ -21,6 +21,7 @@ REDIS_IMAGE = "LABKIT_REDIS_IMAGE"
 POSTGRES_URL = "LABKIT_POSTGRES_URL"
 REDIS_URL = "LABKIT_REDIS_URL"
 SANDBOX_IMAGE = "LABKIT_SANDBOX_IMAGE"
+POLYGLOT_IMAGE = "LABKIT_POLYGLOT_IMAGE"
 SANDBOX_CPUS = "LABKIT_SANDBOX_CPUS"
 STATE_DIR = "LABKIT_STATE_DIR"
 SANDBOX_POD = "LABKIT_SANDBOX_POD"  # set by labkit itself for the grader under --sandbox docker, never by a user
@@ -43,6 +44,7 @@ class Settings:
     postgres_url: str | None = field(default=None, metadata=_read(POSTGRES_URL))  # --services external
     redis_url: str | None = field(default=None, metadata=_read(REDIS_URL))
     sandbox_image: str = field(default="labkit-sandbox:latest", metadata=_read(SANDBOX_IMAGE))
+    polyglot_image: str = field(default="labkit-sandbox-polyglot:latest", metadata=_read(POLYGLOT_IMAGE))
     sandbox_cpus: str = field(default="1", metadata=_read(SANDBOX_CPUS))  # leaves the grader a core of two
     sandbox_pod: str | None = field(default=None, metadata=_read(SANDBOX_POD))  # the docker provider joins it
     state_dir: Path | None = field(default=None, metadata=_read(STATE_DIR, Path))  # progress and backups

@@ -55,8 +55,8 @@ def written(tmp_path: Path, change: dict[str, Any], in_choices: bool = True) -> 
     ("change", "message"),
     [
         ({"services": "cloud"}, "choices.services must be one of auto, embedded, docker, external, not 'cloud'"),
-        ({"sandbox": "vm"}, "choices.sandbox must be one of process, docker, not 'vm'"),
-        ({"sandbox": 1}, "choices.sandbox must be one of process, docker, not 1"),
+        ({"sandbox": "vm"}, "choices.sandbox must be one of process, docker, polyglot, not 'vm'"),
+        ({"sandbox": 1}, "choices.sandbox must be one of process, docker, polyglot, not 1"),
         ({"seed": "7"}, "choices.seed must be an integer, not '7'"),
         ({"seed": True}, "choices.seed must be an integer, not True"),
         ({"until": -1}, "choices.until must be at least 0, not -1"),

@@ -11,6 +11,7 @@ import pytest
 
 from labkit.containers import image_present
 from labkit.errors import HarnessError
+from labkit.run_config import SandboxChoice
 from labkit.sandbox import sandbox_image
 
 
@@ -26,7 +27,7 @@ def engine_unavailable() -> str | None:
 
 
 @cache
-def sandbox_unavailable() -> str | None:
+def sandbox_unavailable(choice: SandboxChoice = SandboxChoice.DOCKER) -> str | None:
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         return "it needs root on Linux (the grader joins the sandbox's network namespace)"
     if shutil.which("docker") is None:
@@ -37,8 +38,9 @@ def sandbox_unavailable() -> str | None:
 
     client = engine()
     try:
-        if not image_present(client, sandbox_image()):
-            return f"image {sandbox_image()} is missing: build it with docker/build-images.sh base sandbox"
+        if not image_present(client, image := sandbox_image(choice)):
+            targets = "base sandbox sandbox-polyglot" if choice is SandboxChoice.POLYGLOT else "base sandbox"
+            return f"image {image} is missing: build it with docker/build-images.sh {targets}"
     finally:
         client.close()
     return None

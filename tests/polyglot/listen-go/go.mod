@@ -1,0 +1,3 @@
+module listen
+
+go 1.19
