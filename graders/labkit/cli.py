@@ -439,6 +439,94 @@ def record_command(
     raise typer.Exit(code)
 
 
+@app.command("trace")
+def trace_command(lab_id: Annotated[str, _lab_argument()]) -> None:
+    """Authors: the lab's requirement trace (graders/LAB/trace.toml): each README rule and the checks that exercise
+    it, and whatever keeps the trace from being complete. Exit 0: complete, 1: problems found, 2: no trace."""
+    from labkit.trace import check_ids, load_trace
+
+    lab = _lab(_catalog(), lab_id)
+    try:
+        trace = load_trace(lab)
+    except HarnessError as error:
+        _usage(str(error))
+    if trace is None:
+        _usage(f"{lab_id} has no requirement trace yet: write graders/{lab_id}/trace.toml (see labkit/trace.py)")
+    table = Table(title=f"{lab_id}: {len(trace.rules)} rules, {len(trace.checked)} exercised by checks",
+                  title_justify="left")  # fmt: skip
+    for column in ("rule", "section", "checks, or why none"):
+        table.add_column(column, overflow="fold")
+    for rule in trace.rules:
+        table.add_row(
+            rule.id, rule.section, "\n".join(rule.checks) or f"[dim]unchecked: {escape(rule.unchecked or '')}[/]"
+        )
+    console.print(table)
+    problems = trace.problems(check_ids(lab))
+    for problem in problems:
+        errors.print(f"[red]✗[/] {escape(problem)}", highlight=False)
+    raise typer.Exit(1 if problems else 0)
+
+
+@app.command("mutate")
+def mutate_command(
+    lab_id: Annotated[str, _lab_argument()],
+    jobs: Annotated[int, typer.Option(help="mutants graded at once")] = 2,
+    sample: Annotated[int | None, typer.Option(help="grade this many mutants, chosen with --seed")] = None,
+    only: Annotated[str | None, typer.Option(help="only mutants whose id contains this text")] = None,
+    seed: Annotated[int, typer.Option(help="the grading seed, and the sample's")] = 1,
+    timeout: Annotated[float | None, typer.Option(help="seconds per mutant (default: 3x the solution's)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write every outcome as JSON here")] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="list the mutants and stop")] = False,
+) -> None:
+    """Authors: grade single-change mutants of the lab's reference solution and report how many the grader
+    catches (its sensitivity). Exit 0: no unreviewed survivor, 1: survivors to review, 2: usage error."""
+    from labkit.mutants import mutants_of
+    from labkit.mutation import run_mutation, select
+
+    lab = _lab(_catalog(), lab_id)
+    if out is not None and (problem := _unwritable(out)) is not None:
+        _usage(f"--out {out}: {problem}")
+    try:
+        chosen = select(mutants_of(lab.solution_folder), sample, seed, only)
+    except HarnessError as error:
+        _usage(str(error))
+    if list_only:
+        for mutant in chosen:
+            console.print(f"{mutant.id}\n  {escape(mutant.diff())}", highlight=False)
+        raise typer.Exit(0)
+    console.print(f"{lab_id}: {len(chosen)} mutants of {lab.solution_folder}, {jobs} at a time", highlight=False)
+
+    def done(outcome: Any) -> None:
+        where = f" at {outcome.stage}" if outcome.stage else ""
+        console.print(f"  {outcome.verdict:>12}{where}  {outcome.mutant.id}", highlight=False)
+
+    stop_on_sigterm()
+    try:
+        report = run_mutation(lab, chosen, jobs=jobs, seed=seed, timeout_s=timeout, on_done=done)
+    except HarnessError as error:
+        errors.print(f"labkit mutate: {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from error
+    except KeyboardInterrupt as interrupted:  # Ctrl-C or SIGTERM: every running grading was stopped first
+        errors.print("labkit mutate: interrupted; the gradings in progress were stopped", highlight=False)
+        code = Terminated.EXIT_CODE if isinstance(interrupted, Terminated) else 130
+        raise typer.Exit(code) from interrupted
+    survivors = [o for o in report.outcomes if o.verdict == "survived"]
+    for outcome in survivors:
+        console.print(f"[yellow]survived[/] {outcome.mutant.id}\n  {escape(outcome.mutant.diff())}", highlight=False)
+    summary = report.to_dict()
+    if out is not None:
+        out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    figure = "n/a" if report.sensitivity is None else f"{report.sensitivity:.1%}"
+    console.print(
+        f"{lab_id}: {summary['mutants']} mutants: {summary['killed']} killed, {summary['timeout']} timed out, "
+        f"{summary['survived']} survived, {summary['equivalent']} equivalent, {summary['out_of_reach']} out of reach, "
+        f"{summary['error']} harness errors; sensitivity {figure}; {report.elapsed_s:.0f} s "
+        f"(the solution grades in {report.baseline_s:.1f} s)",
+        highlight=False,
+    )
+    raise typer.Exit(1 if survivors else 0)
+
+
 @app.command()
 def doctor() -> None:
     """Report which service providers work here, and why not, and which lab stages this machine cannot run."""

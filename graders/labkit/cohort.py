@@ -10,18 +10,13 @@ to its result: ``OUT/<student>.json`` and ``OUT/<student>.artifacts/<lab>/...``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,14 +24,11 @@ from typing import Any
 
 from labkit import __version__
 from labkit.catalog import Lab
-from labkit.engine import interruptible
 from labkit.results import SCHEMA_VERSION
 from labkit.run_config import RunChoices
-from labkit.settings import RUN_ID_PREFIX
-from labkit.sweep import kill_marked
+from labkit.subgrade import grade_all, run_grade
 
 DEFAULT_SUBMISSION_TIMEOUT_S = 900.0
-STOP_GRACE_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -99,14 +91,7 @@ def grade_cohort(
     submissions: list[Path], options: CohortOptions, on_done: Callable[[SubmissionOutcome], None]
 ) -> list[SubmissionOutcome]:
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = [pool.submit(_grade_submission, submission, options) for submission in submissions]
-        outcomes = []
-        for future in futures:
-            outcome = future.result()
-            on_done(outcome)
-            outcomes.append(outcome)
-    return outcomes
+    return grade_all(submissions, lambda submission: _grade_submission(submission, options), options.jobs, on_done)
 
 
 def _grade_submission(submission: Path, options: CohortOptions) -> SubmissionOutcome:
@@ -120,7 +105,7 @@ def _grade_submission(submission: Path, options: CohortOptions) -> SubmissionOut
             *options.choices.grade_arguments(),
             "--artifacts", str((options.out_dir / f"{student}.artifacts").resolve()),
         ]  # fmt: skip
-        result, exit_code, failure = _run_grade(command, options.timeout_s)
+        result, exit_code, failure = run_grade(command, options.timeout_s)
     duration = round(time.monotonic() - started, 3)
     if result is None:
         exit_code = 2
@@ -130,49 +115,6 @@ def _grade_submission(submission: Path, options: CohortOptions) -> SubmissionOut
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lab = result["labs"][0]
     return SubmissionOutcome(student, lab["points"], lab["max_points"], exit_code, duration, notes)
-
-
-def _run_grade(command: list[str], timeout_s: float) -> tuple[dict[str, Any] | None, int, str]:
-    """(result JSON, exit code, why there is none).
-
-    Over time, the grading process group gets SIGINT, the same clean stop as Ctrl-C (services closed, learner
-    processes killed), then SIGKILL; a sweep by this submission's run-id prefix removes whatever was left.
-    """
-    prefix = f"lkc{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, RUN_ID_PREFIX: prefix}
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-        preexec_fn=interruptible,  # _stop_group interrupts it first, for an orderly teardown
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _stop_group(process)
-            return None, 2, f"grading took longer than {timeout_s:g} s"
-        finally:
-            kill_marked(prefix, prefix=True)
-    try:
-        data: dict[str, Any] = json.loads(stdout)
-    except json.JSONDecodeError:
-        tail = stderr.strip().splitlines()[-1:] or ["no output"]
-        return None, process.returncode, f"grading exited with code {process.returncode} without a result: {tail[0]}"
-    return data, process.returncode, ""
-
-
-def _stop_group(process: subprocess.Popen[str]) -> None:
-    for sig, grace in ((signal.SIGINT, STOP_GRACE_S), (signal.SIGKILL, STOP_GRACE_S)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.communicate(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _failed_run(options: CohortOptions, student: str, duration: float, notes: list[str], why: str) -> dict[str, Any]:

@@ -22,8 +22,8 @@ def kv(server: LearnerProcess) -> Iterator[Callable[..., KvClient]]:
     """A factory of connected tcp-kv clients to the learner's server; all are closed after the check."""
     clients: list[TcpClient] = []
 
-    def connect(label: str = "client", timeout: float = 2.0) -> KvClient:
-        tcp = TcpClient.connect(server.port or 0, label=label, timeout=timeout)
+    def connect(label: str = "client", timeout: float = 2.0, receive_buffer: int | None = None) -> KvClient:
+        tcp = TcpClient.connect(server.port or 0, label=label, timeout=timeout, receive_buffer=receive_buffer)
         clients.append(tcp)
         return KvClient(tcp)
 

@@ -73,6 +73,14 @@ class KvClient:
                     f"the ERROR reply to {what} has no message",
                     hint="put a short UTF-8 message after the status",
                 )
+            try:
+                got_payload.decode("utf-8")
+            except UnicodeDecodeError:
+                fail(
+                    f"the ERROR message for {what} is not UTF-8",
+                    got=escape_bytes(got_payload, 60),
+                    hint="the message is text for humans, encoded as UTF-8 (do not echo the request's raw bytes)",
+                )
             return got_payload
         expected_payload = payload or b""
         if (got_status, got_payload) != (status, expected_payload):

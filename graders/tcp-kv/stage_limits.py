@@ -69,9 +69,9 @@ def check_malformed_bodies_get_error_and_the_connection_stays_open(kv):
     expect_still_usable(client)
 
 
-def check_longest_key_is_accepted(kv):
-    """A key of exactly 1024 bytes is valid"""
+def check_shortest_and_longest_keys_are_accepted(kv):
+    """Keys of exactly 1 and exactly 1024 bytes are valid"""
     client = kv()
-    key = b"K" * MAX_KEY
-    client.set(key, b"long key")
-    client.call(GET, key, payload=b"long key")
+    for key, value in ((b"K" * MAX_KEY, b"long key"), (b"\x01", b"one-byte key"), (b"z", b"another one")):
+        client.set(key, value)
+        client.call(GET, key, payload=value)

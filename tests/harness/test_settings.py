@@ -17,7 +17,7 @@ PACKAGE = KIT / "graders" / "labkit"
 CHILD_ENVIRONMENTS = {
     ("engine.py", "grader_env"),
     ("supervisor.py", "learner_env"),
-    ("cohort.py", "_run_grade"),
+    ("subgrade.py", "run_grade"),
     ("services/embedded.py", "_launch"),
 }
 ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb"}

@@ -23,10 +23,19 @@ class TcpClient:
         sock.settimeout(timeout)
 
     @classmethod
-    def connect(cls, port: int, *, label: str = "client", timeout: float = 2.0) -> TcpClient:
+    def connect(
+        cls, port: int, *, label: str = "client", timeout: float = 2.0, receive_buffer: int | None = None
+    ) -> TcpClient:
+        """``receive_buffer`` (bytes) is set before the handshake, where it bounds the window the client offers:
+        a small one keeps most of a large reply the client does not read in the server's own buffers."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            sock = socket.create_connection((LOOPBACK, port), timeout=timeout)
+            if receive_buffer is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.settimeout(timeout)
+            sock.connect((LOOPBACK, port))
         except OSError as error:
+            sock.close()
             fail(
                 f"{label} could not connect to {LOOPBACK}:{port}: {error.strerror or error}",
                 hint="is your server still running and accepting? See its stderr below",

@@ -49,6 +49,15 @@ def answer(body: bytes) -> bytes:
         return reply(0) if store.pop(key, None) is not None else reply(1)
 
 
+def send_all(conn: socket.socket, data: bytes) -> None:
+    """The socket's short timeout paces the reads; a reply is written without one, however slowly it is read."""
+    conn.settimeout(None)
+    try:
+        conn.sendall(data)
+    finally:
+        conn.settimeout(POLL_S)
+
+
 def serve(conn: socket.socket) -> None:
     buffer = bytearray()
     draining = False
@@ -59,11 +68,11 @@ def serve(conn: socket.socket) -> None:
                 while len(buffer) >= 4:
                     (length,) = struct.unpack_from(">I", buffer)
                     if length > MAX_FRAME:
-                        conn.sendall(reply(2, b"frame too large"))
+                        send_all(conn, reply(2, b"frame too large"))
                         return
                     if len(buffer) < 4 + length:
                         break
-                    conn.sendall(answer(bytes(buffer[4 : 4 + length])))
+                    send_all(conn, answer(bytes(buffer[4 : 4 + length])))
                     del buffer[: 4 + length]
                 if stopping.is_set() and not draining:
                     # Requests sent just before the signal may still sit in the kernel: take them too.

@@ -1,0 +1,162 @@
+"""Single-change mutants of a lab's reference solution: what `labkit mutate` grades to measure a grader.
+
+Python code is mutated with cosmic-ray's operators (a chosen subset: each one a bug a learner could write; the
+full set repeats itself, e.g. ten replacements of every ``+``). Logic that lives inside strings (SQL in the data
+labs, Lua in redis-patterns) is beyond any Python mutation tool, so the kit's own operators change it: a
+comparison's boundary, a lock clause, an isolation level, a constraint. Each mutant has an id that stays the same
+while the line it changes does, so a reviewed verdict (an equivalent mutant) is recorded once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import re
+import tokenize
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit.errors import HarnessError
+
+# cosmic-ray operators: boundaries, negations, arithmetic slips, loop and exception control, constants.
+PYTHON_OPERATORS = (
+    "core/ReplaceComparisonOperator_Lt_LtE", "core/ReplaceComparisonOperator_LtE_Lt",
+    "core/ReplaceComparisonOperator_Gt_GtE", "core/ReplaceComparisonOperator_GtE_Gt",
+    "core/ReplaceComparisonOperator_Eq_NotEq", "core/ReplaceComparisonOperator_NotEq_Eq",
+    "core/ReplaceComparisonOperator_Is_IsNot", "core/ReplaceComparisonOperator_IsNot_Is",
+    "core/ReplaceBinaryOperator_Add_Sub", "core/ReplaceBinaryOperator_Sub_Add",
+    "core/ReplaceBinaryOperator_Mul_Add", "core/ReplaceBinaryOperator_FloorDiv_Mul",
+    "core/ReplaceBinaryOperator_Mod_FloorDiv", "core/ReplaceBinaryOperator_LShift_RShift",
+    "core/ReplaceBinaryOperator_RShift_LShift", "core/ReplaceBinaryOperator_BitAnd_BitOr",
+    "core/ReplaceBinaryOperator_BitOr_BitAnd",
+    "core/ReplaceUnaryOperator_Delete_Not", "core/AddNot",
+    "core/ReplaceTrueWithFalse", "core/ReplaceFalseWithTrue",
+    "core/ReplaceAndWithOr", "core/ReplaceOrWithAnd",
+    "core/ReplaceBreakWithContinue", "core/ReplaceContinueWithBreak",
+    "core/NumberReplacer", "core/ZeroIterationForLoop", "core/ExceptionReplacer",
+)  # fmt: skip
+
+NEVER_RAISED_NAME = "CosmicRayTestingException"
+NEVER_RAISED = "type('NeverRaised', (Exception,), {})"
+
+# The kit's operators on SQL and Lua, in .sql files and in Python string literals that hold a query or a script.
+EMBEDDED_CODE = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|redis\.call)\b", re.IGNORECASE)
+TextSwap = tuple[str, re.Pattern[str], str]
+TEXT_OPERATORS: tuple[TextSwap, ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE), replacement)
+    for name, pattern, replacement in (
+        ("text/lt-to-le", r"(?<![<>=~!])<(?![=>])", "<="),
+        ("text/le-to-lt", r"<=", "<"),
+        ("text/gt-to-ge", r"(?<![<>=~!-])>(?![=])", ">="),
+        ("text/ge-to-gt", r">=", ">"),
+        ("text/drop-for-update", r"\s+FOR\s+(NO\s+KEY\s+)?UPDATE(\s+SKIP\s+LOCKED)?", ""),
+        ("text/drop-skip-locked", r"\s+SKIP\s+LOCKED", ""),
+        ("text/serializable-to-read-committed", r"\bSERIALIZABLE\b", "READ COMMITTED"),
+        ("text/repeatable-read-to-read-committed", r"\bREPEATABLE\s+READ\b", "READ COMMITTED"),
+        ("text/drop-not-null", r"\s+NOT\s+NULL\b", ""),
+        ("text/drop-unique", r"\bUNIQUE\s*", ""),
+        ("text/drop-on-conflict", r"\s+ON\s+CONFLICT\b[^;]*?DO\s+NOTHING", ""),
+        ("text/asc-to-desc", r"\bASC\b", "DESC"),
+        ("text/desc-to-asc", r"\bDESC\b", "ASC"),
+        ("text/and-to-or", r"\bAND\b", "OR"),
+        ("text/lua-eq-to-ne", r"==", "~="),
+        ("text/lua-ne-to-eq", r"~=", "=="),
+        ("text/nx-to-xx", r"(['\"])NX\1", r"\1XX\1"),
+        ("text/drop-expiry", r",\s*(['\"])P?X\1\s*,\s*[^,)]+", ""),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: str  # relative to the implementation folder
+    operator: str
+    line: int
+    before: str  # the line as written
+    after: str  # the line as mutated
+    source: str  # the whole mutated file
+
+    @property
+    def id(self) -> str:
+        """path:operator:digest of the changed line, before and after: stable while that line is."""
+        digest = hashlib.sha256(f"{self.before.strip()}\n{self.after.strip()}".encode()).hexdigest()[:10]
+        return f"{self.path}:{self.operator}:{digest}"
+
+    def diff(self) -> str:
+        return f"{self.path}:{self.line}\n- {self.before.strip()}\n+ {self.after.strip()}"
+
+
+def mutants_of(folder: Path) -> list[Mutant]:
+    """Every mutant of the Python and SQL files of ``folder`` (caches and tests aside), in a stable order; two
+    operators that produce the same file count once."""
+    found: dict[str, Mutant] = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or "__pycache__" in relative.parts or relative.name.startswith("test_"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            generated = [*_python_mutants(text), *_string_mutants(text)]
+        elif path.suffix in (".sql", ".lua"):
+            generated = list(_text_mutants(text, [(0, len(text))]))
+        else:
+            continue
+        for operator, source in generated:
+            mutant = _described(str(relative), operator, text, source)
+            if mutant is not None:
+                found.setdefault(f"{mutant.path}\0{source}", mutant)
+    return list(found.values())
+
+
+def _described(path: str, operator: str, original: str, source: str) -> Mutant | None:
+    before, after = original.splitlines(), source.splitlines()
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, first, last, other_first, other_last in matcher.get_opcodes():
+        if tag != "equal":
+            old = "\n".join(before[first:last]) or "(nothing)"
+            new = "\n".join(after[other_first:other_last]) or "(removed)"
+            return Mutant(path, operator, first + 1, old, new, source)
+    return None  # the operator rewrote the file without changing it
+
+
+def _python_mutants(text: str) -> Iterator[tuple[str, str]]:
+    try:
+        from cosmic_ray.mutating import mutate_code
+        from cosmic_ray.plugins import get_operator
+    except ImportError as missing:
+        raise HarnessError(
+            "labkit mutate needs cosmic-ray for Python mutants", hint="pip install -e '.[dev]' installs it"
+        ) from missing
+    for name in PYTHON_OPERATORS:
+        operator = get_operator(name)()
+        for occurrence in range(10_000):
+            mutated = mutate_code(text, operator, occurrence)
+            if mutated is None:
+                break
+            # cosmic-ray's own runner defines this name; a mutant graded on its own gets a class nothing raises.
+            yield name, mutated.replace(NEVER_RAISED_NAME, NEVER_RAISED)
+
+
+def _string_mutants(text: str) -> Iterator[tuple[str, str]]:
+    """The kit's text operators, inside the string literals of a Python file that hold SQL or Lua."""
+    spans = []
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.STRING and EMBEDDED_CODE.search(token.string):
+            begin = starts[token.start[0] - 1] + token.start[1]
+            end = starts[token.end[0] - 1] + token.end[1]
+            spans.append((begin, end))
+    yield from _text_mutants(text, spans)
+
+
+def _text_mutants(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[str, str]]:
+    for name, pattern, replacement in TEXT_OPERATORS:
+        for begin, end in spans:
+            for match in pattern.finditer(text, begin, end):
+                replaced = match.expand(replacement) if "\\" in replacement else replacement
+                yield name, text[: match.start()] + replaced + text[match.end() :]

@@ -1,0 +1,179 @@
+"""`labkit mutate LAB`: grade single-change mutants of the reference solution and say how many the grader kills.
+
+Each mutant is a copy of ``solutions/<lab>`` with one change (labkit.mutants), graded by ``labkit grade`` in its own
+process, several at once, each within a time budget. A mutant is killed (at the first stage that failed), timed
+out (the grading did not finish: a grader with a deadline would not pass it either), survived (full marks: the
+grader cannot tell it from the solution), or broke the harness. A survivor is either a hole in the grader or an
+equivalent mutant, one no outside observer can tell apart; reviewed ones are recorded in
+``graders/<lab>/mutants.toml`` with the reason, and so are mutants out of reach of a grader that only sees
+behaviour (a log message changed, say)::
+
+    [[equivalent]]
+    id = "server.py:core/NumberReplacer:1a2b3c4d5e"
+    reason = "the backlog of listen() is a hint; 64 and 65 behave alike"
+
+The sensitivity figure is the share of non-equivalent mutants the grader kills or times out.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labkit.catalog import Lab, read_toml
+from labkit.errors import LabConfigError
+from labkit.mutants import Mutant
+from labkit.subgrade import grade_all, run_grade
+
+LEDGER_FILE = "mutants.toml"
+KINDS = ("equivalent", "out_of_reach")
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    kind: str  # equivalent: no observer can tell it apart; out_of_reach: only an inside view could
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: Mutant
+    verdict: str  # killed, timeout, survived, error, equivalent, out_of_reach
+    stage: str | None = None  # the first stage that failed
+    check: str | None = None
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class MutationReport:
+    lab_id: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    baseline_s: float = 0.0
+    elapsed_s: float = 0.0
+
+    def count(self, verdict: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.verdict == verdict)
+
+    @property
+    def sensitivity(self) -> float | None:
+        """Killed and timed-out mutants over all that are neither equivalent nor out of reach nor broken."""
+        judged = self.count("killed") + self.count("timeout") + self.count("survived")
+        return None if judged == 0 else (self.count("killed") + self.count("timeout")) / judged
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = {verdict: self.count(verdict) for verdict in
+                  ("killed", "timeout", "survived", "equivalent", "out_of_reach", "error")}  # fmt: skip
+        return {
+            "lab": self.lab_id,
+            "mutants": len(self.outcomes),
+            **counts,
+            "sensitivity": None if self.sensitivity is None else round(self.sensitivity, 4),
+            "baseline_s": round(self.baseline_s, 2),
+            "elapsed_s": round(self.elapsed_s, 1),
+            "outcomes": [
+                {"id": o.mutant.id, "verdict": o.verdict, "stage": o.stage, "check": o.check, "detail": o.detail,
+                 "line": o.mutant.line, "before": o.mutant.before, "after": o.mutant.after,
+                 "seconds": round(o.seconds, 2)}
+                for o in self.outcomes
+            ],
+        }  # fmt: skip
+
+
+def load_ledger(lab: Lab) -> dict[str, Reviewed]:
+    """Reviewed mutants of the lab by id; a malformed ledger is a LabConfigError naming the entry."""
+    path = lab.grader_folder / LEDGER_FILE
+    if not path.is_file():
+        return {}
+    data = read_toml(path)
+    unknown = set(data) - set(KINDS)
+    if unknown:
+        raise LabConfigError(f"{path}: unknown tables {sorted(unknown)} (known: {', '.join(KINDS)})")
+    reviewed: dict[str, Reviewed] = {}
+    for kind in KINDS:
+        for number, entry in enumerate(data.get(kind, []), 1):
+            where = f"{path} {kind} {number}"
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("id", "reason")):
+                raise LabConfigError(f"{where}: 'id' and 'reason' strings expected")
+            if not entry["reason"].strip():
+                raise LabConfigError(f"{where}: the reason must say why, in words")
+            reviewed[entry["id"]] = Reviewed(kind, entry["reason"])
+    return reviewed
+
+
+def select(mutants: list[Mutant], sample: int | None, seed: int, only: str | None) -> list[Mutant]:
+    chosen = [mutant for mutant in mutants if only is None or only in mutant.id]
+    if sample is not None and sample < len(chosen):
+        chosen = sorted(random.Random(seed).sample(chosen, sample), key=chosen.index)
+    return chosen
+
+
+def run_mutation(
+    lab: Lab,
+    mutants: list[Mutant],
+    *,
+    jobs: int,
+    seed: int,
+    timeout_s: float | None,
+    on_done: Callable[[Outcome], None],
+) -> MutationReport:
+    """Grades the solution once (it must earn full marks: the baseline and its time), then every mutant."""
+    report = MutationReport(lab.id)
+    started = time.monotonic()
+    baseline = _grade_copy(lab, None, seed, timeout_s or 600.0)
+    if baseline.verdict != "survived":
+        raise LabConfigError(
+            f"the reference solution of {lab.id} does not earn full marks ({baseline.verdict}: {baseline.detail}); "
+            "mutation analysis measures a grader against a correct solution"
+        )
+    report.baseline_s = baseline.seconds
+    budget = timeout_s or max(3 * baseline.seconds, baseline.seconds + 30.0)
+    ledger = load_ledger(lab)
+
+    def judge(mutant: Mutant) -> Outcome:
+        if (reviewed := ledger.get(mutant.id)) is not None:
+            return Outcome(mutant, reviewed.kind, detail=reviewed.reason)
+        return _grade_copy(lab, mutant, seed, budget)
+
+    report.outcomes = grade_all(mutants, judge, jobs, on_done)
+    report.elapsed_s = time.monotonic() - started
+    return report
+
+
+def _grade_copy(lab: Lab, mutant: Mutant | None, seed: int, timeout_s: float) -> Outcome:
+    """Grades a copy of the solution with ``mutant`` applied (None: as it is); the copy is removed after."""
+    placeholder = mutant or Mutant("", "baseline", 0, "", "", "")
+    with tempfile.TemporaryDirectory(prefix=f"labkit-mutant-{lab.id}-") as staging:
+        impl = Path(staging) / lab.id
+        shutil.copytree(lab.solution_folder, impl, ignore=shutil.ignore_patterns("__pycache__"))
+        if mutant is not None:
+            (impl / mutant.path).write_text(mutant.source, encoding="utf-8")
+        artifacts = Path(staging) / "artifacts"
+        command = [sys.executable, "-m", "labkit", "grade", lab.id, "--impl", str(impl), "--format", "json",
+                   "--seed", str(seed), "--services", "embedded", "--artifacts", str(artifacts)]  # fmt: skip
+        began = time.monotonic()
+        result, code, failure = run_grade(command, timeout_s)
+        seconds = time.monotonic() - began
+    if result is None:
+        verdict = "timeout" if "longer than" in failure else "error"
+        return Outcome(placeholder, verdict, detail=failure, seconds=seconds)
+    summary = result["labs"][0]
+    if summary.get("error"):
+        return Outcome(placeholder, "error", detail=str(summary["error"]), seconds=seconds)
+    for stage in summary["stages"]:
+        for check in stage["checks"]:
+            if check["status"] in ("failed", "timeout", "error"):  # error: the grader broke, not the mutant
+                verdict = {"failed": "killed", "timeout": "timeout", "error": "error"}[check["status"]]
+                message = (check.get("message") or "").splitlines()[:1]
+                return Outcome(placeholder, verdict, stage["slug"], check["id"], message[0] if message else "",
+                               seconds)  # fmt: skip
+    if code != 0:
+        return Outcome(placeholder, "error", detail=f"exit {code} with every check passed", seconds=seconds)
+    return Outcome(placeholder, "survived", seconds=seconds)

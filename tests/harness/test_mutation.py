@@ -1,0 +1,128 @@
+"""`labkit mutate`: single-change mutants of a reference solution, graded to measure how much its grader catches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labkit.catalog import load_catalog
+from labkit.errors import LabConfigError
+from labkit.mutants import mutants_of
+from labkit.mutation import load_ledger
+from throwaway import Stage, ThrowawayKit, write
+
+CALC = """
+def admit(age, limit):
+    if age < limit:
+        return "refused"
+    if age > 120:
+        return "check the age"
+    return "admitted"
+
+
+QUERY = "SELECT id FROM accounts WHERE balance >= %s ORDER BY id FOR UPDATE"
+NOT_CODE = "a plain message, > and < left alone"
+"""
+
+# Both boundaries, on both sides; nothing about QUERY (a driver lab without a database).
+STAGE = """
+from labkit.checks import expect_equal
+
+
+def check_the_limit_admits(driver):
+    for age, limit, verdict in ((17, 18, "refused"), (18, 18, "admitted"), (19, 18, "admitted")):
+        expect_equal(driver.call("admit", age, limit), verdict, f"admit({age}, {limit})")
+
+
+def check_implausible_ages_are_questioned(driver):
+    expect_equal(driver.call("admit", 120, 18), "admitted", "admit(120, 18)")
+    expect_equal(driver.call("admit", 121, 18), "check the age", "admit(121, 18)")
+"""
+
+
+def test_python_sql_and_lua_mutants_each_change_one_thing(tmp_path: Path) -> None:
+    write(tmp_path / "calc.py", CALC)
+    write(tmp_path / "schema.sql", "CREATE TABLE t (id int NOT NULL UNIQUE, score int CHECK (score >= 0));\n")
+    write(tmp_path / "__pycache__" / "calc.py", "x = 1 < 2\n")  # caches are never mutated
+    mutants = mutants_of(tmp_path)
+    by_operator: dict[str, list[str]] = {}
+    for mutant in mutants:
+        by_operator.setdefault(mutant.operator, []).append(f"{mutant.path}:{mutant.line}: {mutant.after.strip()}")
+    assert by_operator["core/ReplaceComparisonOperator_Lt_LtE"] == ["calc.py:3: if age <= limit:"]
+    assert by_operator["core/ReplaceComparisonOperator_Gt_GtE"] == ["calc.py:5: if age >= 120:"]
+    assert "calc.py:5: if age > 121:" in by_operator["core/NumberReplacer"]
+    assert "calc.py:10: " + 'QUERY = "SELECT id FROM accounts WHERE balance > %s ORDER BY id FOR UPDATE"' in (
+        by_operator["text/ge-to-gt"])  # fmt: skip
+    assert by_operator["text/drop-for-update"] == [
+        'calc.py:10: QUERY = "SELECT id FROM accounts WHERE balance >= %s ORDER BY id"'
+    ]
+    assert "schema.sql:1: CREATE TABLE t (id int UNIQUE, score int CHECK (score >= 0));" in by_operator[
+        "text/drop-not-null"]  # fmt: skip
+    assert not any("NOT_CODE" in line for lines in by_operator.values() for line in lines), "prose is not code"
+    assert all("__pycache__" not in mutant.path for mutant in mutants)
+    assert len({mutant.id for mutant in mutants}) == len(mutants)
+
+
+def test_a_mutant_keeps_its_id_when_other_lines_change(tmp_path: Path) -> None:
+    write(tmp_path / "calc.py", CALC)
+    before = {mutant.id for mutant in mutants_of(tmp_path)}
+    write(tmp_path / "calc.py", "# a comment that shifts every line\n" + CALC)
+    assert {mutant.id for mutant in mutants_of(tmp_path)} == before
+
+
+def test_the_ledger_needs_a_reason_for_every_reviewed_mutant(tmp_path: Path) -> None:
+    kit = _calc_kit(tmp_path)
+    lab = load_catalog(kit.root).get("calc")
+    write(lab.grader_folder / "mutants.toml", '[[equivalent]]\nid = "calc.py:x:1"\nreason = ""\n')
+    with pytest.raises(LabConfigError, match="must say why"):
+        load_ledger(lab)
+    write(lab.grader_folder / "mutants.toml", '[[surviving]]\nid = "calc.py:x:1"\nreason = "no"\n')
+    with pytest.raises(LabConfigError, match="unknown tables"):
+        load_ledger(lab)
+
+
+def _calc_kit(folder: Path) -> ThrowawayKit:
+    kit = ThrowawayKit(folder).lab(
+        "calc", "driver", run={"module": "calc", "ready_timeout": 10},
+        stages={"admit": Stage(STAGE, points=2, timeout=10)},
+    )  # fmt: skip
+    write(kit.root / "solutions" / "calc" / "calc.py", CALC)
+    return kit
+
+
+@pytest.mark.slow
+def test_mutate_kills_boundary_mutants_and_skips_reviewed_ones(tmp_path: Path) -> None:
+    kit = _calc_kit(tmp_path)
+    lab = load_catalog(kit.root).get("calc")
+    mutants = mutants_of(lab.solution_folder)
+    # QUERY is never run: a change to it cannot be seen, which the ledger records once with the reason.
+    unseen = [mutant for mutant in mutants if "QUERY" in mutant.before]
+    assert unseen
+    write(
+        lab.grader_folder / "mutants.toml",
+        "".join(
+            f'[[equivalent]]\nid = "{mutant.id}"\nreason = "QUERY is never executed in this lab"\n' for mutant in unseen
+        ),
+    )
+    out = tmp_path / "mutants.json"
+    done = kit.labkit("mutate", "calc", "--jobs", "2", "--out", str(out))
+    report = json.loads(out.read_text())
+    verdicts = {outcome["id"]: outcome for outcome in report["outcomes"]}
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert report["equivalent"] == len(unseen) and report["survived"] == 0 and report["error"] == 0
+    assert report["killed"] + report["timeout"] == len(mutants) - len(unseen) > 0
+    assert report["sensitivity"] == 1.0
+    boundary = next(o for o in verdicts.values() if o["after"].strip() == "if age <= limit:")
+    assert (boundary["verdict"], boundary["stage"]) == ("killed", "admit")
+    assert "sensitivity 100.0%" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_survivor_is_shown_with_its_change_and_fails_the_run(tmp_path: Path) -> None:
+    kit = _calc_kit(tmp_path)
+    done = kit.labkit("mutate", "calc", "--only", "text/drop-for-update")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "survived" in done.stdout and 'ORDER BY id"' in done.stdout
+    assert "1 survived" in done.stdout
