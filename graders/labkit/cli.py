@@ -467,6 +467,33 @@ def trace_command(lab_id: Annotated[str, _lab_argument()]) -> None:
     raise typer.Exit(1 if problems else 0)
 
 
+@app.command("truth")
+def truth_command(
+    write: Annotated[bool, typer.Option(help="replace the table in README.md")] = False,
+) -> None:
+    """Authors: how far each grader is proven: rules traced, scenarios, alternatives and mutation figures, as the
+    table README.md publishes. Exit 1 when a lab's recorded figures are stale (its grader or solution changed)."""
+    from labkit.truth import README_MARKERS, stale_labs, truth_table
+
+    catalog = _catalog()
+    table = truth_table(catalog)
+    if write:
+        readme = catalog.root / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        start, end = README_MARKERS
+        if start not in text or end not in text:
+            _usage(f"README.md has no {start} ... {end} section to replace")
+        head, rest = text.split(start, 1)
+        readme.write_text(head + start + "\n" + table + end + rest.split(end, 1)[1], encoding="utf-8")
+        console.print("README.md: grader truth table updated", highlight=False)
+    else:
+        typer.echo(table, nl=False)
+    stale = stale_labs(catalog)
+    for lab_id in stale:
+        errors.print(f"stale: {lab_id}'s figures predate its grader or solution: labkit mutate {lab_id} --record")
+    raise typer.Exit(1 if stale else 0)
+
+
 @app.command("mutate")
 def mutate_command(
     lab_id: Annotated[str, _lab_argument()],
@@ -477,13 +504,18 @@ def mutate_command(
     timeout: Annotated[float | None, typer.Option(help="seconds per mutant (default: 3x the solution's)")] = None,
     out: Annotated[Path | None, typer.Option(help="write every outcome as JSON here")] = None,
     list_only: Annotated[bool, typer.Option("--list", help="list the mutants and stop")] = False,
+    record: Annotated[
+        bool, typer.Option(help="keep the figures in graders/LAB/sensitivity.json (a full run only)")
+    ] = False,
 ) -> None:
     """Authors: grade single-change mutants of the lab's reference solution and report how many the grader
     catches (its sensitivity). Exit 0: no unreviewed survivor, 1: survivors to review, 2: usage error."""
     from labkit.mutants import mutants_of
-    from labkit.mutation import run_mutation, select
+    from labkit.mutation import run_mutation, select, write_summary
 
     lab = _lab(_catalog(), lab_id)
+    if record and (sample is not None or only is not None):
+        _usage("--record keeps the figures of a full run: leave out --sample and --only")
     if out is not None and (problem := _unwritable(out)) is not None:
         _usage(f"--out {out}: {problem}")
     try:
@@ -516,6 +548,8 @@ def mutate_command(
     summary = report.to_dict()
     if out is not None:
         out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    if record:
+        console.print(f"figures kept in {write_summary(lab, report)}; `labkit truth --write` puts them in README.md")
     figure = "n/a" if report.sensitivity is None else f"{report.sensitivity:.1%}"
     console.print(
         f"{lab_id}: {summary['mutants']} mutants: {summary['killed']} killed, {summary['timeout']} timed out, "

@@ -17,6 +17,8 @@ The sensitivity figure is the share of non-equivalent mutants the grader kills o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import shutil
 import sys
@@ -33,6 +35,7 @@ from labkit.mutants import Mutant
 from labkit.subgrade import grade_all, run_grade
 
 LEDGER_FILE = "mutants.toml"
+SUMMARY_FILE = "sensitivity.json"  # the last full run's figures, published in the README
 KINDS = ("equivalent", "out_of_reach")
 
 
@@ -177,3 +180,37 @@ def _grade_copy(lab: Lab, mutant: Mutant | None, seed: int, timeout_s: float) ->
     if code != 0:
         return Outcome(placeholder, "error", detail=f"exit {code} with every check passed", seconds=seconds)
     return Outcome(placeholder, "survived", seconds=seconds)
+
+
+def fingerprint(lab: Lab) -> str:
+    """A digest of everything a mutation run's figures depend on: the lab's grader (its reviewed mutants
+    included), its lab.toml and its reference solution. Figures recorded under another digest are stale."""
+    digest = hashlib.sha256()
+    files = [lab.folder / "lab.toml", *_files(lab.grader_folder), *_files(lab.solution_folder)]
+    root = lab.folder.parent.parent
+    for path in files:
+        if path.name in (SUMMARY_FILE, "trace.toml"):
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def write_summary(lab: Lab, report: MutationReport) -> Path:
+    """Records a full run's figures next to the grader, with the fingerprint they were measured at."""
+    data = {key: value for key, value in report.to_dict().items() if key != "outcomes"}
+    data["fingerprint"] = fingerprint(lab)
+    path = lab.grader_folder / SUMMARY_FILE
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def load_summary(lab: Lab) -> dict[str, Any] | None:
+    path = lab.grader_folder / SUMMARY_FILE
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data

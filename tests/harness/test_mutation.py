@@ -10,7 +10,8 @@ import pytest
 from labkit.catalog import load_catalog
 from labkit.errors import LabConfigError
 from labkit.mutants import mutants_of
-from labkit.mutation import load_ledger
+from labkit.mutation import MutationReport, Outcome, load_ledger, write_summary
+from labkit.truth import stale_labs, truth_table
 from throwaway import Stage, ThrowawayKit, write
 
 CALC = """
@@ -126,3 +127,22 @@ def test_a_survivor_is_shown_with_its_change_and_fails_the_run(tmp_path: Path) -
     assert done.returncode == 1, done.stdout + done.stderr
     assert "survived" in done.stdout and 'ORDER BY id"' in done.stdout
     assert "1 survived" in done.stdout
+
+
+def test_recorded_figures_go_stale_when_the_grader_or_solution_changes(tmp_path: Path) -> None:
+    kit = _calc_kit(tmp_path)
+    catalog = load_catalog(kit.root)
+    lab = catalog.get("calc")
+    mutant = mutants_of(lab.solution_folder)[0]
+    report = MutationReport("calc", [Outcome(mutant, "killed", "admit"), Outcome(mutant, "survived"),
+                                     Outcome(mutant, "equivalent")])  # fmt: skip
+    write_summary(lab, report)
+    assert stale_labs(catalog) == []
+    assert "| calc | not traced yet | 0 | 0 | 1 of 3 | 1 | 1 | 50% |" in truth_table(catalog)
+    write(lab.grader_folder / "trace.toml", "")  # the trace is not a figure's input
+    assert stale_labs(catalog) == []
+    write(lab.solution_folder / "calc.py", CALC + "\n# changed\n")
+    assert stale_labs(catalog) == ["calc"]
+    write(lab.solution_folder / "calc.py", CALC)
+    write(lab.grader_folder / "stage_admit.py", STAGE + "\n# changed\n")
+    assert stale_labs(catalog) == ["calc"]

@@ -1,5 +1,6 @@
-"""Every lab's requirement trace is complete and true: each README rule names the checks that exercise it (or why
-none can), each check named exists, and each check exercises some rule."""
+"""How far each grader is proven, kept true: every lab's requirement trace is complete (each README rule names the
+checks that exercise it, or why none can; each check named exists and exercises some rule), and the figures
+README.md publishes are today's (the table matches, and no lab's mutation figures predate its grader)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from labkit.catalog import Lab, load_catalog
 from labkit.trace import check_ids, load_trace
+from labkit.truth import README_MARKERS, stale_labs, truth_table
 from support import KIT
 
 CATALOG = load_catalog(KIT)
@@ -29,3 +31,16 @@ def test_the_trace_is_complete(lab: Lab) -> None:
 
 def test_the_list_of_untraced_labs_names_only_labs() -> None:
     assert {lab.id for lab in CATALOG.labs} >= NOT_YET_TRACED
+
+
+def test_the_readme_publishes_todays_table() -> None:
+    readme = (KIT / "README.md").read_text(encoding="utf-8")
+    start, end = README_MARKERS
+    published = readme.split(start, 1)[1].split(end, 1)[0]
+    assert published == "\n" + truth_table(CATALOG), "run `labkit truth --write`"
+
+
+def test_no_lab_publishes_stale_mutation_figures() -> None:
+    assert stale_labs(CATALOG) == [], (
+        "each lab listed: re-run `labkit mutate LAB --record`, then `labkit truth --write`"
+    )
