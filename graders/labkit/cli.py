@@ -505,13 +505,17 @@ def mutate_command(
     out: Annotated[Path | None, typer.Option(help="write every outcome as JSON here")] = None,
     list_only: Annotated[bool, typer.Option("--list", help="list the mutants and stop")] = False,
     record: Annotated[
-        bool, typer.Option(help="keep the figures in graders/LAB/sensitivity.json (a full run only)")
+        bool,
+        typer.Option(
+            help="keep every verdict in graders/LAB/sensitivity.json (a full run; verdicts recorded "
+            "on the same grader and solution are reused)"
+        ),
     ] = False,
 ) -> None:
     """Authors: grade single-change mutants of the lab's reference solution and report how many the grader
     catches (its sensitivity). Exit 0: no unreviewed survivor, 1: survivors to review, 2: usage error."""
     from labkit.mutants import mutants_of
-    from labkit.mutation import run_mutation, select, write_summary
+    from labkit.mutation import reusable_outcomes, run_mutation, select, write_summary
 
     lab = _lab(_catalog(), lab_id)
     if record and (sample is not None or only is not None):
@@ -534,7 +538,8 @@ def mutate_command(
 
     stop_on_sigterm()
     try:
-        report = run_mutation(lab, chosen, jobs=jobs, seed=seed, timeout_s=timeout, on_done=done)
+        reuse = reusable_outcomes(lab) if record else None
+        report = run_mutation(lab, chosen, jobs=jobs, seed=seed, timeout_s=timeout, on_done=done, reuse=reuse)
     except HarnessError as error:
         errors.print(f"labkit mutate: {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from error

@@ -126,8 +126,11 @@ def run_mutation(
     seed: int,
     timeout_s: float | None,
     on_done: Callable[[Outcome], None],
+    reuse: dict[str, tuple[str, str | None]] | None = None,
 ) -> MutationReport:
-    """Grades the solution once (it must earn full marks: the baseline and its time), then every mutant."""
+    """Grades the solution once (it must earn full marks: the baseline and its time), then every mutant: those
+    reviewed in the ledger, and those in ``reuse`` (verdicts recorded on the same grader and solution), are not
+    graded again."""
     report = MutationReport(lab.id)
     started = time.monotonic()
     baseline = _grade_copy(lab, None, seed, timeout_s or 600.0)
@@ -143,6 +146,9 @@ def run_mutation(
     def judge(mutant: Mutant) -> Outcome:
         if (reviewed := ledger.get(mutant.id)) is not None:
             return Outcome(mutant, reviewed.kind, detail=reviewed.reason)
+        if reuse and mutant.id in reuse:
+            verdict, stage = reuse[mutant.id]
+            return Outcome(mutant, verdict, stage, detail="as recorded on this grader and solution")
         return _grade_copy(lab, mutant, seed, budget)
 
     report.outcomes = grade_all(mutants, judge, jobs, on_done)
@@ -183,13 +189,14 @@ def _grade_copy(lab: Lab, mutant: Mutant | None, seed: int, timeout_s: float) ->
 
 
 def fingerprint(lab: Lab) -> str:
-    """A digest of everything a mutation run's figures depend on: the lab's grader (its reviewed mutants
-    included), its lab.toml and its reference solution. Figures recorded under another digest are stale."""
+    """A digest of everything a mutant's verdict depends on: the lab's grader, its lab.toml and its reference
+    solution. Verdicts recorded under another digest are stale. The reviewed-mutant ledger and the trace are left
+    out: reviewing a survivor changes how it is counted, not how it was graded."""
     digest = hashlib.sha256()
     files = [lab.folder / "lab.toml", *_files(lab.grader_folder), *_files(lab.solution_folder)]
     root = lab.folder.parent.parent
     for path in files:
-        if path.name in (SUMMARY_FILE, "trace.toml"):
+        if path.name in (SUMMARY_FILE, LEDGER_FILE, "trace.toml"):
             continue
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -200,11 +207,16 @@ def _files(folder: Path) -> list[Path]:
 
 
 def write_summary(lab: Lab, report: MutationReport) -> Path:
-    """Records a full run's figures next to the grader, with the fingerprint they were measured at."""
-    data = {key: value for key, value in report.to_dict().items() if key != "outcomes"}
-    data["fingerprint"] = fingerprint(lab)
+    """Records a full run next to the grader: each mutant's graded verdict (reviewed ones as such), the time it
+    took, and the fingerprint it was measured at."""
+    data = {
+        "fingerprint": fingerprint(lab),
+        "baseline_s": round(report.baseline_s, 2),
+        "elapsed_s": round(report.elapsed_s, 1),
+        "verdicts": {o.mutant.id: {"verdict": o.verdict, "stage": o.stage} for o in report.outcomes},
+    }
     path = lab.grader_folder / SUMMARY_FILE
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 
@@ -214,3 +226,31 @@ def load_summary(lab: Lab) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def recorded_verdicts(lab: Lab) -> dict[str, str]:
+    """The recorded run's verdict of each mutant, with today's ledger applied: a survivor reviewed since counts as
+    what the review says; a mutant once reviewed but no longer in the ledger counts as a survivor."""
+    summary = load_summary(lab)
+    if summary is None:
+        return {}
+    ledger = load_ledger(lab)
+    verdicts = {}
+    for mutant_id, entry in summary["verdicts"].items():
+        verdict = entry["verdict"]
+        if mutant_id in ledger:
+            verdict = ledger[mutant_id].kind
+        elif verdict in KINDS:
+            verdict = "survived"
+        verdicts[mutant_id] = verdict
+    return verdicts
+
+
+def reusable_outcomes(lab: Lab) -> dict[str, tuple[str, str | None]]:
+    """Graded verdicts of the recorded run, when it was measured on today's grader and solution: a new run need
+    not grade those mutants again."""
+    summary = load_summary(lab)
+    if summary is None or summary.get("fingerprint") != fingerprint(lab):
+        return {}
+    return {mutant_id: (entry["verdict"], entry.get("stage")) for mutant_id, entry in summary["verdicts"].items()
+            if entry["verdict"] in ("killed", "timeout", "survived")}  # fmt: skip

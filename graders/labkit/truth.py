@@ -8,7 +8,7 @@ recorded figures were measured on another grader or solution than today's is sta
 from __future__ import annotations
 
 from labkit.catalog import Catalog, Lab
-from labkit.mutation import fingerprint, load_summary
+from labkit.mutation import fingerprint, load_summary, recorded_verdicts
 from labkit.trace import load_trace
 
 README_MARKERS = ("<!-- grader-truth:start -->", "<!-- grader-truth:end -->")
@@ -28,15 +28,15 @@ def _row(catalog: Catalog, lab: Lab) -> str:
     alternatives = len([p for p in (tests / "alternatives" / lab.id).glob("*") if p.is_dir()])
     trace = load_trace(lab)
     rules = "not traced yet" if trace is None else f"{len(trace.checked)} of {len(trace.rules)}"
-    summary = load_summary(lab)
-    if summary is None:
+    verdicts = list(recorded_verdicts(lab).values())
+    if not verdicts:
         figures = ["not measured yet", "", "", ""]
     else:
-        caught = summary["killed"] + summary["timeout"]
-        reviewed = summary["equivalent"] + summary["out_of_reach"]
-        sensitivity = summary["sensitivity"]
-        figures = [f"{caught} of {summary['mutants']}", str(reviewed), str(summary["survived"]),
-                   "n/a" if sensitivity is None else f"{sensitivity:.0%}"]  # fmt: skip
+        caught = sum(1 for v in verdicts if v in ("killed", "timeout"))
+        reviewed = sum(1 for v in verdicts if v in ("equivalent", "out_of_reach"))
+        survived = verdicts.count("survived")
+        sensitivity = "n/a" if caught + survived == 0 else f"{caught / (caught + survived):.0%}"
+        figures = [f"{caught} of {len(verdicts)}", str(reviewed), str(survived), sensitivity]
     return "| " + " | ".join([lab.id, rules, str(scenarios), str(alternatives), *figures]) + " |\n"
 
 

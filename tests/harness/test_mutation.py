@@ -133,16 +133,23 @@ def test_recorded_figures_go_stale_when_the_grader_or_solution_changes(tmp_path:
     kit = _calc_kit(tmp_path)
     catalog = load_catalog(kit.root)
     lab = catalog.get("calc")
-    mutant = mutants_of(lab.solution_folder)[0]
-    report = MutationReport("calc", [Outcome(mutant, "killed", "admit"), Outcome(mutant, "survived"),
-                                     Outcome(mutant, "equivalent")])  # fmt: skip
+    first, second, third = mutants_of(lab.solution_folder)[:3]
+    report = MutationReport("calc", [Outcome(first, "killed", "admit"), Outcome(second, "survived"),
+                                     Outcome(third, "equivalent")])  # fmt: skip
     write_summary(lab, report)
     assert stale_labs(catalog) == []
-    assert "| calc | not traced yet | 0 | 0 | 1 of 3 | 1 | 1 | 50% |" in truth_table(catalog)
-    write(lab.grader_folder / "trace.toml", "")  # the trace is not a figure's input
+    # The third was reviewed then, but the ledger has no entry now: it counts as a survivor.
+    assert "| calc | not traced yet | 0 | 0 | 1 of 3 | 0 | 2 | 33% |" in truth_table(catalog)
+    # Reviewing a survivor changes how it is counted, not the verdicts: nothing goes stale.
+    write(
+        lab.grader_folder / "mutants.toml",
+        "".join(f'[[equivalent]]\nid = "{m.id}"\nreason = "reviewed in this test"\n' for m in (second, third)),
+    )
     assert stale_labs(catalog) == []
+    assert "| calc | not traced yet | 0 | 0 | 1 of 3 | 2 | 0 | 100% |" in truth_table(catalog)
     write(lab.solution_folder / "calc.py", CALC + "\n# changed\n")
     assert stale_labs(catalog) == ["calc"]
     write(lab.solution_folder / "calc.py", CALC)
+    assert stale_labs(catalog) == []
     write(lab.grader_folder / "stage_admit.py", STAGE + "\n# changed\n")
     assert stale_labs(catalog) == ["calc"]
