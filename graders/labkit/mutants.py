@@ -15,7 +15,7 @@ import io
 import re
 import tokenize
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from labkit.errors import HarnessError
@@ -77,12 +77,14 @@ class Mutant:
     before: str  # the line as written
     after: str  # the line as mutated
     source: str  # the whole mutated file
+    repeat: int = 1  # the same change to an identical line elsewhere in the file: its rank among them
 
     @property
     def id(self) -> str:
-        """path:operator:digest of the changed line, before and after: stable while that line is."""
+        """path:operator:digest of the changed line, before and after (``~N`` for the Nth identical change):
+        stable while that line is."""
         digest = hashlib.sha256(f"{self.before.strip()}\n{self.after.strip()}".encode()).hexdigest()[:10]
-        return f"{self.path}:{self.operator}:{digest}"
+        return f"{self.path}:{self.operator}:{digest}" + (f"~{self.repeat}" if self.repeat > 1 else "")
 
     def diff(self) -> str:
         return f"{self.path}:{self.line}\n- {self.before.strip()}\n+ {self.after.strip()}"
@@ -107,7 +109,12 @@ def mutants_of(folder: Path) -> list[Mutant]:
             mutant = _described(str(relative), operator, text, source)
             if mutant is not None:
                 found.setdefault(f"{mutant.path}\0{source}", mutant)
-    return list(found.values())
+    ranked: list[Mutant] = []
+    seen: dict[str, int] = {}
+    for mutant in found.values():
+        seen[mutant.id] = seen.get(mutant.id, 0) + 1
+        ranked.append(replace(mutant, repeat=seen[mutant.id]) if seen[mutant.id] > 1 else mutant)
+    return ranked
 
 
 def _described(path: str, operator: str, original: str, source: str) -> Mutant | None:

@@ -66,6 +66,12 @@ def test_python_sql_and_lua_mutants_each_change_one_thing(tmp_path: Path) -> Non
     assert len({mutant.id for mutant in mutants}) == len(mutants)
 
 
+def test_the_same_change_to_identical_lines_gets_two_ids(tmp_path: Path) -> None:
+    write(tmp_path / "flags.py", "def first():\n    done = True\n\n\ndef second():\n    done = True\n")
+    ids = [m.id for m in mutants_of(tmp_path) if m.operator == "core/ReplaceTrueWithFalse"]
+    assert len(ids) == 2 and ids[1] == ids[0] + "~2"
+
+
 def test_a_mutant_keeps_its_id_when_other_lines_change(tmp_path: Path) -> None:
     write(tmp_path / "calc.py", CALC)
     before = {mutant.id for mutant in mutants_of(tmp_path)}
