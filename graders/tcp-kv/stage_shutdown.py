@@ -43,10 +43,15 @@ def expect_clean_exit(learner: LearnerProcess) -> None:
         )
 
 
-def check_sigterm_with_idle_clients_exits_zero(kv, server):
-    """SIGTERM with idle clients connected: exit 0 within 2 s"""
+def check_sigterm_with_idle_clients_exits_zero(kv, server, rng):
+    """SIGTERM with idle clients, and one that never reads its reply, connected: exit 0 within 2 s"""
     for n in range(1, 4):
         kv(f"idle client {n}").set(b"idle-%d" % n, b"v")
+    # A reply nobody reads must not keep the server alive past its 2 seconds.
+    stalled = kv("client that never reads", timeout=5.0, receive_buffer=4096)
+    stalled.set(b"unread", rng.randbytes(MAX_FRAME - 4 - len(b"unread")))
+    stalled.tcp.send(request(GET, b"unread"), note="GET unread, whose reply the client will never read")
+    stalled.tcp.recv_exact(5, "the start of the reply")
     server.send_signal(signal.SIGTERM)
     expect_clean_exit(server)
 
@@ -58,6 +63,8 @@ def check_in_flight_reply_completes_before_exit(kv, server, rng):
     # them) while the grader checks that it no longer accepts connections.
     value = rng.randbytes(MAX_FRAME - 4 - len(b"payload"))
     client = kv(timeout=5.0, receive_buffer=4096)
+    idle = kv("idle client")
+    idle.set(b"idle", b"v")  # closed by the server at once: the other connection's reply still goes on
     client.set(b"payload", value)
     client.set(b"after", b"queued behind the large reply")
     # Both requests arrive before the signal; the second waits behind the first reply and must be answered too.
@@ -89,4 +96,5 @@ def check_in_flight_reply_completes_before_exit(kv, server, rng):
     client.expect_reply(f"{describe(GET, b'after')}, sent before SIGTERM behind the large one", OK,
                         b"queued behind the large reply")  # fmt: skip
     expect(client.tcp.closed_by_peer(within=GRACE_S + SLACK_S), "the connection was not closed on shutdown")
+    expect(idle.tcp.closed_by_peer(within=0.1), "the idle connection was not closed on shutdown")
     expect_clean_exit(server)

@@ -74,6 +74,8 @@ process.on("SIGTERM", () => {
   // and its callback then closes the socket whether or not the client closes its side.
   server.close(() => process.exit(0));
   for (const socket of sockets) socket.end(() => socket.destroy());
+  // A client that never reads its reply must not keep the server alive past its 2 seconds.
+  setTimeout(() => process.exit(0), 1500).unref();
 });
 
 server.listen(Number(process.env.PORT), "127.0.0.1");
