@@ -1,0 +1,82 @@
+"""Comparing quotes: the first order whose quote differs, where it differs, and which rule of the README to read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from labkit.checks import fail
+
+# The start of an adjustment's label -> the rule that makes it, as the README names it.
+RULE_OF_LABEL = {
+    "3 for 2": "3 for 2 (rules/multibuy.py, priority 110): socks only, -(quantity // 3) × unit_cents",
+    "bulk": "bulk (rules/bulk.py, 120): 5 % from 10 units, 10 % from 50, rounded down; never socks or gift cards",
+    "clearance": "clearance (rules/clearance.py, 130): 30 % of the line total, rounded down; none when it is 0",
+    "gold member": "membership (rules/tier.py, 200): gold 10 % from a merchandise of 10000",
+    "silver member": "membership (rules/tier.py, 200): silver 5 % from a merchandise of 20000",
+    "coupon": "coupons (rules/coupons.py, 300): SAVE10 from a total of 5000; TENPERCENT never for gold",
+    "small order fee": "the small-order fee (rules/small_order.py, 350): merchandise more than 0 and less than 1500",
+    "shipping": "shipping (rules/shipping.py, 400): home free from 5000, eu from 15000, world 150 per unit over 10",
+    "grader": "the protocol: every rule module in rules/, by (priority, module name), each seeing the quote so far",
+}
+ORDER_SHOWN = 600
+
+
+def show(value: Any, limit: int = ORDER_SHOWN) -> str:
+    text = json.dumps(value, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first_difference(expected: dict[str, Any], got: Any) -> tuple[str, str | None]:
+    """Where ``got`` first departs from ``expected``, and the label of the expected adjustment concerned, if any
+    (an adjustment made where none is expected is not that rule's fault but the pipeline's)."""
+    if not isinstance(got, dict) or set(got) != set(expected):
+        return "its shape: a dict with subtotal, adjustments and total", None
+    if got["subtotal"] != expected["subtotal"]:
+        return "the subtotal", None
+    wanted, made = expected["adjustments"], got["adjustments"]
+    if not isinstance(made, list):
+        return "its adjustments, which must be a list of [label, cents]", None
+    for index, (want, have) in enumerate(zip(wanted, made, strict=False)):
+        if want != have:
+            return f"adjustment {index + 1} ({show(want)} expected, {show(have)} made)", str(want[0])
+    if len(wanted) > len(made):
+        return f"adjustment {len(made) + 1}, {show(wanted[len(made)])}, missing", str(wanted[len(made)][0])
+    if len(made) > len(wanted):
+        return f"adjustment {len(wanted) + 1}, {show(made[len(wanted)])}, not expected", None
+    return "the total", None
+
+
+def hint_for(label: str | None, fallback: str) -> str:
+    for start, rule in RULE_OF_LABEL.items():
+        if label is not None and label.startswith(start):
+            return f"read the README's rule: {rule}" if start != "grader" else f"read {rule}"
+    return fallback
+
+
+def expect_same_quotes(
+    orders: Sequence[Any],
+    got: Any,
+    expected: Sequence[dict[str, Any]],
+    *,
+    source: str,
+    where: str,
+    hint: str,
+    rule_hints: bool = True,
+) -> None:
+    """``got`` (what the learner's code answered) must equal ``expected`` (``source``'s quotes), order by order;
+    a difference is explained by the rule that makes the adjustment concerned unless ``rule_hints`` is off."""
+    if not isinstance(got, list) or len(got) != len(orders):
+        size = len(got) if isinstance(got, list) else type(got).__name__
+        fail(f"quote_many() on {where} returned {size} for {len(orders)} orders: one quote per order, in order")
+    for number, (order, want, have) in enumerate(zip(orders, expected, got, strict=True)):
+        if want != have:
+            at, label = first_difference(want, have)
+            fail(
+                f"on {where}, order #{number + 1} of {len(orders)} is quoted differently from {source}, "
+                f"at {at}\n  the order: {show(order)}",
+                expected=show(want),
+                got=show(have),
+                hint=hint_for(label, hint) if rule_hints else hint,
+            )
