@@ -1,4 +1,4 @@
-"""Stage 4: the code's shape. Small functions, each name of the business written once, no copied function."""
+"""Stage 4: the code's shape. Small functions, each name of the business in one module, no copied function."""
 
 import code_shape
 from labkit.checks import fail, log
@@ -19,6 +19,10 @@ def readable_code(impl_dir):
 
 def over(measured, limit):
     return sorted((m for m in measured if m.value > limit), key=lambda m: -m.value)
+
+
+def files_of(places):
+    return {place.split(":")[0] for place in places}
 
 
 def check_every_function_is_simple(impl_dir):
@@ -44,15 +48,16 @@ def check_every_function_is_short(impl_dir):
              hint="extract the steps of a long function into functions whose names say what they do")  # fmt: skip
 
 
-def check_each_business_name_is_written_once(impl_dir):
-    """Each category, tier and coupon name is written in one place"""
+def check_each_business_name_lives_in_one_module(impl_dir):
+    """Each category, tier and coupon name is written in one module"""
     readable_code(impl_dir)
-    repeated = {name: places for name, places in code_shape.string_literals(impl_dir, NAMES).items() if len(places) > 1}
-    if repeated:
-        name, places = sorted(repeated.items())[0]
-        fail(f'"{name}" is written {len(places)} times: {", ".join(places[:SHOWN])}',
-             expected=f'"{name}" written once, in the module that owns it',
-             got=", ".join(f'"{other}" ×{len(where)}' for other, where in sorted(repeated.items())),
+    written = code_shape.string_literals(impl_dir, NAMES)
+    spread = {name: places for name, places in written.items() if len(files_of(places)) > 1}
+    if spread:
+        name, places = sorted(spread.items())[0]
+        fail(f'"{name}" is written in {len(files_of(places))} files: {", ".join(places[:SHOWN])}',
+             expected=f'"{name}" written in one module, the one that owns it',
+             got=", ".join(f'"{other}" at {len(where)} places' for other, where in sorted(spread.items())),
              hint="a name several rules need belongs in one helper module (rules/_something.py) that they import; "
              "two copies drift apart the day one of them changes")  # fmt: skip
 
