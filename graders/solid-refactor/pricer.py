@@ -15,6 +15,17 @@ LEGACY = Path(__file__).parent / "legacy"  # the pristine legacy code: never the
 CALL_TIMEOUT_S = 10.0
 
 
+def copy_hint(error: CheckFailed) -> str | None:
+    """What to look at when the learner's code fails on a prepared copy: an import of a module the copy lacks,
+    most often."""
+    if "ModuleNotFoundError" in error.message or "ImportError" in error.message:
+        return (
+            "a rule module may import models and your _ helpers, never another rule module, and nothing may "
+            "import a rule module by name: the discovery in rules/ must work with any set of rule modules"
+        )
+    return error.hint
+
+
 class Pricer:
     def __init__(self, start_driver: Callable[..., Driver], impl: Path, legacy: Path, scratch: Path) -> None:
         self._start = start_driver
@@ -43,12 +54,7 @@ class Pricer:
         except CheckFailed as error:
             if folder == self.impl:
                 raise
-            raise CheckFailed(
-                f"on {where}: {error.message}",
-                got=error.got,
-                hint="a rule module may import models and your _ helpers, never another rule module; the "
-                "discovery in rules/ must work with any set of rule modules",
-            ) from error
+            raise CheckFailed(f"on {where}: {error.message}", got=error.got, hint=copy_hint(error)) from error
         log(f"your quote_many() quoted {len(orders)} orders on {where}")
         return quotes
 

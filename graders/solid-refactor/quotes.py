@@ -21,6 +21,7 @@ RULE_OF_LABEL = {
     "grader": "the protocol: every rule module in rules/, by (priority, module name), each seeing the quote so far",
 }
 ORDER_SHOWN = 600
+ORDER_LABEL = "(order)"  # the adjustments are right but come in another order
 
 
 def show(value: Any, limit: int = ORDER_SHOWN) -> str:
@@ -29,8 +30,7 @@ def show(value: Any, limit: int = ORDER_SHOWN) -> str:
 
 
 def first_difference(expected: dict[str, Any], got: Any) -> tuple[str, str | None]:
-    """Where ``got`` first departs from ``expected``, and the label of the expected adjustment concerned, if any
-    (an adjustment made where none is expected is not that rule's fault but the pipeline's)."""
+    """Where ``got`` first departs from ``expected``, and the label of the adjustment whose rule to read, if any."""
     if not isinstance(got, dict) or set(got) != set(expected):
         return "its shape: a dict with subtotal, adjustments and total", None
     if got["subtotal"] != expected["subtotal"]:
@@ -40,19 +40,36 @@ def first_difference(expected: dict[str, Any], got: Any) -> tuple[str, str | Non
         return "its adjustments, which must be a list of [label, cents]", None
     for index, (want, have) in enumerate(zip(wanted, made, strict=False)):
         if want != have:
-            return f"adjustment {index + 1} ({show(want)} expected, {show(have)} made)", str(want[0])
+            return f"adjustment {index + 1} ({show(want)} expected, {show(have)} made)", _culprit(want, have, wanted)
     if len(wanted) > len(made):
         return f"adjustment {len(made) + 1}, {show(wanted[len(made)])}, missing", str(wanted[len(made)][0])
     if len(made) > len(wanted):
-        return f"adjustment {len(wanted) + 1}, {show(made[len(wanted)])}, not expected", None
+        extra = made[len(wanted)]
+        label = str(extra[0]) if isinstance(extra, list) and extra and isinstance(extra[0], str) else None
+        return f"adjustment {len(wanted) + 1}, {show(extra)}, not expected", label
     return "the total", None
 
 
+def _culprit(want: list[Any], have: Any, wanted: list[list[Any]]) -> str | None:
+    """The label whose rule to read: the expected one when only the amount differs or it is missing, the one
+    made when it should not be there; none when both are there, in another order (a priority to check)."""
+    made_label = have[0] if isinstance(have, list) and have and isinstance(have[0], str) else None
+    if made_label == want[0] or made_label in {label for label, _ in wanted}:
+        return str(want[0]) if made_label == want[0] else ORDER_LABEL
+    return str(made_label) if made_label is not None and _rule_of(str(made_label)) else str(want[0])
+
+
+def _rule_of(label: str) -> str | None:
+    return next((rule for start, rule in RULE_OF_LABEL.items() if label.startswith(start)), None)
+
+
 def hint_for(label: str | None, fallback: str) -> str:
-    for start, rule in RULE_OF_LABEL.items():
-        if label is not None and label.startswith(start):
-            return f"read the README's rule: {rule}" if start != "grader" else f"read {rule}"
-    return fallback
+    if label == ORDER_LABEL:
+        return "the rules run by priority, then module name: check each rule's priority against the README's table"
+    rule = _rule_of(label) if label is not None else None
+    if rule is None:
+        return fallback
+    return f"read {rule}" if label is not None and label.startswith("grader") else f"read the README's rule: {rule}"
 
 
 def expect_same_quotes(
