@@ -40,7 +40,9 @@ def first_difference(expected: dict[str, Any], got: Any) -> tuple[str, str | Non
         return "its adjustments, which must be a list of [label, cents]", None
     for index, (want, have) in enumerate(zip(wanted, made, strict=False)):
         if want != have:
-            return f"adjustment {index + 1} ({show(want)} expected, {show(have)} made)", _culprit(want, have, wanted)
+            return f"adjustment {index + 1} ({show(want)} expected, {show(have)} made)", _culprit(
+                want, have, wanted, made
+            )
     if len(wanted) > len(made):
         return f"adjustment {len(made) + 1}, {show(wanted[len(made)])}, missing", str(wanted[len(made)][0])
     if len(made) > len(wanted):
@@ -50,13 +52,16 @@ def first_difference(expected: dict[str, Any], got: Any) -> tuple[str, str | Non
     return "the total", None
 
 
-def _culprit(want: list[Any], have: Any, wanted: list[list[Any]]) -> str | None:
-    """The label whose rule to read: the expected one when only the amount differs or it is missing, the one
-    made when it should not be there; none when both are there, in another order (a priority to check)."""
+def _culprit(want: list[Any], have: Any, wanted: list[list[Any]], made: list[Any]) -> str | None:
+    """The label whose rule to read: the expected one when its amount differs or it was not made at all, the one
+    made when it is not expected at all; when both are there, in another order, the priorities are to check."""
     made_label = have[0] if isinstance(have, list) and have and isinstance(have[0], str) else None
-    if made_label == want[0] or made_label in {label for label, _ in wanted}:
-        return str(want[0]) if made_label == want[0] else ORDER_LABEL
-    return str(made_label) if made_label is not None and _rule_of(str(made_label)) else str(want[0])
+    made_labels = {item[0] for item in made if isinstance(item, list) and item and isinstance(item[0], str)}
+    if made_label == want[0] or want[0] not in made_labels:
+        return str(want[0])
+    if made_label is not None and made_label not in {label for label, _ in wanted}:
+        return made_label
+    return ORDER_LABEL
 
 
 def _rule_of(label: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from models import Adjustment, Line, Order, Quote
+
 from rules._shop import GIFT_CARD, SOCKS, line_total, percent_of
 
 STEPS = ((50, 10), (10, 5))  # (from this quantity, this percent), largest first

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from models import Adjustment, Order, Quote
+
 from rules._shop import GOLD, coupon_code, merchandise, percent_of
 
 

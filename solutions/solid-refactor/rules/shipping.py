@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models import Adjustment, Order, Quote
+
 from rules._shop import coupon_code, merchandise, shipped_units
 
 FLAT = {"home": (495, 5000), "eu": (1295, 15000)}  # zone: (fee, free from this merchandise)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models import Adjustment, Order, Quote
+
 from rules._shop import merchandise
 
 FEE, UNDER = 199, 1500

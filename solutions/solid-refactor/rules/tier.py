@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models import Adjustment, Order, Quote
+
 from rules._shop import GOLD, merchandise, percent_of
 
 DISCOUNTS = {GOLD: (10000, 10), "silver": (20000, 5)}  # tier: (from this merchandise, this percent)
