@@ -6,7 +6,7 @@ from copies import rule_modules
 from labkit.checks import fail
 from quotes import expect_same_quotes
 
-SEEDED = 1000
+SEEDED = 400
 WITH_CLEARANCE = (*orders.CATEGORIES, "clearance", "clearance")
 HINT = "clearance: 30 % of the line total, rounded down, priority 130 (after bulk, before membership)"
 

@@ -4,7 +4,7 @@ code, in a process of its own, and compares the learner's quotes with it exactly
 import orders
 from quotes import expect_same_quotes
 
-SEEDED = 3000
+SEEDED = 2000
 ONE_BY_ONE = 40
 HINT = "the legacy code is the spec here: compare each threshold exactly as it does (>= or >), round down with //"
 
@@ -18,7 +18,7 @@ def check_every_threshold_on_both_sides(pricer):
 
 
 def check_thousands_of_seeded_orders(pricer, rng):
-    """3,000 orders from the run's seed get the legacy code's quotes"""
+    """2,000 orders from the run's seed get the legacy code's quotes"""
     batch = orders.random_orders(rng, SEEDED)
     expect_same_quotes(
         batch, pricer.learner(batch), pricer.legacy(batch), source="the legacy code", where="your folder", hint=HINT

@@ -7,7 +7,7 @@ import pricing_model as model
 from copies import rule_modules
 from quotes import expect_same_quotes
 
-SEEDED = 600
+SEEDED = 300
 HINT = "discover the rule modules in rules/ when the process runs and sort them by (priority, module name)"
 
 

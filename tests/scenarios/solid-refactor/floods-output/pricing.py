@@ -17,7 +17,7 @@ def _rules() -> tuple[rules.Rule, ...]:
 
 
 def price(order: Order) -> Quote:
-    print(repr(order).ljust(4096, "."))
+    print(repr(order).ljust(8192, "."))
     quote = Quote(sum(line.unit_cents * line.quantity for line in order.lines))
     for rule in _rules():
         quote = Quote(quote.subtotal, quote.adjustments + tuple(rule.apply(order, quote)))
