@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from frozen import LEGACY  # the pristine legacy code: never the learner's copy of it
 from labkit.learners import RunInfo
-from pricer import LEGACY, Pricer
+from pricer import Pricer
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 PUBLIC_FUNCTIONS = ("price", "quote", "quote_many")
+LEGACY = Path(__file__).parent / "legacy"
 
 
 def parsed(path: Path) -> ast.Module | str:
@@ -16,6 +17,13 @@ def parsed(path: Path) -> ast.Module | str:
         return ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
     except (SyntaxError, UnicodeDecodeError, ValueError) as error:
         return f"{path.name} does not parse: {error}"
+
+
+def pristine(name: str) -> ast.Module:
+    """The kit's own legacy module: the reference of the frozen interface."""
+    tree = parsed(LEGACY / name)
+    assert isinstance(tree, ast.Module), tree  # a broken kit, never the learner's fault
+    return tree
 
 
 def top_level_classes(module: ast.Module) -> dict[str, str]:

@@ -11,7 +11,6 @@ from copies import described, prepared_copy
 from labkit.checks import CheckFailed, log
 from labkit.driver import Driver
 
-LEGACY = Path(__file__).parent / "legacy"  # the pristine legacy code: never the learner's copy of it
 CALL_TIMEOUT_S = 10.0
 
 

@@ -2,15 +2,8 @@
 
 import ast
 
-from frozen import PUBLIC_FUNCTIONS, parsed, public_signatures, top_level_classes
+from frozen import PUBLIC_FUNCTIONS, parsed, pristine, public_signatures, top_level_classes
 from labkit.checks import fail
-from pricer import LEGACY
-
-
-def pristine(name):
-    tree = parsed(LEGACY / name)
-    assert isinstance(tree, ast.Module), tree
-    return tree
 
 
 def check_models_py_is_unchanged(impl_dir):
