@@ -33,6 +33,6 @@ def check_quote_one_order_at_a_time(pricer, rng):
         pricer.one_by_one(batch),
         pricer.legacy(batch),
         source="the legacy code",
-        where="your quote(), one call per order,",
+        where="your folder, one quote() call per order",
         hint=HINT,
     )
