@@ -9,7 +9,7 @@ from quotes import expect_same_quotes, show
 LEGACY_MODULES = [rule.module for rule in model.LEGACY_RULES]
 LATER_MODULES = [model.CLEARANCE.module]  # stage 6's: allowed from the start
 SEEDED = 150
-WITH_CLEARANCE = (*orders.CATEGORIES, "clearance")  # a legacy rule must leave stage 6's lines to clearance
+WITH_CLEARANCE = (*orders.CATEGORIES, "clearance")  # no legacy rule module may make clearance's adjustments
 # The labels each rule module makes (their start), as the README's table gives them.
 LABELS = {
     "multibuy": ("3 for 2: ",),
@@ -19,9 +19,6 @@ LABELS = {
     "small_order": ("small order fee",),
     "shipping": ("shipping",),
 }
-PROTOCOL_HINT = (
-    "price() applies the rule modules found in rules/, sorted by (priority, module name): see 'The rule protocol'"
-)
 
 
 def check_the_rules_package_holds_one_module_per_rule(impl_dir):
