@@ -81,21 +81,24 @@ def launch_spec(
     *,
     port: int | Literal["free"] | None = "free",
     args: Sequence[str] = (),
+    impl: Path | None = None,
 ) -> LaunchSpec:
     """``port``: a free one is chosen by default; a cluster node brings its own, a client run has none.
-    ``args`` are appended to the lab's (or run.toml's) command."""
+    ``args`` are appended to the lab's (or run.toml's) command. ``impl``: a driver's folder other than the
+    implementation's (a copy the grader prepared); the command and limits stay the implementation's."""
     config = grading.config
     run = resolve_run(grading.lab, config.impl)
+    folder = impl or config.impl
     port = free_port() if port == "free" else port
     substitutions = {"{python}": sys.executable, **({"{port}": str(port)} if port is not None else {})}
     command = tuple(substitutions.get(part, part) for part in run.command) + tuple(args)
     if run.kind == "driver":
         assert run.module is not None, "the catalog requires run.module for driver labs"
-        command = (sys.executable, "-I", str(Path(driver_main.__file__)), str(config.impl), run.module)
+        command = (sys.executable, "-I", str(Path(driver_main.__file__)), str(folder), run.module)
     number = next(_launches)
     return LaunchSpec(
         command=command,
-        cwd=config.impl,
+        cwd=folder,
         logs=config.run_dir / "learner" / str(number),
         marker=f"{config.run_id}.{number}",
         limits=grading.lab.limits,
@@ -178,23 +181,25 @@ def stage_learner(grading: GradingState, _stage_processes: list[LearnerProcess])
     return start_ready(grading, _stage_processes)
 
 
-def launch_driver(grading: GradingState, env: Mapping[str, str] | None = None) -> Driver:
+def launch_driver(grading: GradingState, env: Mapping[str, str] | None = None, impl: Path | None = None) -> Driver:
     """Starts a driver process for the learner's module; ``wait_ready`` is the caller's, so several can start
     at once."""
     run = resolve_run(grading.lab, grading.config.impl)
-    return Driver(start_process(grading, launch_spec(grading, env)), run.module or "")
+    return Driver(start_process(grading, launch_spec(grading, env, impl=impl)), run.module or "")
 
 
 @pytest.fixture
 def start_driver(grading: GradingState) -> Iterator[StartDriver]:
     """Driver labs: a factory of driver processes, each importing the learner's module in its own process.
     ``start_driver(env={"DATABASE_URL": ...})`` adds variables; several drivers give real concurrency (or use
-    ``labkit.pool.driver_pool_fixture`` for a pool shared by many checks)."""
+    ``labkit.pool.driver_pool_fixture`` for a pool shared by many checks). ``start_driver(impl=folder)`` imports
+    the module from another folder: a copy of the implementation the grader changed (a module added or removed),
+    or code of the kit's own, under the run's scratch folder (``run_info.run_dir``)."""
     started: list[LearnerProcess] = []
     ready_timeout = resolve_run(grading.lab, grading.config.impl).ready_timeout
 
-    def start(env: Mapping[str, str] | None = None) -> Driver:
-        driver = launch_driver(grading, env)
+    def start(env: Mapping[str, str] | None = None, *, impl: Path | None = None) -> Driver:
+        driver = launch_driver(grading, env, impl)
         started.append(driver.process)
         context.current().processes.append(driver.process)
         driver.wait_ready(ready_timeout)

@@ -45,6 +45,14 @@ def check_several_drivers_are_independent(start_driver):
     first, second = start_driver(), start_driver()
     first.call("count")
     expect_equal(second.call("count"), 1, "a second driver has its own state")
+
+
+def check_a_driver_can_import_from_a_folder_the_grader_prepared(start_driver, run_info):
+    prepared = run_info.run_dir / "prepared"
+    prepared.mkdir()
+    (prepared / "calc.py").write_text("def add(a, b):\\n    return 'prepared'\\n")
+    expect_equal(start_driver(impl=prepared).call("add", 1, 2), "prepared", "add() from the prepared folder")
+    expect_equal(start_driver().call("add", 1, 2), 3, "add() from the implementation, beside it")
 """
 
 GOOD = """

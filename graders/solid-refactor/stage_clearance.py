@@ -1,0 +1,58 @@
+"""Stage 6: the new requirement, clearance, added as one more rule module."""
+
+import orders
+import pricing_model as model
+from copies import rule_modules
+from labkit.checks import fail
+from quotes import expect_same_quotes
+
+SEEDED = 400
+WITH_CLEARANCE = (*orders.CATEGORIES, "clearance", "clearance")
+HINT = "clearance: 30 % of the line total, rounded down, priority 130 (after bulk, before membership)"
+
+
+def line(sku, unit_cents, quantity):
+    return orders.line(sku, "clearance", unit_cents, quantity)
+
+
+# The README's examples, exactly as it shows them.
+EXAMPLES = [
+    ({"lines": [line("LAMP-4", 1999, 2)]},
+     {"subtotal": 3998, "adjustments": [["clearance: LAMP-4", -1199], ["shipping", 495]], "total": 3294}),
+    ({"lines": [line("MUG-9", 400, 12)], "zone": "eu"},
+     {"subtotal": 4800, "adjustments": [["bulk: MUG-9", -240], ["clearance: MUG-9", -1440], ["shipping", 1295]],
+      "total": 4415}),
+    ({"lines": [line("PIN-2", 3, 1)], "tier": "gold"},
+     {"subtotal": 3, "adjustments": [["small order fee", 199], ["shipping", 495]], "total": 697}),
+    ({"lines": [line("LAMP-4", 20000, 1)], "tier": "gold"},
+     {"subtotal": 20000, "adjustments": [["clearance: LAMP-4", -6000], ["gold member", -1400]], "total": 12600}),
+]  # fmt: skip
+
+
+def clearance_orders(rng):
+    return orders.random_orders(rng, SEEDED, WITH_CLEARANCE)
+
+
+def check_the_readme_examples(pricer, impl_dir):
+    """The README's clearance examples quote exactly as shown"""
+    if "clearance" not in rule_modules(impl_dir):
+        fail("there is no rules/clearance.py", hint="the new requirement is one new rule module: " + HINT)
+    batch = [order for order, _ in EXAMPLES]
+    expect_same_quotes(batch, pricer.learner(batch), [quote for _, quote in EXAMPLES],
+                       source="the README's example", where="your folder", hint=HINT)  # fmt: skip
+
+
+def check_clearance_alone(pricer, rng):
+    """rules/clearance.py alone quotes what the clearance rule gives"""
+    batch = clearance_orders(rng)
+    expected = [model.quote(order, (model.CLEARANCE,)) for order in batch]
+    expect_same_quotes(batch, pricer.learner(batch, keep=("clearance",)), expected, source="the clearance rule alone",
+                       where="a copy whose rules/ holds only clearance.py", hint=HINT)  # fmt: skip
+
+
+def check_clearance_among_the_other_rules(pricer, rng):
+    """Seeded orders with clearance lines among others quote as the README's rules say"""
+    batch = clearance_orders(rng)
+    expected = [model.quote(order, model.ALL_RULES) for order in batch]
+    expect_same_quotes(batch, pricer.learner(batch), expected, source="the README's rules with clearance",
+                       where="your folder", hint=HINT)  # fmt: skip

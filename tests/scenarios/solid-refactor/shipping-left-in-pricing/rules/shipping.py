@@ -1,0 +1,1 @@
+"""Shipping: charged by price() for now."""
