@@ -69,8 +69,9 @@ class Api:
             )
         return reply.body
 
-    def expect_error(self, method: str, path: str, body: Any = NO_BODY, *, status: int, code: str,
-                     raw: bytes | None = None) -> None:  # fmt: skip
+    def expect_error(
+        self, method: str, path: str, body: Any = NO_BODY, *, status: int, code: str, raw: bytes | None = None
+    ) -> None:
         answer = self.expect(method, path, body, status=status, raw=raw)
         if answer.get("error") != code:
             fail(

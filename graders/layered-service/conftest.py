@@ -4,7 +4,7 @@ modules of its own that run in the learner's processes next to the learner's pac
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,17 +12,31 @@ import pytest
 from api import Api
 from labkit.driver import Driver
 from labkit.learners import LearnerProcess, RunInfo, learner_fixture
+from labkit.services import PostgresEndpoint, fresh_postgres_database, learner_role
 
 PROBES = Path(__file__).parent / "probes"
 
 
+@pytest.fixture(scope="module")
+def stage_databases(postgres_server: PostgresEndpoint) -> Iterator[tuple[PostgresEndpoint, PostgresEndpoint]]:
+    """One database per stage, as the superuser (the grader's inspection) and as the learner's role. Checks keep
+    apart by their seeded skus and ids, so a stage pays for one database and one server, not one per check."""
+    with fresh_postgres_database(postgres_server) as admin, learner_role(admin) as learner:
+        yield admin, learner
+
+
 @pytest.fixture
-def service_env(postgres_learner) -> dict[str, str]:
-    """How the learner's program reaches this check's database (README.md, "How the grader runs your program")."""
-    return {"DATABASE_URL": postgres_learner.dsn()}
+def admin_db(stage_databases: tuple[PostgresEndpoint, PostgresEndpoint]) -> PostgresEndpoint:
+    return stage_databases[0]
 
 
-server = learner_fixture(env=lambda service_env: service_env)
+@pytest.fixture
+def service_env(stage_databases: tuple[PostgresEndpoint, PostgresEndpoint]) -> dict[str, str]:
+    """How the learner's program reaches the stage's database (README.md, "How the grader runs your program")."""
+    return {"DATABASE_URL": stage_databases[1].dsn()}
+
+
+server = learner_fixture(scope="module", env=lambda service_env: service_env)
 
 
 @pytest.fixture

@@ -40,14 +40,18 @@ def sku(rng: random.Random, length: int = 8, prefix: str = "") -> str:
 
 def product(rng: random.Random, stock: int) -> dict[str, Any]:
     name = rng.choice(["Blue mug", "Tea towel", "Oak board", "Steel pan", "Linen apron", "Glass jar"])
-    return {"sku": sku(rng), "name": f"{name} {rng.randint(10, 99)}", "price_cents": rng.randint(150, 9999),
-            "stock": stock}  # fmt: skip
+    return {
+        "sku": sku(rng),
+        "name": f"{name} {rng.randint(10, 99)}",
+        "price_cents": rng.randint(150, 9999),
+        "stock": stock,
+    }
 
 
 def catalog(rng: random.Random, stock: tuple[int, int] = (2000, 5000)) -> Catalog:
     """Enough products for the longest order; the default stock lets every valid case order 1000 of one."""
     skus: set[str] = set()
-    products = []
+    products: list[dict[str, Any]] = []
     while len(products) < MAX_LINES:
         candidate = product(rng, stock=rng.randint(*stock))
         if candidate["sku"] not in skus:
@@ -135,6 +139,7 @@ def _order_cases(shop: Catalog) -> list[Case]:
         order("a line without quantity", False, [{"sku": first}]),
         order("a line with an extra key", False, [{"sku": first, "quantity": 1, "note": "gift"}]),
         order("the same sku twice", False, [{"sku": first, "quantity": 1}, {"sku": first, "quantity": 2}]),
-        order("a valid line, then an invalid one", False,
-              [{"sku": second, "quantity": 1}, {"sku": first, "quantity": 0}]),  # fmt: skip
+        order(
+            "a valid line, then an invalid one", False, [{"sku": second, "quantity": 1}, {"sku": first, "quantity": 0}]
+        ),
     ]
