@@ -19,6 +19,11 @@ NO_DATABASE_HINT = (
     "work as an argument and imports neither shop.adapters nor a driver"
 )
 
+RESULT_HINT = (
+    "the README's 'The use cases' gives each result's exact keys and values; the service computes them all, the "
+    "handler only turns them into JSON"
+)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -90,7 +95,7 @@ def expect_returned(outcome: Outcome, expected: Any, *, hint: str | None = None)
             f"{outcome.step.shown()} returned the wrong value",
             expected=json.dumps(expected)[:400],
             got=json.dumps(outcome.value)[:400],
-            hint=hint,
+            hint=hint or RESULT_HINT,
         )
 
 

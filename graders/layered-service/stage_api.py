@@ -59,6 +59,7 @@ def check_orders_reserve_and_release_stock(api, rng):
         {"sku": products[0]["sku"], "quantity": rng.randint(10, 40)},
     ]
     order_id = expect_order(api.expect("POST", "/orders", {"lines": lines}, status=201), lines, prices, "placed")
+    api.name(order_id, "{order_id}")
     expect_order(api.expect("GET", f"/orders/{order_id}", status=200), lines, prices, "placed")
     after = {line["sku"]: line["quantity"] for line in lines}
     for product in products:
@@ -87,6 +88,7 @@ def check_domain_errors_have_their_statuses(api, rng):
     api.expect_error("POST", "/orders", {"lines": too_many}, status=409, code="out_of_stock")
     exact = [{"sku": known["sku"], "quantity": min(known["stock"], 1000)}]
     order_id = api.expect("POST", "/orders", {"lines": exact}, status=201).get("order_id")
+    api.name(str(order_id), "{order_id}")
     api.expect("POST", f"/orders/{order_id}/cancel", status=200)
     api.expect_error("POST", f"/orders/{order_id}/cancel", status=409, code="already_cancelled")
 
@@ -167,6 +169,7 @@ def check_data_outlives_a_restart(start_learner, service_env, rng):
     order_id = api.expect("POST", "/orders", {"lines": lines}, status=201).get("order_id")
     first.stop()
     again = Api(start_learner(env=service_env).port or 0)
+    again.name(str(order_id), "{order_id}")
     expect_equal(
         stock_of(again, product["sku"]),
         product["stock"] - 12,

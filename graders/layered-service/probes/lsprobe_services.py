@@ -151,17 +151,21 @@ def _plain(value: Any) -> Any:
 
 def _state(uow: FakeUnitOfWork) -> dict[str, Any]:
     products = {
-        sku: {key: getattr(product, key, None) for key in ("name", "price_cents", "stock")}
-        for sku, product in sorted(uow.products.committed.items())
+        str(sku): {key: getattr(product, key, None) for key in ("name", "price_cents", "stock")}
+        for sku, product in sorted(uow.products.committed.items(), key=_by_key)
     }
     orders = {}
-    for order_id, order in sorted(uow.orders.committed.items()):
+    for order_id, order in sorted(uow.orders.committed.items(), key=_by_key):
         lines = [
             [getattr(line, key, None) for key in ("sku", "quantity", "unit_price_cents")]
             for line in getattr(order, "lines", [])
         ]
-        orders[order_id] = {"status": getattr(order, "status", None), "lines": lines}
+        orders[str(order_id)] = {"status": getattr(order, "status", None), "lines": lines}
     return _plain({"products": products, "orders": orders})
+
+
+def _by_key(item: tuple[Any, Any]) -> str:
+    return str(item[0])  # a use case that let a non-string key through must not break the report
 
 
 def _watched_modules() -> list[str]:

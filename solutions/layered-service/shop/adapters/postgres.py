@@ -28,9 +28,7 @@ class PostgresProductRepository:
         self.conn = conn
 
     def get(self, sku: str) -> Product | None:
-        row = self.conn.execute(
-            "SELECT sku, name, price_cents, stock FROM products WHERE sku = %s", (sku,)
-        ).fetchone()
+        row = self.conn.execute("SELECT sku, name, price_cents, stock FROM products WHERE sku = %s", (sku,)).fetchone()
         return None if row is None else Product(sku=row[0], name=row[1], price_cents=row[2], stock=row[3])
 
     def add(self, product: Product) -> None:

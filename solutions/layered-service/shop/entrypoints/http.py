@@ -41,18 +41,14 @@ def route(method: str, path: str, body: Callable[[], dict[str, Any]], uow: Postg
         )
     if method == "POST" and path == "/orders":
         return 201, services.place_order(uow, body().get("lines"))
-    if match := re.fullmatch(r"/products/([^/]+)", path):
-        if method == "GET":
-            return 200, services.get_product(uow, match[1])
-    if match := re.fullmatch(r"/products/([^/]+)/restock", path):
-        if method == "POST":
-            return 200, services.restock(uow, match[1], body().get("quantity"))
-    if match := re.fullmatch(r"/orders/([^/]+)", path):
-        if method == "GET":
-            return 200, services.get_order(uow, match[1])
-    if match := re.fullmatch(r"/orders/([^/]+)/cancel", path):
-        if method == "POST":
-            return 200, services.cancel_order(uow, match[1])
+    if method == "GET" and (match := re.fullmatch(r"/products/([^/]+)", path)):
+        return 200, services.get_product(uow, match[1])
+    if method == "POST" and (match := re.fullmatch(r"/products/([^/]+)/restock", path)):
+        return 200, services.restock(uow, match[1], body().get("quantity"))
+    if method == "GET" and (match := re.fullmatch(r"/orders/([^/]+)", path)):
+        return 200, services.get_order(uow, match[1])
+    if method == "POST" and (match := re.fullmatch(r"/orders/([^/]+)/cancel", path)):
+        return 200, services.cancel_order(uow, match[1])
     raise NotFound(path)
 
 
@@ -76,8 +72,9 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
-            status, payload = route(method, self.path.split("?")[0], lambda: json_object(raw),
-                                    PostgresUnitOfWork(self.database_url))
+            status, payload = route(
+                method, self.path.split("?")[0], lambda: json_object(raw), PostgresUnitOfWork(self.database_url)
+            )
         except errors.DomainError as error:
             status, code = STATUS_OF[type(error)]
             payload = {"error": code, "message": str(error)}

@@ -97,5 +97,7 @@ def product_view(product: Product) -> dict[str, Any]:
 
 
 def order_view(order: Order) -> dict[str, Any]:
-    lines = [{"sku": l.sku, "quantity": l.quantity, "unit_price_cents": l.unit_price_cents} for l in order.lines]
+    lines = [
+        {"sku": line.sku, "quantity": line.quantity, "unit_price_cents": line.unit_price_cents} for line in order.lines
+    ]
     return {"order_id": order.order_id, "status": order.status, "lines": lines, "total_cents": order.total_cents}

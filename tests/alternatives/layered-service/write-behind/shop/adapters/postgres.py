@@ -46,7 +46,9 @@ class Products(_Repository):
         return product.sku
 
     def _load(self, sku):
-        row = self.uow.conn.execute("select sku, name, price_cents, stock from products where sku = %s", [sku]).fetchone()
+        row = self.uow.conn.execute(
+            "select sku, name, price_cents, stock from products where sku = %s", [sku]
+        ).fetchone()
         return Product(*row) if row else None
 
     def _insert(self, cur, p):
@@ -76,7 +78,8 @@ class Orders(_Repository):
         cur.execute("insert into orders values (%s, %s)", [order.order_id, order.status])
         for position, line in enumerate(order.lines):
             cur.execute(
-                "insert into order_lines (order_id, position, sku, quantity, unit_price_cents) values (%s, %s, %s, %s, %s)",
+                "insert into order_lines (order_id, position, sku, quantity, unit_price_cents)"
+                " values (%s, %s, %s, %s, %s)",
                 [order.order_id, position, line.sku, line.quantity, line.unit_price_cents],
             )
 

@@ -52,12 +52,12 @@ class Order:
 
     @classmethod
     def place(cls, order_id, products, pairs):
-        short = [(p, q) for p, (_, q) in zip(products, pairs) if q > p.stock]
+        short = [(p, q) for p, (_, q) in zip(products, pairs, strict=True) if q > p.stock]
         if short:
             product, quantity = short[0]
             raise OutOfStock(f"{product.sku}: {quantity} asked, {product.stock} in stock")
         order = cls(order_id)
-        for product, (_, quantity) in zip(products, pairs):
+        for product, (_, quantity) in zip(products, pairs, strict=True):
             product.stock -= quantity
             order.lines.append(OrderLine(product.sku, quantity, product.price_cents))
         return order
