@@ -31,6 +31,7 @@ class Reply:
     status: int
     body: Any  # the parsed JSON, or None when the body is not JSON
     raw: bytes
+    content_type: str
 
 
 class Api:
@@ -56,6 +57,7 @@ class Api:
             conn.request(method, path, body=payload if payload else None, headers=headers)
             response = conn.getresponse()
             data = response.read()
+            content_type = response.getheader("Content-Type") or ""
         finally:
             conn.close()
         log(f"← {response.status} {data[:SHOWN].decode(errors='replace')}")
@@ -63,7 +65,7 @@ class Api:
             parsed = json.loads(data)
         except ValueError:
             parsed = None
-        return Reply(response.status, parsed, data)
+        return Reply(response.status, parsed, data, content_type)
 
     def expect(self, method: str, path: str, body: Any = NO_BODY, *, status: int, raw: bytes | None = None) -> Any:
         """The reply's JSON body, after its status was checked."""
@@ -76,10 +78,11 @@ class Api:
                 got=f"{reply.status} {reply.raw[:SHOWN].decode(errors='replace')}",
                 hint=STATUS_HINTS.get(reply.status) or (REFUSE_HINT if reply.status < 400 <= status else None),
             )
-        if not isinstance(reply.body, dict):
+        if not isinstance(reply.body, dict) or not reply.content_type.startswith("application/json"):
             fail(
-                f"{request} answered a body that is not a JSON object",
-                got=reply.raw[:SHOWN].decode(errors="replace"),
+                f"{request} answered {reply.status} without a JSON object",
+                expected="a JSON object, with Content-Type: application/json",
+                got=f"Content-Type: {reply.content_type!r}, body {reply.raw[:SHOWN].decode(errors='replace')}",
                 hint="every answer is a JSON object with Content-Type: application/json",
             )
         return reply.body
@@ -88,7 +91,7 @@ class Api:
         self, method: str, path: str, body: Any = NO_BODY, *, status: int, code: str, raw: bytes | None = None
     ) -> None:
         answer = self.expect(method, path, body, status=status, raw=raw)
-        if answer.get("error") != code:
+        if answer.get("error") != code or not isinstance(answer.get("message"), str):
             fail(
                 self.shown(f"{method} {path} answered {status} with the wrong error code"),
                 expected=f'{{"error": "{code}", "message": ...}}',

@@ -61,7 +61,32 @@ def catalog(rng: random.Random, stock: tuple[int, int] = (2000, 5000)) -> Catalo
 
 
 def cases(rng: random.Random, shop: Catalog) -> list[Case]:
-    return _product_cases(rng) + _restock_cases(shop) + _order_cases(shop)
+    return _product_cases(rng) + _restock_cases(shop) + _order_cases(shop) + _precedence_cases(shop)
+
+
+def service_only_cases() -> list[Case]:
+    """Arguments a URL cannot carry: an order id that is not a string."""
+    return [
+        Case("get_order", {"order_id": 42}, False, "an order id that is a number"),
+        Case("cancel_order", {"order_id": None}, False, "an order id null"),
+    ]
+
+
+def _precedence_cases(shop: Catalog) -> list[Case]:
+    """InvalidInput wins over the lookups and the state rules; a lookup's argument is validated too."""
+    existing, first = shop.products[3], shop.skus[1]
+    return [
+        Case("get_product", {"sku": existing["sku"].lower() + "a"}, False, "get_product of a lower-case sku"),
+        Case("add_product", {**existing, "price_cents": 0}, False, "an existing sku and price_cents 0"),
+        Case("restock", {"sku": UNLISTED, "quantity": 0}, False, "an unknown sku and a quantity of 0"),
+        Case(
+            "place_order",
+            {"lines": [{"sku": UNLISTED, "quantity": 1}, {"sku": first, "quantity": 0}]},
+            False,
+            "an unknown sku, then a quantity of 0",
+        ),
+        Case("place_order", {"lines": [[first, 1]]}, False, "a line that is a list"),
+    ]
 
 
 def _product_cases(rng: random.Random) -> list[Case]:

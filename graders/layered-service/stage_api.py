@@ -4,7 +4,7 @@ import re
 from typing import Any
 
 import rules
-from api import Api
+from api import NO_BODY, Api
 from labkit.checks import expect, expect_equal, fail
 from tables import count_rows
 
@@ -113,6 +113,8 @@ def check_validation_on_both_sides_of_every_limit(api, rng):
 
 
 def http_request(case: rules.Case) -> tuple[str, str, Any]:
+    if case.use_case == "get_product":
+        return "GET", f"/products/{case.args['sku']}", NO_BODY
     if case.use_case == "add_product":
         return "POST", "/products", case.args
     if case.use_case == "restock":

@@ -75,7 +75,7 @@ def check_one_commit_per_change_inside_with(start_probe, rng):
 def check_validation_lives_in_the_service_layer(start_probe, rng):
     """Every rule of the validation table is the service layer's: InvalidInput past each limit, success at it"""
     shop = rules.catalog(rng)
-    cases = rules.cases(rng, shop)
+    cases = rules.cases(rng, shop) + rules.service_only_cases()
     steps = [Step(case.use_case, list(case.args.values())) for case in cases]
     run = run_on_fakes(start_probe, shop.products, steps)
     hint = (

@@ -13,7 +13,7 @@ from typing import Any
 
 from shop.adapters.postgres import PostgresUnitOfWork, create_schema
 from shop.domain import errors
-from shop.service_layer import services
+from shop.service_layer import services, validation
 
 STATUS_OF: dict[type[errors.DomainError], tuple[int, str]] = {
     errors.InvalidInput: (422, "invalid_input"),
@@ -42,6 +42,7 @@ def route(method: str, path: str, body: Callable[[], dict[str, Any]], uow: Postg
     if method == "POST" and path == "/orders":
         return 201, services.place_order(uow, body().get("lines"))
     if method == "GET" and (match := re.fullmatch(r"/products/([^/]+)", path)):
+        validation.sku(match[1])
         with uow:
             row = uow.conn.execute(
                 "SELECT sku, name, price_cents, stock FROM products WHERE sku = %s", (match[1],)
