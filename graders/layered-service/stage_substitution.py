@@ -69,7 +69,12 @@ def check_one_commit_per_change_inside_with(start_probe, rng):
                 hint="commit once, after every change of the use case, not per repository call",
             )
         else:
-            expect_equal(outcome.count("writes"), 0, f"add/save calls of the read {shown}")
+            expect_equal(
+                outcome.count("writes"),
+                0,
+                f"add/save calls of the read {shown}",
+                hint="a read use case only gets: it neither adds nor saves",
+            )
 
 
 def check_validation_lives_in_the_service_layer(start_probe, rng):
