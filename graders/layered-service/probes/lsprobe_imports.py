@@ -1,6 +1,7 @@
 """Probe run in a fresh interpreter of the learner's: which modules does importing a layer load?
 
-Standard library only; it imports nothing at start-up beyond what the driver already loaded."""
+Standard library only, and none of it a module the layering rules watch, so whatever such module is loaded
+came from the learner's package."""
 
 from __future__ import annotations
 
