@@ -30,7 +30,8 @@ LAYOUT = (
 )
 INNER_LAYERS = ("domain", "service_layer")
 DYNAMIC_CALLS = frozenset({"__import__", "exec", "eval", "compile"})
-DYNAMIC_MODULES = ("importlib", "builtins")
+DYNAMIC_MODULES = ("importlib", "builtins", "pkgutil", "runpy", "zipimport")
+DATABASE_CALLS = frozenset({"execute", "executemany", "executescript", "cursor", "fetchone", "fetchall", "fetchmany"})
 LINT = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); from importlinter.cli import lint_imports_command as main; main()"
 )
@@ -100,6 +101,8 @@ def hidden_imports(impl: Path) -> list[Finding]:
                 findings.append(Finding(where, line, f"calls {_called(node.func)}()"))
             if isinstance(node, ast.Name) and node.id == "__builtins__":
                 findings.append(Finding(where, line, "uses __builtins__"))
+            if _reads_sys_modules(node):
+                findings.append(Finding(where, line, "reads sys.modules"))
     return findings
 
 
@@ -110,13 +113,17 @@ def sql_outside_adapters(impl: Path) -> list[Finding]:
             continue
         docstrings = _docstrings(tree)
         for node in ast.walk(tree):
+            call = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else ""
+            if call in DATABASE_CALLS:  # SQL kept in an adapter's constant still runs here
+                where = str(path.relative_to(impl))
+                findings.append(Finding(where, getattr(node, "lineno", 0), f"calls .{call}()"))
             text = _literal_text(node)
             if text is not None and id(node) not in docstrings and SQL.search(text):
                 shown = " ".join(text.split())[:80]
                 finding = Finding(str(path.relative_to(impl)), getattr(node, "lineno", 0), f"SQL: {shown!r}")
                 if finding not in findings:  # an f-string's parts are literals of their own too
                     findings.append(finding)
-    return findings
+    return sorted(findings, key=lambda finding: (finding.path, finding.line))
 
 
 def _imported(node: ast.AST) -> list[str]:
@@ -125,6 +132,15 @@ def _imported(node: ast.AST) -> list[str]:
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         return [node.module]
     return []
+
+
+def _reads_sys_modules(node: ast.AST) -> bool:
+    """``sys.modules[...]`` hands out any module already loaded, with no import to see."""
+    if isinstance(node, ast.Attribute) and node.attr == "modules":
+        return isinstance(node.value, ast.Name) and node.value.id == "sys"
+    if isinstance(node, ast.ImportFrom) and node.module == "sys":
+        return any(alias.name == "modules" for alias in node.names)
+    return False
 
 
 def _called(func: ast.expr) -> str:

@@ -52,7 +52,7 @@ def check_sql_lives_in_the_adapters(impl_dir):
     findings = sql_outside_adapters(impl_dir)
     if findings:
         fail(
-            "SQL outside shop/adapters",
+            "SQL or a database call outside shop/adapters",
             got="\n".join(str(finding) for finding in findings[:10]),
             hint="the handler calls a use case; the use case calls a repository; only the repository speaks SQL",
         )
