@@ -7,6 +7,10 @@ from labkit.checks import expect, expect_equal, fail
 from tables import count_rows
 
 INTERNAL = {"error": "internal", "message": "internal error"}
+ROLLBACK_HINT = (
+    "a failed statement aborts its transaction: roll it back (leave the with block) before the connection serves "
+    "another request"
+)
 PARTIAL_HINT = (
     "every write of a use case belongs to one transaction, committed once at its end: a commit per repository call "
     "keeps the writes made before the failure"
@@ -45,6 +49,18 @@ def failing_order(first, second, poisoned):
     }
 
 
+def stock_after_a_failure(api, sku):
+    reply = api.send("GET", f"/products/{sku}")
+    if reply.status != 200 or not isinstance(reply.body, dict):
+        fail(
+            f"after the failed order, GET /products/{sku} answered {reply.status}",
+            expected="200 and the product",
+            got=reply.raw[:300].decode(errors="replace"),
+            hint=ROLLBACK_HINT,
+        )
+    return reply.body.get("stock")
+
+
 def check_a_failed_order_leaves_no_write(api, admin_db, rng):
     """An order whose third write fails changes no stock and stores no order"""
     first, second, poisoned, _ = poisoned_shop(api, admin_db, rng)
@@ -56,7 +72,7 @@ def check_a_failed_order_leaves_no_write(api, admin_db, rng):
         hint="an unexpected exception is a 500",
     )
     for product in (first, second, poisoned):
-        stock = api.expect("GET", f"/products/{product['sku']}", status=200).get("stock")
+        stock = stock_after_a_failure(api, product["sku"])
         expect_equal(
             stock, product["stock"], f"the stock of {product['sku']} after the failed order", hint=PARTIAL_HINT
         )
@@ -95,6 +111,6 @@ def check_the_server_serves_after_a_failure(api, admin_db, rng):
         api.expect("GET", f"/products/{first['sku']}", status=200).get("stock"),
         stock,
         "the stock after four orders that followed three failed ones",
-        hint="end the failed transaction (rollback) before its connection serves again",
+        hint=ROLLBACK_HINT,
     )
     expect(api.send("GET", "/health").status == 200, "GET /health must still answer 200")
