@@ -1,8 +1,10 @@
 """The driver: runs in the learner's process, imports the learner's module and executes calls sent over a pipe.
 
 Library labs (a Python interface rather than a server) are graded through this process so learner code never
-runs inside the grader. It is started as ``python -I driver_main.py IMPL_DIR MODULE`` under the same limits as a
-learner server; ``-I`` keeps the grader's folders off ``sys.path``. Standard library only.
+runs inside the grader. It is started as ``python -I driver_main.py IMPL_DIR MODULE [FOLDER...]`` under the same
+limits as a learner server; ``-I`` keeps the grader's folders off ``sys.path``. A FOLDER holds a grader's own module
+to import instead of the learner's (a probe that hands the learner's code the grader's fakes); it comes first on
+``sys.path``, then IMPL_DIR. Standard library only.
 
 Protocol, one JSON object per line:
 
@@ -84,11 +86,11 @@ def serve(module: Any, requests: BinaryIO, replies: BinaryIO) -> None:
 
 
 def main() -> int:
-    impl_dir, module_name = sys.argv[1], sys.argv[2]
+    impl_dir, module_name, first_folders = sys.argv[1], sys.argv[2], sys.argv[3:]  # a grader's own module
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the learner prints, even with os.write(1, ...), lands in stderr
     sys.stdout = sys.stderr
-    sys.path.insert(0, impl_dir)
+    sys.path[0:0] = [*first_folders, impl_dir]  # the grader's folders first: no learner file shadows its module
     try:
         module = importlib.import_module(module_name)
     except BaseException as error:  # SyntaxError, ImportError, SystemExit at import time: all reported

@@ -82,19 +82,26 @@ def launch_spec(
     port: int | Literal["free"] | None = "free",
     args: Sequence[str] = (),
     impl: Path | None = None,
+    module: str | None = None,
+    module_path: Sequence[Path] = (),
 ) -> LaunchSpec:
     """``port``: a free one is chosen by default; a cluster node brings its own, a client run has none.
     ``args`` are appended to the lab's (or run.toml's) command. ``impl``: a driver's folder other than the
-    implementation's (a copy the grader prepared); the command and limits stay the implementation's."""
+    implementation's (a copy the grader prepared); the command and limits stay the implementation's.
+    ``module`` starts a driver for that module instead (in a lab of any kind), found first in ``module_path``
+    (folders under the run folder), then in the learner's."""
     config = grading.config
     run = resolve_run(grading.lab, config.impl)
     folder = impl or config.impl
     port = free_port() if port == "free" else port
     substitutions = {"{python}": sys.executable, **({"{port}": str(port)} if port is not None else {})}
     command = tuple(substitutions.get(part, part) for part in run.command) + tuple(args)
+    driven = module or (run.module if run.kind == "driver" else None)
     if run.kind == "driver":
         assert run.module is not None, "the catalog requires run.module for driver labs"
-        command = (sys.executable, "-I", str(Path(driver_main.__file__)), str(folder), run.module)
+    if driven is not None:
+        main = str(Path(driver_main.__file__))
+        command = (sys.executable, "-I", main, str(folder), driven, *(str(path) for path in module_path))
     number = next(_launches)
     return LaunchSpec(
         command=command,
@@ -104,7 +111,7 @@ def launch_spec(
         limits=grading.lab.limits,
         port=port,
         extra_env=env,
-        pipes=run.kind == "driver",
+        pipes=driven is not None,
     )
 
 
@@ -181,11 +188,19 @@ def stage_learner(grading: GradingState, _stage_processes: list[LearnerProcess])
     return start_ready(grading, _stage_processes)
 
 
-def launch_driver(grading: GradingState, env: Mapping[str, str] | None = None, impl: Path | None = None) -> Driver:
-    """Starts a driver process for the learner's module; ``wait_ready`` is the caller's, so several can start
-    at once."""
+def launch_driver(
+    grading: GradingState,
+    env: Mapping[str, str] | None = None,
+    *,
+    impl: Path | None = None,
+    module: str | None = None,
+    module_path: Sequence[Path] = (),
+) -> Driver:
+    """Starts a driver process for the learner's module (or ``module``); ``wait_ready`` is the caller's, so several
+    can start at once."""
     run = resolve_run(grading.lab, grading.config.impl)
-    return Driver(start_process(grading, launch_spec(grading, env, impl=impl)), run.module or "")
+    spec = launch_spec(grading, env, impl=impl, module=module, module_path=module_path)
+    return Driver(start_process(grading, spec), module or run.module or "")
 
 
 @pytest.fixture
@@ -194,12 +209,20 @@ def start_driver(grading: GradingState) -> Iterator[StartDriver]:
     ``start_driver(env={"DATABASE_URL": ...})`` adds variables; several drivers give real concurrency (or use
     ``labkit.pool.driver_pool_fixture`` for a pool shared by many checks). ``start_driver(impl=folder)`` imports
     the module from another folder: a copy of the implementation the grader changed (a module added or removed),
-    or code of the kit's own, under the run's scratch folder (``run_info.run_dir``)."""
+    or code of the kit's own, under the run's scratch folder (``run_info.run_dir``). In a lab of any kind,
+    ``start_driver(module="probe", module_path=[folder])`` imports a grader's own module instead, placed in a
+    folder under ``run_info.run_dir``, that can import the learner's modules: e.g. to hand them the grader's fakes."""
     started: list[LearnerProcess] = []
     ready_timeout = resolve_run(grading.lab, grading.config.impl).ready_timeout
 
-    def start(env: Mapping[str, str] | None = None, *, impl: Path | None = None) -> Driver:
-        driver = launch_driver(grading, env, impl)
+    def start(
+        env: Mapping[str, str] | None = None,
+        *,
+        impl: Path | None = None,
+        module: str | None = None,
+        module_path: Sequence[Path] = (),
+    ) -> Driver:
+        driver = launch_driver(grading, env, impl=impl, module=module, module_path=module_path)
         started.append(driver.process)
         context.current().processes.append(driver.process)
         driver.wait_ready(ready_timeout)

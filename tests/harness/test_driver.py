@@ -146,3 +146,50 @@ def test_bytes_read_the_same_in_the_transcript_and_the_verdict(demo_kit: Throwaw
     assert '"\\x00\\xff"' in failure["expected"] and '"\\x00\\xff!"' in failure["got"]
     assert "echo(\"\\x00\\xff\", key=[1, 'two'])" in shown
     assert "b'" not in shown, "no Python byte literal next to the escaped form"
+
+
+PROBE_STAGE = """
+import os
+import shutil
+
+from labkit.checks import expect_equal
+
+PROBE = '''
+import shapes
+
+
+def area_of_square(side):
+    return {"area": shapes.square(side), "probe": __file__}
+'''
+
+
+def check_a_grader_module_drives_the_learners_code(start_driver, run_info):
+    folder = run_info.run_dir / "probes"
+    folder.mkdir(exist_ok=True)
+    (folder / "probe.py").write_text(PROBE)
+    probe = start_driver(module="probe", module_path=[folder])
+    answer = probe.call("area_of_square", 7)
+    expect_equal(answer["area"], 49, "the learner's square(7), called by the grader's probe")
+    expect_equal(os.path.dirname(answer["probe"]), str(folder), "where the probe was found")
+    expect_equal(probe.call("area_of_square", 12)["area"], 144, "a second call in the same process")
+"""
+
+
+def test_a_server_lab_drives_the_learners_modules_through_its_own_probe(tmp_path: Path) -> None:
+    kit = ThrowawayKit(tmp_path).lab(
+        "geometry",
+        "server",
+        run={"command": ["{python}", "server.py"], "ready": "none"},
+        stages={"probe": Stage(PROBE_STAGE, points=1, timeout=10)},
+    )
+    # A learner file named like the grader's probe must not shadow it: the probe's folder comes first.
+    impl = kit.impl({"shapes.py": "def square(side):\n    return side * side\n", "probe.py": "raise SystemExit(9)\n"})
+    code, result = kit.grade("geometry", impl=impl)
+    assert (code, result["labs"][0]["points"]) == (0, 1), json.dumps(result, indent=1)
+
+    impl = kit.impl({"shapes.py": "def square(side):\n    return side + side\n"})
+    code, result = kit.grade("geometry", impl=impl)
+    failure = result["labs"][0]["stages"][0]["checks"][0]
+    assert code == 1
+    assert failure["message"] == "the learner's square(7), called by the grader's probe is wrong"
+    assert (failure["expected"], failure["got"]) == ("49", "14")
