@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-import rules
+import shopdata
 from api import NO_BODY, Api
 from labkit.checks import expect, expect_equal, fail
 from tables import count_rows
@@ -38,7 +38,7 @@ def expect_order(answer: dict[str, Any], lines: list[dict[str, Any]], prices: di
 
 def check_products_round_trip(api, rng):
     """Products are created, read back and restocked"""
-    products = rules.catalog(rng).products[:3]
+    products = shopdata.catalog(rng).products[:3]
     create(api, products)
     for product in products:
         expect_equal(api.expect("GET", f"/products/{product['sku']}", status=200), product, "GET of a product")
@@ -51,7 +51,7 @@ def check_products_round_trip(api, rng):
 
 def check_orders_reserve_and_release_stock(api, rng):
     """An order takes its quantities from stock; cancelling it gives them back"""
-    products = rules.catalog(rng).products[:3]
+    products = shopdata.catalog(rng).products[:3]
     create(api, products)
     prices = {product["sku"]: product["price_cents"] for product in products}
     lines = [
@@ -73,10 +73,10 @@ def check_orders_reserve_and_release_stock(api, rng):
 
 def check_domain_errors_have_their_statuses(api, rng):
     """Each domain error answers its README status and code, never 500"""
-    products = rules.catalog(rng, stock=(20, 200)).products[:2]
+    products = shopdata.catalog(rng, stock=(20, 200)).products[:2]
     create(api, products)
     known, other = products[0], products[1]
-    unknown = rules.sku(rng, 10, prefix="NO")
+    unknown = shopdata.sku(rng, 10, prefix="NO")
     api.expect_error("GET", f"/products/{unknown}", status=404, code="unknown_product")
     api.expect_error("POST", f"/products/{unknown}/restock", {"quantity": 3}, status=404, code="unknown_product")
     lines = [{"sku": known["sku"], "quantity": 1}, {"sku": unknown, "quantity": 1}]
@@ -95,9 +95,9 @@ def check_domain_errors_have_their_statuses(api, rng):
 
 def check_validation_on_both_sides_of_every_limit(api, rng):
     """Every rule of the validation table: 422 just past each limit, success at it"""
-    shop = rules.catalog(rng)
+    shop = shopdata.catalog(rng)
     create(api, shop.products)
-    for case in rules.cases(rng, shop):
+    for case in shopdata.cases(rng, shop):
         method, path, body = http_request(case)
         if case.valid:
             api.expect(method, path, body, status=201 if case.use_case != "restock" else 200)
@@ -112,7 +112,7 @@ def check_validation_on_both_sides_of_every_limit(api, rng):
             )
 
 
-def http_request(case: rules.Case) -> tuple[str, str, Any]:
+def http_request(case: shopdata.Case) -> tuple[str, str, Any]:
     if case.use_case == "get_product":
         return "GET", f"/products/{case.args['sku']}", NO_BODY
     if case.use_case == "add_product":
@@ -124,7 +124,7 @@ def http_request(case: rules.Case) -> tuple[str, str, Any]:
 
 def check_malformed_requests_are_refused(api, rng):
     """A body that is not a JSON object or lacks a field is 422; an unknown route is 404"""
-    product = rules.catalog(rng).products[0]
+    product = shopdata.catalog(rng).products[0]
     api.expect_error("POST", "/products", raw=b'{"sku": "AB', status=422, code="invalid_input")
     api.expect_error("POST", "/products", raw=b"[1, 2]", status=422, code="invalid_input")
     api.expect_error("POST", "/orders", raw=b"not json", status=422, code="invalid_input")
@@ -139,7 +139,7 @@ def check_malformed_requests_are_refused(api, rng):
 
 def check_orders_are_all_or_nothing(api, rng, admin_db):
     """An order refused for one line changes no stock and stores no order"""
-    products = rules.catalog(rng, stock=(20, 200)).products[:3]
+    products = shopdata.catalog(rng, stock=(20, 200)).products[:3]
     create(api, products)
     orders_before = count_rows(admin_db, "orders")
     first, short, last = products
@@ -149,7 +149,7 @@ def check_orders_are_all_or_nothing(api, rng, admin_db):
         {"sku": last["sku"], "quantity": 5},
     ]
     api.expect_error("POST", "/orders", {"lines": lines}, status=409, code="out_of_stock")
-    unknown = [{"sku": first["sku"], "quantity": 5}, {"sku": rules.sku(rng, 9, prefix="NO"), "quantity": 1}]
+    unknown = [{"sku": first["sku"], "quantity": 5}, {"sku": shopdata.sku(rng, 9, prefix="NO"), "quantity": 1}]
     api.expect_error("POST", "/orders", {"lines": unknown}, status=404, code="unknown_product")
     for product in products:
         expect_equal(stock_of(api, product["sku"]), product["stock"], f"the stock of {product['sku']} after refusals")
@@ -165,7 +165,7 @@ def check_data_outlives_a_restart(start_learner, service_env, rng):
     """Products and orders are in PostgreSQL: a restarted server still has them"""
     first = start_learner(env=service_env)
     api = Api(first.port or 0)
-    product = rules.catalog(rng).products[0]
+    product = shopdata.catalog(rng).products[0]
     create(api, [product])
     lines = [{"sku": product["sku"], "quantity": 12}]
     order_id = api.expect("POST", "/orders", {"lines": lines}, status=201).get("order_id")

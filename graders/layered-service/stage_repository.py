@@ -1,7 +1,7 @@
 """Stage 4: the PostgreSQL adapter keeps the unit-of-work contract, checked by the grader's contract tests and
 read back with the grader's own connection."""
 
-import rules
+import shopdata
 from labkit.checks import expect_equal
 from tables import query
 
@@ -54,9 +54,9 @@ def check_schema_has_the_readme_tables(start_probe, service_env, admin_db):
 def check_committed_products_come_back(start_probe, service_env, admin_db, rng):
     """Committed products come back equal, from the adapter and from the table"""
     probe = adapter(start_probe, service_env)
-    products = rules.catalog(rng).products[:3]
+    products = shopdata.catalog(rng).products[:3]
     probe.call("add_products", products, "commit")
-    unknown = rules.sku(rng, 9, prefix="NO")
+    unknown = shopdata.sku(rng, 9, prefix="NO")
     got = probe.call("get_products", [p["sku"] for p in products] + [unknown])
     expect_equal(got, [*products, None], "what a new unit of work reads back (None for an unknown sku)")
     expect_equal(
@@ -67,7 +67,7 @@ def check_committed_products_come_back(start_probe, service_env, admin_db, rng):
 def check_work_not_committed_is_discarded(start_probe, service_env, admin_db, rng):
     """Work left uncommitted, rolled back or ended by an exception is gone"""
     probe = adapter(start_probe, service_env)
-    products = rules.catalog(rng).products[:3]
+    products = shopdata.catalog(rng).products[:3]
     for product, end in zip(products, ("leave", "rollback", "raise"), strict=True):
         probe.call("add_products", [product], end)
         how = {"leave": "without commit()", "rollback": "after rollback()", "raise": "by an exception"}[end]
@@ -83,7 +83,7 @@ def check_work_not_committed_is_discarded(start_probe, service_env, admin_db, rn
 def check_save_stores_changes_on_commit(start_probe, service_env, admin_db, rng):
     """save() followed by commit() stores a changed product; without commit() it does not"""
     probe = adapter(start_probe, service_env)
-    product = rules.catalog(rng).products[0]
+    product = shopdata.catalog(rng).products[0]
     probe.call("add_products", [product], "commit")
     changed = {"name": product["name"] + " (new)", "stock": product["stock"] + rng.randint(10, 99)}
     probe.call("change_product", product["sku"], changed, "commit")
@@ -103,7 +103,7 @@ def check_save_stores_changes_on_commit(start_probe, service_env, admin_db, rng)
 def check_orders_round_trip(start_probe, service_env, admin_db, rng):
     """Orders come back with their lines in order, their status saved; uncommitted ones are gone"""
     probe = adapter(start_probe, service_env)
-    products = rules.catalog(rng).products[:4]
+    products = shopdata.catalog(rng).products[:4]
     probe.call("add_products", products, "commit")
     chosen = sorted(products[:3], key=lambda p: p["sku"], reverse=True)  # not the order the table sorts them in
     lines = [{"sku": p["sku"], "quantity": rng.randint(10, 900), "unit_price_cents": p["price_cents"]} for p in chosen]
@@ -132,7 +132,7 @@ def check_orders_round_trip(start_probe, service_env, admin_db, rng):
 def check_one_unit_of_work_serves_block_after_block(start_probe, service_env, rng):
     """One PostgresUnitOfWork serves one with block after another"""
     probe = adapter(start_probe, service_env)
-    first, second = rules.catalog(rng).products[:2]
+    first, second = shopdata.catalog(rng).products[:2]
     probe.call("add_products", [first], "commit", True)
     expect_equal(probe.call("get_products", [first["sku"]], True), [first], "a product committed in an earlier block")
     probe.call("add_products", [second], "leave", True)

@@ -2,7 +2,7 @@
 
 import re
 
-import rules
+import shopdata
 from fakes import CHANGING, LAST_ORDER, Step, expect_raised, expect_returned, run_on_fakes
 from labkit.checks import expect_equal, fail
 
@@ -17,7 +17,7 @@ def order_view(order_id, lines, prices, status):
 
 def a_day_of_business(rng):
     """Three products in store, then one of each use case; returns the preset, the steps and the expectations."""
-    products = rules.catalog(rng, stock=(20, 200)).products[:4]
+    products = shopdata.catalog(rng, stock=(20, 200)).products[:4]
     preset, new = products[:3], products[3]
     prices = {product["sku"]: product["price_cents"] for product in products}
     first, _, third = preset
@@ -79,8 +79,8 @@ def check_one_commit_per_change_inside_with(start_probe, rng):
 
 def check_validation_lives_in_the_service_layer(start_probe, rng):
     """Every rule of the validation table is the service layer's: InvalidInput past each limit, success at it"""
-    shop = rules.catalog(rng)
-    cases = rules.cases(rng, shop) + rules.service_only_cases()
+    shop = shopdata.catalog(rng)
+    cases = shopdata.cases(rng, shop) + shopdata.service_only_cases()
     steps = [Step(case.use_case, list(case.args.values())) for case in cases]
     run = run_on_fakes(start_probe, shop.products, steps)
     hint = (
@@ -95,9 +95,9 @@ def check_validation_lives_in_the_service_layer(start_probe, rng):
 
 def check_domain_errors_are_raised(start_probe, rng):
     """Unknown, duplicate, out-of-stock and already-cancelled requests raise the README's exceptions"""
-    preset = rules.catalog(rng, stock=(20, 200)).products[:2]
+    preset = shopdata.catalog(rng, stock=(20, 200)).products[:2]
     known, other = preset
-    unknown = rules.sku(rng, 10, prefix="NO")
+    unknown = shopdata.sku(rng, 10, prefix="NO")
     too_many = [{"sku": other["sku"], "quantity": 1}, {"sku": known["sku"], "quantity": known["stock"] + 1}]
     exact = [{"sku": known["sku"], "quantity": known["stock"]}]
     expectations = [
@@ -127,7 +127,7 @@ def check_domain_errors_are_raised(start_probe, rng):
 
 def check_a_failure_midway_is_never_committed(start_probe, rng):
     """When the grader's repository fails midway through a use case, nothing is committed"""
-    preset = rules.catalog(rng, stock=(20, 200)).products[:3]
+    preset = shopdata.catalog(rng, stock=(20, 200)).products[:3]
     lines = [{"sku": product["sku"], "quantity": rng.randint(2, 9)} for product in preset]
     unchanged = {
         "products": {p["sku"]: {k: p[k] for k in ("name", "price_cents", "stock")} for p in preset},

@@ -2,7 +2,7 @@
 
 import psycopg
 
-import rules
+import shopdata
 from labkit.checks import expect, expect_equal, fail
 from tables import count_rows
 
@@ -19,8 +19,8 @@ PARTIAL_HINT = (
 
 def poisoned_shop(api, admin_db, rng):
     """Two products and a third whose stock update PostgreSQL refuses; returns them and the refusal's text."""
-    first, second = rules.catalog(rng, stock=(20, 200)).products[:2]
-    poisoned = {**rules.product(rng, stock=50), "sku": f"ZZ-{rng.randrange(16**8):08X}"}  # sorts last
+    first, second = shopdata.catalog(rng, stock=(20, 200)).products[:2]
+    poisoned = {**shopdata.product(rng, stock=50), "sku": f"ZZ-{rng.randrange(16**8):08X}"}  # sorts last
     for product in (first, second, poisoned):
         api.expect("POST", "/products", product, status=201)
     canary = f"labkit-canary-{rng.randrange(16**12):012x}"
