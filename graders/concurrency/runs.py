@@ -29,8 +29,8 @@ class Run:
             fail(
                 f"your program {self.result.outcome}",
                 expected="every job's result line, then exit status 0",
-                hint="an attempt the upstream never answers must end after TIMEOUT_MS: is there a timeout on "
-                "every request?",
+                hint="an attempt the upstream never answers must end after TIMEOUT_MS, and a job is retried at most "
+                "RETRIES times: is there a timeout on every attempt, and a budget on retries?",
             )
         self.result.expect_exit(0)
         if self.record.jobs_fetched == 0:
