@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 import pytest
 
@@ -29,9 +28,9 @@ def names(rng: random.Random) -> Names:
 
 @pytest.fixture
 def client(run_client, upstream: Upstream) -> RunJobs:
-    """``client(jobs, knobs, deadline=10)`` runs the learner's program on ``jobs`` and returns what happened."""
+    """``client(jobs, knobs, deadline=8)`` runs the learner's program on ``jobs`` and returns what happened."""
 
-    def run(jobs: Sequence[Job], knobs: Knobs, *, deadline: float = 10.0, **extra: Any) -> Run:
-        return run_jobs(run_client, upstream, jobs, knobs, deadline=deadline, extra_env=extra.get("env"))
+    def run(jobs: Sequence[Job], knobs: Knobs, *, deadline: float = 8.0, env: dict[str, str] | None = None) -> Run:
+        return run_jobs(run_client, upstream, jobs, knobs, deadline=deadline, extra_env=env)
 
     return run

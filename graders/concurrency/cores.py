@@ -1,9 +1,9 @@
-"""How many of a program's threads and processes are runnable at once, sampled from /proc while it runs.
+"""Which of a program's processes did its CPU work, read from /proc while it runs.
 
-A thread waiting for a CPU is runnable ("R") as much as one running on it, so this sees parallel CPU work even on
-a machine too busy to show a speed-up: two worker processes hashing are both runnable nearly all the time, while
-two Python threads take turns holding the GIL and the waiting one sleeps. The program runs in its own session
-(the harness starts it with setsid), so its processes are the ones whose session id is its pid.
+CPU time is counted per process, whatever the machine's load: two worker processes that each compute half of the
+digests each show about half of the CPU time, however few cores the machine could spare at that moment, while
+threads of one Python process (which take turns under the GIL) show it all in one process. The program runs in its
+own session (the harness starts it with setsid), so its processes are those whose session id is its pid.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 SAMPLE_EVERY_S = 0.02
@@ -20,27 +21,28 @@ UTIME, STIME = 11, 12  # stat fields 14 and 15, counted from the state (field 3)
 
 
 @dataclass
-class Parallelism:
-    busy: int = 0  # samples with at least one runnable task
-    parallel: int = 0  # samples with at least two
-    pids: set[int] = field(default_factory=set)  # every process seen in the program's session
-    ticks: dict[tuple[int, int], int] = field(default_factory=dict)  # CPU time of each thread, as last seen
-
-    @property
-    def share(self) -> float:
-        return self.parallel / self.busy if self.busy else 0.0
+class CpuUse:
+    ticks: dict[tuple[int, int], int] = field(default_factory=dict)  # CPU time of each (pid, thread), last seen
 
     @property
     def cpu_seconds(self) -> float:
         return sum(self.ticks.values()) / CLOCK_TICKS
 
+    def shares(self) -> list[float]:
+        """Each process's share of the program's CPU time, largest first."""
+        by_process: dict[int, int] = defaultdict(int)
+        for (pid, _), ticks in self.ticks.items():
+            by_process[pid] += ticks
+        total = sum(by_process.values())
+        return sorted((ticks / total for ticks in by_process.values()), reverse=True) if total else []
+
 
 class Sampler:
     def __init__(self, session: int) -> None:
         self.session = session
-        self.seen = Parallelism()
+        self.seen = CpuUse()
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="cores-sampler", daemon=True)
+        self.thread = threading.Thread(target=self.run, name="cpu-sampler", daemon=True)
 
     def __enter__(self) -> Sampler:
         self.thread.start()
@@ -56,11 +58,9 @@ class Sampler:
         while not self.stop.wait(SAMPLE_EVERY_S):
             if time.monotonic() - rescanned > RESCAN_EVERY_S:
                 members = self.members()
-                self.seen.pids.update(members)
                 rescanned = time.monotonic()
-            runnable = sum(self.sample_tasks(pid) for pid in members)
-            self.seen.busy += runnable >= 1
-            self.seen.parallel += runnable >= 2
+            for pid in members:
+                self.sample(pid)
 
     def members(self) -> list[int]:
         found = []
@@ -70,20 +70,15 @@ class Sampler:
                 found.append(int(entry.name))
         return found
 
-    def sample_tasks(self, pid: int) -> int:
-        """How many threads of ``pid`` are runnable; records the CPU time of each."""
+    def sample(self, pid: int) -> None:
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:
-            return 0
-        runnable = 0
+            return  # it ended: its last sample stands
         for task in tasks:
             fields = stat_fields(f"/proc/{pid}/task/{task}/stat")
-            if fields is None or len(fields) <= STIME:
-                continue
-            runnable += fields[0] == "R"
-            self.seen.ticks[(pid, int(task))] = int(fields[UTIME]) + int(fields[STIME])
-        return runnable
+            if fields is not None and len(fields) > STIME:
+                self.seen.ticks[(pid, int(task))] = int(fields[UTIME]) + int(fields[STIME])
 
 
 def stat_fields(path: str) -> list[str] | None:

@@ -72,6 +72,8 @@ def check_answers_every_ping_in_time(watched):
         )
     if len(beats.latencies) < 10:
         fail(
-            f"only {len(beats.latencies)} pings were answered while your program ran",
+            "too few pings were answered while your program ran",
+            expected="at least 10",
+            got=f"{len(beats.latencies)}",
             hint="keep answering pings until your program exits",
         )

@@ -34,7 +34,7 @@ def check_black_holes_time_out_and_are_closed(client, names, rng):
         log(f"{hole.line}: closed {held:.2f} s after the upstream read it")
         if held > knobs.timeout_ms / 1000 + CLOSE_SLACK_S:
             fail(
-                f"your program closed {hole.line} {held:.2f} s after sending it",
+                f"your program closed {hole.line} too late after sending it",
                 expected=f"closed within TIMEOUT_MS ({knobs.timeout_ms} ms) + {CLOSE_SLACK_S} s",
                 got=f"{held:.2f} s",
                 hint="the timeout is per attempt: TIMEOUT_MS from the request's start",
