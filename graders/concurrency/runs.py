@@ -58,7 +58,10 @@ def expect_lines(got: Sequence[str], expected: Sequence[str], ends_with_newline:
             fail(f"{preface}your last result line has no newline", hint="every line ends with \\n, the last one too")
         return
     hint = "one line per job: METHOD PATH OUTCOME, in the order of the job list"
+    headline = f"your result lines differ from the spec's at line {{}} of {len(expected)}"
     if sorted(got) == sorted(expected):
+        # Which line comes first out of place depends on timing: the headline says what is wrong, not where.
+        headline = "your result lines are right, but not in the order of the job list"
         hint = "print the lines in the order of the job list once every job is done, not as jobs finish"
     elif len(got) != len(expected):
         hint = f"{len(expected)} jobs make {len(expected)} lines; standard output carries nothing else"
@@ -66,7 +69,7 @@ def expect_lines(got: Sequence[str], expected: Sequence[str], ends_with_newline:
         (i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b), min(len(got), len(expected))
     )
     fail(
-        f"{preface}your result lines differ from the spec's at line {index + 1} of {len(expected)}",
+        preface + headline.format(index + 1),
         expected=expected[index] if index < len(expected) else "no more lines",
         got=got[index] if index < len(got) else "no more lines",
         hint=hint,

@@ -13,15 +13,17 @@ def check_prints_every_result_in_job_order(client, names, rng):
 
 def check_reports_other_statuses_as_failed(client, names, rng):
     """400, 403 and 404 end as FAILED with their status; a POST answered 200 is OK"""
-    jobs = [
-        names.ok(),
-        names.failing(Reply(404, "no such document"), then_ok=False),
-        names.ok(method="POST", prefix="orders"),
-        names.failing(Reply(400, "bad request"), then_ok=False),
-        names.ok(delay=0.05),
-        names.failing(Reply(403, "forbidden"), then_ok=False),
-    ]
-    rng.shuffle(jobs)
+    kinds = ["ok", "404", "post", "400", "ok", "403"]
+    rng.shuffle(kinds)
+    jobs = []
+    for position, kind in enumerate(kinds):
+        delay = 0.03 * (len(kinds) - position)  # later jobs answer sooner, as in the first check
+        if kind == "ok":
+            jobs.append(names.ok(delay=delay))
+        elif kind == "post":
+            jobs.append(names.ok(delay=delay, method="POST", prefix="orders"))
+        else:
+            jobs.append(names.failing(Reply(int(kind), "refused", delay=delay), then_ok=False))
     client(jobs, Knobs(limit=3, rounds=rng.randrange(1, 10))).expect_results()
 
 
