@@ -25,7 +25,7 @@ def watched(client, upstream, names, rng, shared_runs) -> tuple[Run, Beats]:
         jobs.insert(4, names.failing(Reply(503, "later", retry_after=1)))
         with Pinger(port) as pinger:
             upstream.before_jobs = lambda: pinger.beats.first_pong.wait(FIRST_PONG_WITHIN_S)
-            knobs = Knobs(limit=3, retries=2, backoff_ms=1600, rounds=rng.randrange(1, 10))
+            knobs = Knobs(limit=3, retries=2, backoff_ms=800, rounds=rng.randrange(1, 10))
             shared_runs["run"] = (client(jobs, knobs, deadline=10.0, env={"PORT": str(port)}), pinger.beats)
     run, beats = shared_runs["run"]
     return run, beats

@@ -6,6 +6,7 @@ KeyboardInterrupt on the main thread.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import http.client
@@ -56,10 +57,8 @@ class Attempt:
         with self.lock:
             self.cut = True
             if self.connection is not None and self.connection.sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self.connection.sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class Scheduler:

@@ -155,7 +155,8 @@ async def run(config: Config) -> int:
             outcomes[index] = await runner.job(method, path)
 
         for start in range(0, len(jobs), config.limit):
-            batch = [asyncio.create_task(settle(i, m, p)) for i, (m, p) in enumerate(jobs) if start <= i < start + config.limit]
+            group = list(enumerate(jobs))[start : start + config.limit]
+            batch = [asyncio.create_task(settle(i, m, p)) for i, (m, p) in group]
             tasks += batch
             await asyncio.gather(*batch)
         code = 0

@@ -140,7 +140,8 @@ async def fetch_jobs(config: Config) -> list[tuple[str, str]]:
 async def run(config: Config) -> int:
     main = asyncio.current_task()
     assert main is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, lambda: print("interrupted: finishing first", file=sys.stderr))
+    carry_on = lambda: print("interrupted: finishing first", file=sys.stderr)  # noqa: E731
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, carry_on)
     if port := os.environ.get("PORT"):
         await asyncio.start_server(heartbeat, "127.0.0.1", int(port))
     jobs: list[tuple[str, str]] = []

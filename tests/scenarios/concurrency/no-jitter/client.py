@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import random
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
