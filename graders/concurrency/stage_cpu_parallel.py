@@ -122,11 +122,11 @@ def check_the_output_is_the_same_with_one_or_two_workers(pairs, rng):
     expect_lines(got, shapes, pairs.runs[0][0].ends_with_newline)
 
 
-def check_the_digests_are_shared_between_processes(pairs):
+def check_the_digests_are_shared_between_processes(pairs, run_info):
     """With WORKERS=2, two processes each compute a share of the digests (or, on two free cores, run faster)"""
     shares = [parallel.cpu.shares() for _, parallel in pairs.runs]
     working = max((sum(share >= SHARE for share in run) for run in shares), default=0)
-    if working >= 2 or max(judged_ratios(pairs), default=0.0) >= SPEED_UP:
+    if working >= 2 or max(judged_ratios(pairs, run_info.sandbox), default=0.0) >= SPEED_UP:
         return
     fail(
         "with WORKERS=2, one process of yours did nearly all the CPU work, and two workers were no faster than one",
@@ -137,7 +137,7 @@ def check_the_digests_are_shared_between_processes(pairs):
     )  # fmt: skip
 
 
-def check_two_workers_are_faster(pairs):
+def check_two_workers_are_faster(pairs, run_info):
     """WORKERS=2 is at least 1.25 times as fast as WORKERS=1, wherever the machine gave it two cores"""
     for (_, parallel), ratio in zip(pairs.runs, pairs.ratios, strict=True):
         log(f"WORKERS=2 got {parallel.cores_given:.2f} cores' worth of CPU and was {ratio:.2f}× as fast")
@@ -157,8 +157,11 @@ def check_two_workers_are_faster(pairs):
         )
 
 
-def judged_ratios(pairs: Pairs) -> list[float]:
-    """The speed-ups of the pairs whose WORKERS=2 run got two cores' worth of CPU: only those say anything."""
+def judged_ratios(pairs: Pairs, sandbox: str) -> list[float]:
+    """The speed-ups of the pairs whose WORKERS=2 run got two cores' worth of CPU: only those say anything. In a
+    sandbox the program's processes are not visible here, and its container's CPU quota is known: every pair."""
+    if sandbox != "process":
+        return pairs.ratios
     return [
         ratio for (_, parallel), ratio in zip(pairs.runs, pairs.ratios, strict=True) if parallel.cores_given >= GIVEN
     ]

@@ -235,7 +235,9 @@ def test_a_docker_requirement_without_an_engine_says_why(monkeypatch: pytest.Mon
 
 
 @pytest.mark.parametrize("sandboxed", [False, True], ids=["process", "docker-sandbox"])
-def test_a_cores_requirement_counts_the_cores_the_program_gets(monkeypatch: pytest.MonkeyPatch, sandboxed: bool) -> None:
+def test_a_cores_requirement_counts_the_cores_the_program_gets(
+    monkeypatch: pytest.MonkeyPatch, sandboxed: bool
+) -> None:
     monkeypatch.delenv("LABKIT_SANDBOX_POD", raising=False)
     if sandboxed:  # as labkit sets it for its grader under --sandbox docker, each program limited to 1 CPU
         monkeypatch.setenv("LABKIT_SANDBOX_POD", "labkit-pod-test")
