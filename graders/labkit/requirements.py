@@ -1,4 +1,5 @@
-"""What a stage needs from the machine (``requires = ["docker", "command:gcc"]`` in lab.toml), and whether it is here.
+"""What a stage needs from the machine (``requires = ["docker", "command:gcc", "cores:2"]`` in lab.toml), and whether
+it is here.
 
 A stage whose requirement is missing is not run: it is reported as "not run" with the reason, and its points count
 neither as earned nor as lost. That is the machine's state, not the learner's work and not a harness failure.
@@ -7,28 +8,37 @@ neither as earned nor as lost. That is the machine's state, not the learner's wo
 from __future__ import annotations
 
 import functools
+import math
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from labkit.errors import HarnessError, LabConfigError
+from labkit.settings import settings
 
 COMMAND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-KNOWN = 'known: "docker" (a reachable Docker engine), "command:<name>" (an executable on PATH)'
+CORES = re.compile(r"^[1-9][0-9]{0,3}$")
+KNOWN = (
+    'known: "docker" (a reachable Docker engine), "command:<name>" (an executable on PATH), '
+    '"cores:<n>" (at least n CPU cores for the learner\'s program)'
+)
 DOCKER_PING_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
 class Requirement:
-    kind: str  # "docker" or "command"
-    name: str = ""  # the executable, for kind "command"
+    kind: str  # "docker", "command" or "cores"
+    name: str = ""  # the executable, for kind "command"; the number of cores, for kind "cores"
 
     def __str__(self) -> str:
-        return f"command:{self.name}" if self.kind == "command" else self.kind
+        return f"{self.kind}:{self.name}" if self.name else self.kind
 
     @property
     def needs(self) -> str:
+        if self.kind == "cores":
+            return f"needs {self.name} CPU cores"
         return f"needs the command `{self.name}`" if self.kind == "command" else "needs a Docker engine"
 
 
@@ -47,6 +57,11 @@ def parse_requirement(text: object, where: str) -> Requirement:
         if COMMAND_NAME.match(name):
             return Requirement("command", name)
         raise LabConfigError(f'{where}: requires {text!r} must name an executable, e.g. "command:gcc"')
+    if isinstance(text, str) and text.startswith("cores:"):
+        count = text.removeprefix("cores:")
+        if CORES.match(count):
+            return Requirement("cores", count)
+        raise LabConfigError(f'{where}: requires {text!r} must give a number of cores, e.g. "cores:2"')
     raise LabConfigError(f"{where}: unknown requirement {text!r} in requires; {KNOWN}")
 
 
@@ -80,4 +95,22 @@ def _docker(requirement: Requirement) -> Presence:
         client.close()
 
 
-CHECKS: dict[str, Callable[[Requirement], Presence]] = {"docker": _docker, "command": _command}
+def _cores(requirement: Requirement) -> Presence:
+    """The cores the learner's program may use: this process's CPU affinity, and under ``--sandbox docker`` no
+    more than the container's CPU quota (a speed-up needs the program's cores, not the grader's)."""
+    cores = len(os.sched_getaffinity(0))
+    where = "this machine's processes may use"
+    if settings().sandbox_pod is not None:
+        try:
+            quota = math.floor(float(settings().sandbox_cpus))
+        except ValueError:
+            quota = 1
+        if quota <= cores:
+            cores, where = quota, "the sandbox gives each program (LABKIT_SANDBOX_CPUS)"
+    wanted = int(requirement.name)
+    if cores >= wanted:
+        return Presence(True, f"{cores} cores {where}")
+    return Presence(False, f"only {cores} {'core' if cores == 1 else 'cores'} {where}")
+
+
+CHECKS: dict[str, Callable[[Requirement], Presence]] = {"docker": _docker, "command": _command, "cores": _cores}

@@ -47,6 +47,10 @@ def kit_with(tmp_path: Path, lab_toml: str) -> ThrowawayKit:
             mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["command:"]'),
             "stage 3 (framing): requires 'command:' must name an executable",
         ),
+        (
+            mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["cores:0"]'),
+            "stage 3 (framing): requires 'cores:0' must give a number of cores",
+        ),
         (mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = "docker"'), "'requires' must be list"),
     ],
     ids=lambda value: value if len(value) < 60 else None,
@@ -76,7 +80,11 @@ def test_run_toml_overrides_only_the_command(tmp_path: Path) -> None:
 
 
 def test_stage_requirements_are_parsed(tmp_path: Path) -> None:
-    toml = mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["docker", "command:gcc"]')
+    toml = mutated(r'^slug = "framing"', 'slug = "framing"\nrequires = ["docker", "command:gcc", "cores:2"]')
     lab = load_catalog(kit_with(tmp_path, toml).root).get("tcp-kv")
-    assert lab.stage("framing").requires == (Requirement("docker"), Requirement("command", "gcc"))
+    assert lab.stage("framing").requires == (
+        Requirement("docker"),
+        Requirement("command", "gcc"),
+        Requirement("cores", "2"),
+    )
     assert all(stage.requires == () for stage in lab.stages if stage.slug != "framing")

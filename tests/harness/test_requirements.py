@@ -9,6 +9,7 @@ import base64
 import csv
 import io
 import json
+import os
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from labkit.requirements import Requirement, presence
 from labkit.results import RunResult, lab_from_dict
+from labkit.settings import reset_settings
 from labkit.writers import render, render_github
 from support import SCHEMA, run_labkit
 
@@ -230,3 +232,25 @@ def test_a_docker_requirement_without_an_engine_says_why(monkeypatch: pytest.Mon
         presence.cache_clear()
     assert not found.met
     assert found.detail.startswith("Docker engine not reachable")
+
+
+@pytest.mark.parametrize("sandboxed", [False, True], ids=["process", "docker-sandbox"])
+def test_a_cores_requirement_counts_the_cores_the_program_gets(
+    monkeypatch: pytest.MonkeyPatch, sandboxed: bool
+) -> None:
+    monkeypatch.delenv("LABKIT_SANDBOX_POD", raising=False)
+    if sandboxed:  # as labkit sets it for its grader under --sandbox docker, each program limited to 1 CPU
+        monkeypatch.setenv("LABKIT_SANDBOX_POD", "labkit-pod-test")
+        monkeypatch.setenv("LABKIT_SANDBOX_CPUS", "1.5")
+    here = 1 if sandboxed else len(os.sched_getaffinity(0))
+    reset_settings()
+    presence.cache_clear()
+    try:
+        enough, too_many = presence(Requirement("cores", str(here))), presence(Requirement("cores", str(here + 1)))
+    finally:
+        presence.cache_clear()
+        monkeypatch.undo()
+        reset_settings()
+    assert enough.met and enough.detail.startswith(f"{here} core")
+    assert not too_many.met and too_many.detail.startswith(f"only {here} core")
+    assert ("LABKIT_SANDBOX_CPUS" in too_many.detail) is sandboxed
