@@ -160,9 +160,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 self.answer(connection, http, Reply(404, "no such job"))
             else:
                 attempt, reply = begun
-                answered = self.answer_job(connection, http, attempt, reply)
-                self.server.end(attempt, answered=answered)
-                if not answered:
+                if not self.answer_job(connection, http, attempt, reply):
                     return
             if http.our_state is h11.MUST_CLOSE or http.their_state is h11.MUST_CLOSE:
                 return
@@ -205,21 +203,26 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def answer_job(self, connection: socket.socket, http: h11.Connection, attempt: Attempt, reply: Reply) -> bool:
         """Waits the reply's delay (or forever, for a black hole) watching for the client's close; True once the
-        whole answer is written."""
+        whole answer is written. The attempt ends (``Upstream.end``) as the answer starts to leave: the client
+        cannot read it, and start its next job, any sooner, so a fast client never shows one attempt too many."""
         attempt.status = None if reply.blackhole else reply.status
         deadline = None if reply.blackhole else time.monotonic() + reply.delay
         while deadline is None or (left := deadline - time.monotonic()) > 0:
             if self.server.stopping.is_set():
+                self.server.end(attempt, answered=False)
                 return False
             connection.settimeout(IDLE_POLL_S if deadline is None else min(IDLE_POLL_S, left))
             try:
                 if connection.recv(1, socket.MSG_PEEK) == b"":
+                    self.server.end(attempt, answered=False)
                     return False  # the client closed its side: it gave up on this attempt
             except TimeoutError:
                 continue
             except OSError:
+                self.server.end(attempt, answered=False)
                 return False
             time.sleep(IDLE_POLL_S if deadline is None else max(0.0, min(IDLE_POLL_S, deadline - time.monotonic())))
+        self.server.end(attempt, answered=True)
         try:
             self.answer(connection, http, reply)
         except OSError:

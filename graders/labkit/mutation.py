@@ -149,7 +149,9 @@ def run_mutation(
         if reuse and mutant.id in reuse:
             verdict, stage = reuse[mutant.id]
             return Outcome(mutant, verdict, stage, detail="as recorded on this grader and solution")
-        return _grade_copy(lab, mutant, seed, budget)
+        outcome = _grade_copy(lab, mutant, seed, budget)
+        # A broken grading (the machine, not the mutant) is no verdict: one more try, then it is reported.
+        return _grade_copy(lab, mutant, seed, budget) if outcome.verdict == "error" else outcome
 
     report.outcomes = grade_all(mutants, judge, jobs, on_done)
     report.elapsed_s = time.monotonic() - started
