@@ -4,6 +4,11 @@ Library labs (a Python interface rather than a server) are graded through this p
 runs inside the grader. It is started as ``python -I driver_main.py IMPL_DIR MODULE`` under the same limits as a
 learner server; ``-I`` keeps the grader's folders off ``sys.path``. Standard library only.
 
+``python -I driver_main.py IMPL_DIR MODULE ADAPTER`` puts a grader-owned adapter between the grader and the
+learner's module: the file at ADAPTER defines ``wrap(module)``, and the grader calls the functions of what it
+returns. A lab uses one to hand the learner's code objects the grader owns in this process (an instrumented
+pager, say) and to read them back, where only plain values cross the pipe.
+
 Protocol, one JSON object per line:
 
 - driver → grader, once: ``{"ready": true}`` or ``{"ready": false, "error": {...}}`` when the import failed;
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -83,14 +89,26 @@ def serve(module: Any, requests: BinaryIO, replies: BinaryIO) -> None:
         send(replies, reply)
 
 
+def load_adapter(path: str) -> Any:
+    spec = importlib.util.spec_from_file_location("labkit_driver_adapter", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"the grader's driver adapter {path} cannot be loaded")
+    adapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(adapter)
+    return adapter
+
+
 def main() -> int:
     impl_dir, module_name = sys.argv[1], sys.argv[2]
+    adapter_path = sys.argv[3] if len(sys.argv) > 3 else None
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the learner prints, even with os.write(1, ...), lands in stderr
     sys.stdout = sys.stderr
     sys.path.insert(0, impl_dir)
     try:
         module = importlib.import_module(module_name)
+        if adapter_path is not None:
+            module = load_adapter(adapter_path).wrap(module)
     except BaseException as error:  # SyntaxError, ImportError, SystemExit at import time: all reported
         send(replies, {"ready": False, "error": describe_error(error)})
         return 1

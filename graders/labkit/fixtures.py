@@ -8,6 +8,7 @@ import shutil
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -177,23 +178,46 @@ def stage_learner(grading: GradingState, _stage_processes: list[LearnerProcess])
     return start_ready(grading, _stage_processes)
 
 
-def launch_driver(grading: GradingState, env: Mapping[str, str] | None = None) -> Driver:
+def launch_driver(
+    grading: GradingState,
+    env: Mapping[str, str] | None = None,
+    *,
+    adapter: Path | None = None,
+    writable: Sequence[Path] = (),
+) -> Driver:
     """Starts a driver process for the learner's module; ``wait_ready`` is the caller's, so several can start
-    at once."""
+    at once. ``adapter``: a grader-owned module the driver puts between the grader and the learner's module (see
+    ``labkit.driver_main``); ``writable``: folders the learner's code keeps files in across driver processes."""
     run = resolve_run(grading.lab, grading.config.impl)
-    return Driver(start_process(grading, launch_spec(grading, env)), run.module or "")
+    spec = replace(launch_spec(grading, env), writable=tuple(writable))
+    if adapter is not None:
+        spec = replace(spec, command=(*spec.command, str(_shared_adapter(grading, adapter))))
+    return Driver(start_process(grading, spec), run.module or "")
+
+
+def _shared_adapter(grading: GradingState, adapter: Path) -> Path:
+    """A copy of the adapter in the run folder, which a sandboxed driver sees at the same path."""
+    folder = grading.config.run_dir / "driver-adapters"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    copy = folder / adapter.name
+    copy.write_bytes(adapter.read_bytes())
+    copy.chmod(0o644)
+    return copy
 
 
 @pytest.fixture
 def start_driver(grading: GradingState) -> Iterator[StartDriver]:
     """Driver labs: a factory of driver processes, each importing the learner's module in its own process.
     ``start_driver(env={"DATABASE_URL": ...})`` adds variables; several drivers give real concurrency (or use
-    ``labkit.pool.driver_pool_fixture`` for a pool shared by many checks)."""
+    ``labkit.pool.driver_pool_fixture`` for a pool shared by many checks). ``adapter=`` and ``writable=`` as in
+    :func:`launch_driver`."""
     started: list[LearnerProcess] = []
     ready_timeout = resolve_run(grading.lab, grading.config.impl).ready_timeout
 
-    def start(env: Mapping[str, str] | None = None) -> Driver:
-        driver = launch_driver(grading, env)
+    def start(
+        env: Mapping[str, str] | None = None, *, adapter: Path | None = None, writable: Sequence[Path] = ()
+    ) -> Driver:
+        driver = launch_driver(grading, env, adapter=adapter, writable=writable)
         started.append(driver.process)
         context.current().processes.append(driver.process)
         driver.wait_ready(ready_timeout)
