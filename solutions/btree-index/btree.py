@@ -34,12 +34,11 @@ class Node:
         page = bytearray(PAGE_SIZE)
         if self.leaf:
             HEADER.pack_into(page, 0, LEAF, 0, len(self.keys), self.next)
-            flat = [item for pair in zip(self.keys, self.values) for item in pair]
-            struct.pack_into(f"<{len(flat)}Q", page, HEADER.size, *flat)
+            struct.pack_into(f"<{2 * len(self.keys)}Q", page, HEADER.size, *_interleave(self.keys, self.values))
         else:
             HEADER.pack_into(page, 0, INTERNAL, 0, len(self.keys), self.children[0])
-            flat = [item for pair in zip(self.keys, self.children[1:]) for item in pair]
-            struct.pack_into("<" + "QI" * len(self.keys), page, HEADER.size, *flat)
+            children = self.children[1:]
+            struct.pack_into("<" + "QI" * len(self.keys), page, HEADER.size, *_interleave(self.keys, children))
         return bytes(page)
 
     @classmethod
@@ -52,6 +51,13 @@ class Node:
             flat = struct.unpack_from("<" + "QI" * count, data, HEADER.size)
             return cls(number, False, list(flat[0::2]), children=[word, *flat[1::2]])
         raise ValueError(f"page {number} is not a node (type {kind})")
+
+
+def _interleave(first, second):
+    flat = [0] * (2 * len(first))
+    flat[0::2] = first
+    flat[1::2] = second
+    return flat
 
 
 def _check_u64(*numbers):
