@@ -67,8 +67,9 @@ class Model:
         return [(key, self.values[key]) for key in self._sorted]
 
 
-def expect_answers(model: Model, operations: Sequence[Operation], done: Sequence[Done]) -> None:
-    """Every answer equals the model's, operation by operation; the model follows along."""
+def expect_answers(model: Model, operations: Sequence[Operation], done: Sequence[Done], hint: str = "") -> None:
+    """Every answer equals the model's, operation by operation; the model follows along. ``hint`` replaces the
+    advice per operation where the stage knows better (after a restart, say)."""
     for operation, answer in zip(operations, done, strict=True):
         expected = model.apply(operation)
         if answer.result != expected or type(answer.result) is not type(expected):
@@ -76,7 +77,7 @@ def expect_answers(model: Model, operations: Sequence[Operation], done: Sequence
                 f"{show(operation)} returned a wrong answer",
                 expected=_short(expected),
                 got=_short(answer.result),
-                hint=HINTS[operation[0]],
+                hint=hint or HINTS[operation[0]],
             )
 
 

@@ -83,7 +83,7 @@ class TreeSession:
             fail(
                 f"your {show(operations[raised.index])} raised {raised.type_name}: {raised.message}",
                 got=None if raised.type_name == STUB else _last_lines(raised.trace, 12),
-                hint=_raised_hint(raised.type_name),
+                hint=_raised_hint(raised.type_name, raised.message),
             )
         return done
 
@@ -126,9 +126,11 @@ def _preview(operations: Sequence[Operation], count: int = 4) -> str:
     return shown + (", …" if len(operations) > count else "")
 
 
-def _raised_hint(type_name: str) -> str:
+def _raised_hint(type_name: str, message: str) -> str:
     if type_name == STUB:
         return "this method is still the starter's stub: implement it as the README describes"
+    if "File too large" in message:
+        return "your program's output reached the output cap of the lab's [limits]: print less (or nothing) per call"
     if type_name == "IndexError":
         return "pager.read/write take a page below pager.page_count(); take new pages with pager.allocate()"
     return TRACEBACK_HINT

@@ -3,7 +3,7 @@ range for a scan."""
 
 from labkit.checks import fail
 from model import Model, expect_answers, gets, inserts, keys
-from session import FULL_INTERNAL, FULL_LEAF, Layout
+from session import FULL_INTERNAL, FULL_LEAF, Layout, show
 
 
 def check_a_lookup_reads_one_page_per_level(new_tree, rng):
@@ -56,7 +56,7 @@ def check_a_scan_reads_only_the_leaves_of_its_range(new_tree, rng):
         bound = file.height + 1 + leaves + 1
         if done.reads > bound or done.writes:
             fail(
-                f"scan({operation[1]}, {operation[2]}) returned {len(done.result)} key(s) from {leaves} leaves "
+                f"{show(operation)} returned {len(done.result)} key(s) from {leaves} leaves "
                 f"and read {done.reads} page(s)",
                 expected=f"at most {bound} page reads ({file.height + 1} to reach the first leaf, {leaves} leaves, "
                 "one more), no write",

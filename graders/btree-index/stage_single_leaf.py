@@ -31,7 +31,12 @@ def check_one_leaf_holds_its_keys_in_order(new_tree, rng):
     expect_answers(model, operations, tree.run(operations))
     tree.close()
     file = tree.file()
-    expect_equal(file.height, 1, "the tree's height (one leaf)")
+    expect_equal(
+        file.height,
+        1,
+        "the height of the tree in the file (one leaf)",
+        hint="the tree lives in the file: write the leaf through the pager and its page number into page 0's root",
+    )
     expect_file_holds(file, model)
 
 

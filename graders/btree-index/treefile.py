@@ -35,10 +35,6 @@ class Tree:
     root_keys: list[int]  # the root's keys (a root internal node's separators)
     leaf_keys: list[list[int]]  # each leaf's keys, left to right
 
-    @property
-    def keys(self) -> list[int]:
-        return [key for key, _ in self.entries]
-
 
 @dataclass(frozen=True)
 class _Node:
@@ -103,8 +99,8 @@ class _Walk:
             for node in level:
                 self.fill(node, is_root=node.page == root)
                 self.bounded(node, *bounds[node.page])
-        entries = self.chain(levels[-1])
         self.all_pages_accounted()
+        entries = self.chain(levels[-1])
         internal = sum(len(level) for level in levels[:-1])
         leaf_keys = [leaf.keys for leaf in levels[-1]]
         return Tree(
@@ -271,7 +267,8 @@ class _Walk:
         if lost:
             fail(
                 f"{len(lost)} page(s) are neither in the tree nor on the free list: {lost[:10]}",
-                hint="a page the tree stops using (merged away, an old root) goes to the head of the free list",
+                hint="a page the tree stops using (merged away, an old root) goes to the head of the free list; "
+                "and page 0's root must name the current root (write page 0 again when the root changes)",
             )
 
 
@@ -279,7 +276,8 @@ _FILL_HINTS = {
     (LEAF, True, True): "split a leaf when it would hold more than leaf_max entries",
     (LEAF, True, False): "split a leaf when it would hold more than leaf_max entries",
     (LEAF, False, True): "an empty root leaf is freed and root set to 0",
-    (LEAF, False, False): "split half and half; after a delete, borrow from or merge with a neighbour",
+    (LEAF, False, False): "split half and half, and copy the right leaf's first key up (it stays in the leaf); "
+    "after a delete, borrow from or merge with a neighbour",
     (INTERNAL, True, True): "split an internal node when it would hold more than internal_max keys",
     (INTERNAL, True, False): "split an internal node when it would hold more than internal_max keys",
     (INTERNAL, False, True): "a root internal node with no key left is freed: its only child becomes the root",

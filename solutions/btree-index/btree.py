@@ -20,7 +20,7 @@ U64 = 2**64
 
 
 class Node:
-    __slots__ = ("page", "leaf", "keys", "values", "children", "next")
+    __slots__ = ("children", "keys", "leaf", "next", "page", "values")
 
     def __init__(self, page, leaf, keys, values=None, children=None, next_leaf=0):
         self.page = page
@@ -146,7 +146,7 @@ class BTree:
         found = []
         leaf, _ = self._descend(0 if low is None else low)
         while True:
-            for key, value in zip(leaf.keys, leaf.values):
+            for key, value in zip(leaf.keys, leaf.values, strict=True):
                 if low is not None and (key < low or (key == low and not include_low)):
                     continue
                 if high is not None and (key > high or (key == high and not include_high)):
