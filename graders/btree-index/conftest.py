@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Callable
 
 import pytest
+from hypothesis import configuration
 
 from labkit.learners import RunInfo
 from session import Layout, TreeSession
@@ -25,3 +26,9 @@ def new_tree(start_driver, run_info: RunInfo, request: pytest.FixtureRequest) ->
         return TreeSession(start_driver, folder, layout)
 
     return new
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hypothesis_in_scratch(run_info: RunInfo) -> None:
+    """Hypothesis keeps its files in this run's scratch folder, never in the kit or the learner's folder."""
+    configuration.set_hypothesis_home_dir(run_info.run_dir / "btree-index" / "hypothesis")

@@ -1,5 +1,6 @@
 """Stage 5: deletes borrow and merge, the root collapses, the tree empties and fills again from the free list."""
 
+from generated import sequences
 from labkit.checks import expect, expect_equal
 from model import Model, expect_answers, expect_file_holds, gets, inserts, keys, value_of
 from session import Layout, Operation
@@ -71,3 +72,14 @@ def check_down_to_an_empty_tree_and_back(new_tree, rng):
         f"refilling the emptied tree with the same keys grew the file from {pages} to {refilled.pages} pages",
         hint="take a new page from the head of the free list before pager.allocate()",
     )
+
+
+def check_generated_sequences_against_the_model(new_tree, rng):
+    """Generated waves of operations on a few keys: the tree grows, empties and grows again, valid throughout"""
+    for operations in sequences(rng, count=5, pool_size=24):
+        model, tree = Model(), new_tree(Layout(rng.randint(3, 4), rng.randint(3, 4))).open()
+        for start in range(0, len(operations), 20):
+            chunk = operations[start : start + 20]
+            expect_answers(model, chunk, tree.run(chunk))
+            expect_file_holds(tree.file(), model)
+        tree.close()
