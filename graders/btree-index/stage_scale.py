@@ -37,14 +37,14 @@ def delete_batch(tree, model, batch):
 
 
 def check_tens_of_thousands_of_keys_with_full_pages(new_tree, rng):
-    """20000 keys in full-size pages and a 16-page cache: inserted, 6000 deleted, half of those inserted again"""
+    """20000 keys in full-size pages and a 16-page cache: inserted, 4000 deleted, half of those inserted again"""
     model, tree = Model(), new_tree(Layout(FULL_LEAF, FULL_INTERNAL, CACHE)).open()
     batch = keys(rng, 20000, spread=10**12)
     insert_batch(tree, model, batch[:10000])
     insert_batch(tree, model, batch[10000:])
-    gone = rng.sample(batch, 6000)
+    gone = rng.sample(batch, 4000)
     delete_batch(tree, model, gone)
-    insert_batch(tree, model, gone[:3000])
+    insert_batch(tree, model, gone[:2000])
     sample = rng.sample(batch, 500)
     expect_answers(model, gets(sample), tree.run(gets(sample)))
     tree.close()
@@ -54,10 +54,10 @@ def check_tens_of_thousands_of_keys_with_full_pages(new_tree, rng):
 def check_churn_with_small_pages_reuses_freed_pages(new_tree, rng):
     """Small pages, rounds of deleting and reinserting thousands of keys: the free list keeps the file from growing"""
     model, tree = Model(), new_tree(Layout(rng.randint(8, 16), rng.randint(8, 16), CACHE)).open()
-    batch = keys(rng, 2500, spread=10**9)
+    batch = keys(rng, 2000, spread=10**9)
     insert_batch(tree, model, batch)
     for _ in range(2):
-        gone = rng.sample(batch, 1500)
+        gone = rng.sample(batch, 1000)
         delete_batch(tree, model, gone)
         rng.shuffle(gone)
         insert_batch(tree, model, gone)
