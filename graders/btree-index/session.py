@@ -66,6 +66,19 @@ class TreeSession:
         self._driver.call("open", str(self.path), layout.cache_pages, layout.leaf_max, layout.internal_max, quiet=True)
         return self
 
+    def refusals(self, capacities: Sequence[tuple[Any, Any]]) -> list[str | None]:
+        """For each (leaf_max, internal_max), what ``BTree()`` raised over a new file (its type name), or None."""
+        driver = self._start_driver(adapter=ADAPTER, writable=[self.folder])
+        try:
+            answers = []
+            for n, (leaf_max, internal_max) in enumerate(capacities):
+                log(f"BTree(pager over a new file, leaf_max={leaf_max!r}, internal_max={internal_max!r})")
+                probe = str(self.folder / f"capacities-{n}.db")
+                answers.append(driver.call("refusal", probe, leaf_max, internal_max, quiet=True))
+            return answers
+        finally:
+            driver.stop()
+
     def attempt(self, operations: Sequence[Operation], timeout: float = 30.0) -> tuple[list[Done], Raised | None]:
         """Runs a batch; the learner's exception, if any, ends it and is returned rather than failed."""
         log(f"→ {len(operations)} operation(s): {_preview(operations)}")

@@ -1,8 +1,26 @@
 """Stage 3: internal nodes split (the middle key pushed up) into trees three and four levels high."""
 
-from labkit.checks import expect
+from labkit.checks import expect, expect_equal
 from model import Model, expect_answers, expect_file_holds, gets, inserts, keys, value_of
 from session import Layout
+
+
+def check_the_middle_key_moves_up_when_an_internal_node_splits(new_tree):
+    """leaf_max 3, internal_max 3, keys 10 to 100 ascending: the full root splits and its middle key, 70, moves up"""
+    model, tree = Model(), new_tree(Layout(3, 3)).open()
+    ascending = list(range(10, 101, 10))
+    expect_answers(model, inserts(ascending), tree.run(inserts(ascending)))
+    tree.close()
+    file = tree.file()
+    expect_file_holds(file, model)
+    expect_equal(file.leaf_keys, [[10, 20], [30, 40], [50, 60], [70, 80], [90, 100]], "the leaves, left to right")
+    expect_equal(file.height, 3, "the height after the root split")
+    expect_equal(
+        file.root_keys,
+        [70],
+        "the key list of the new root",
+        hint="the full root held 30, 50, 70, 90: the key at position (internal_max + 1) // 2 = 2 moves up",
+    )
 
 
 def check_a_tree_three_levels_high(new_tree, rng):

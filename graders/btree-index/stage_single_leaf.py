@@ -102,3 +102,19 @@ def check_invalid_keys_and_values_raise_value_error(new_tree, rng):
         )
     tree.close()
     expect_file_holds(tree.file(), model)
+
+
+def check_capacities_outside_the_limits_raise_value_error(new_tree, rng):
+    """BTree() refuses leaf_max outside 3..255 and internal_max outside 3..340 with ValueError, and takes both ends"""
+    good_leaf, good_internal = rng.randint(3, 255), rng.randint(3, 340)
+    refused = [(2, good_internal), (256, good_internal), (good_leaf, 2), (good_leaf, 341), (0, 0)]
+    accepted = [(3, 3), (255, 340), (good_leaf, good_internal)]
+    answers = new_tree(Layout(good_leaf, good_internal)).refusals(refused + accepted)
+    for (leaf_max, internal_max), answer in zip(refused + accepted, answers, strict=True):
+        expected = "ValueError" if (leaf_max, internal_max) in refused else "no exception"
+        expect_equal(
+            answer or "no exception",
+            expected,
+            f"what BTree(pager, {leaf_max}, {internal_max}) raised",
+            hint="3 <= leaf_max <= 255 and 3 <= internal_max <= 340: the most entries and keys that fit a 4 KiB page",
+        )

@@ -85,6 +85,17 @@ class Session:
         self._pager = Pager(path, cache_pages)
         self._tree = self._module.BTree(self._pager, leaf_max, internal_max)
 
+    def refusal(self, path: str, leaf_max: Any, internal_max: Any) -> str | None:
+        """The type of the exception ``BTree()`` raises for these capacities over a new file, or None."""
+        pager = Pager(path, 16)
+        try:
+            self._module.BTree(pager, leaf_max, internal_max)
+        except Exception as error:  # the learner's exception is the answer
+            return type(error).__name__
+        finally:
+            pager.close()
+        return None
+
     def run(self, operations: list[list[Any]]) -> dict[str, Any]:
         """Runs ``[name, *args]`` operations in order; for each, its result and the pages it read and wrote. The
         first exception ends the batch and is reported with the operation that raised it."""
@@ -133,4 +144,6 @@ def _describe(error: Exception) -> dict[str, str]:
 
 def wrap(module: Any) -> types.SimpleNamespace:
     session = Session(module)
-    return types.SimpleNamespace(open=session.open, run=session.run, io=session.io, close=session.close)
+    return types.SimpleNamespace(
+        open=session.open, refusal=session.refusal, run=session.run, io=session.io, close=session.close
+    )
