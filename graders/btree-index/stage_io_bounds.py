@@ -1,5 +1,5 @@
 """Stage 7: the grader's pager counts the pages each call reads: one per level for a lookup, the leaves of the
-range for a scan."""
+range for a scan, and never none: pages are not kept or read around the pager."""
 
 from labkit.checks import fail
 from model import Model, expect_answers, gets, inserts, keys
@@ -63,5 +63,38 @@ def check_a_scan_reads_only_the_leaves_of_its_range(new_tree, rng):
                 got=f"{done.reads} reads, {done.writes} writes",
                 hint="descend once, then follow next pointers; a get() per key or a walk from the leftmost leaf "
                 "reads far more",
+            )
+    tree.close()
+
+
+def check_pages_go_through_the_pager(new_tree, rng):
+    """Every get() of a stored key reads through the pager and every change writes through it: no page is kept
+    between calls"""
+    layout = Layout(rng.randint(4, 8), rng.randint(4, 8))
+    model, tree = Model(), new_tree(layout).open()
+    batch = keys(rng, 300)
+    operations = [
+        *inserts(batch),
+        *gets(rng.sample(batch, 100)),
+        *[["update", key, key * 5] for key in rng.sample(batch, 50)],
+        *[["delete", key] for key in rng.sample(batch, 50)],
+    ]
+    answers = tree.run(operations)
+    expect_answers(model, operations, answers)
+    for operation, done in zip(operations, answers, strict=True):
+        if operation[0] == "get" and done.reads == 0:
+            fail(
+                f"{show(operation)} answered without reading a page through the pager",
+                expected="at least one page read (the leaf that holds the key)",
+                got="0 reads",
+                hint="keep no copy of a page between calls and never read the file around the pager: read each page "
+                "you need with pager.read() (its cache makes that cheap)",
+            )
+        if operation[0] != "get" and done.result is True and done.writes == 0:
+            fail(
+                f"{show(operation)} changed the tree without writing a page through the pager",
+                expected="at least one page write",
+                got="0 writes",
+                hint="write every page you change with pager.write() before the call returns",
             )
     tree.close()
