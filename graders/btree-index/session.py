@@ -10,7 +10,7 @@ from typing import Any
 
 from labkit.checks import fail, log
 from labkit.driver import Driver
-from treefile import Tree, read_tree
+from treefile import PAGE_SIZE, Tree, read_tree
 
 ADAPTER = Path(__file__).with_name("tree_driver.py")
 FULL_LEAF, FULL_INTERNAL = 255, 340  # what fits a 4 KiB page
@@ -114,6 +114,10 @@ class TreeSession:
         self.driver.kill()
         self.driver.stop()
         self._driver = None
+
+    def pages(self) -> int:
+        """The file's size in pages, without reading it."""
+        return self.path.stat().st_size // PAGE_SIZE
 
     def file(self) -> Tree:
         """The file as the grader reads it, every rule checked."""

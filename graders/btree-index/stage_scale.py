@@ -9,7 +9,7 @@ CACHE = 16
 
 def insert_batch(tree, model, batch):
     """Inserts never free a page, so the file may grow only to 1 + the nodes it holds after the batch."""
-    before = tree.file().pages
+    before = tree.pages()
     expect_answers(model, inserts(batch), tree.run(inserts(batch), timeout=40))
     after = tree.file()
     nodes = after.leaves + after.internal_nodes
@@ -24,7 +24,7 @@ def insert_batch(tree, model, batch):
 
 def delete_batch(tree, model, batch):
     """Deletes never need a new page: the file keeps its size and the freed pages go to the free list."""
-    before = tree.file().pages
+    before = tree.pages()
     operations = [["delete", key] for key in batch]
     expect_answers(model, operations, tree.run(operations, timeout=40))
     after = tree.file()

@@ -174,7 +174,8 @@ class _Walk:
         if kind == LEAF:
             if count > (PAGE_SIZE - HEADER.size) // LEAF_ENTRY.size:
                 fail(f"leaf {page} claims {count} entries, more than a page holds")
-            pairs = [LEAF_ENTRY.unpack_from(self.data, base + HEADER.size + LEAF_ENTRY.size * i) for i in range(count)]
+            flat = struct.unpack_from(f"<{2 * count}Q", self.data, base + HEADER.size)
+            pairs = list(zip(flat[0::2], flat[1::2], strict=True))
             self.zeros(
                 base + HEADER.size + LEAF_ENTRY.size * count,
                 PAGE_SIZE - HEADER.size - LEAF_ENTRY.size * count,
