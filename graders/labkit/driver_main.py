@@ -1,10 +1,16 @@
 """The driver: runs in the learner's process, imports the learner's module and executes calls sent over a pipe.
 
 Library labs (a Python interface rather than a server) are graded through this process so learner code never
-runs inside the grader. It is started as ``python -I driver_main.py IMPL_DIR MODULE [FOLDER...]`` under the same
-limits as a learner server; ``-I`` keeps the grader's folders off ``sys.path``. A FOLDER holds a grader's own module
-to import instead of the learner's (a probe that hands the learner's code the grader's fakes); it comes first on
-``sys.path``, then IMPL_DIR. Standard library only.
+runs inside the grader. It is started as ``python -I driver_main.py IMPL_DIR MODULE [--path FOLDER]...
+[--adapter FILE]`` under the same limits as a learner server; ``-I`` keeps the grader's folders off ``sys.path``.
+Standard library only.
+
+- ``--path FOLDER`` (repeatable) holds a grader's own module to import as MODULE instead of the learner's (a probe
+  that hands the learner's code the grader's fakes); it comes first on ``sys.path``, then IMPL_DIR.
+- ``--adapter FILE`` puts a grader-owned adapter between the grader and the module: FILE defines ``wrap(module)``,
+  and the grader calls the functions of what it returns. A lab uses one to hand the learner's code objects the
+  grader owns in this process (an instrumented pager, say) and to read them back, where only plain values cross
+  the pipe.
 
 Protocol, one JSON object per line:
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -85,14 +92,28 @@ def serve(module: Any, requests: BinaryIO, replies: BinaryIO) -> None:
         send(replies, reply)
 
 
+def load_adapter(path: str) -> Any:
+    spec = importlib.util.spec_from_file_location("labkit_driver_adapter", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"the grader's driver adapter {path} cannot be loaded")
+    adapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(adapter)
+    return adapter
+
+
 def main() -> int:
-    impl_dir, module_name, first_folders = sys.argv[1], sys.argv[2], sys.argv[3:]  # a grader's own module
+    impl_dir, module_name, options = sys.argv[1], sys.argv[2], sys.argv[3:]
+    first_folders = [value for flag, value in zip(options[::2], options[1::2], strict=True) if flag == "--path"]
+    adapters = [value for flag, value in zip(options[::2], options[1::2], strict=True) if flag == "--adapter"]
+    adapter_path = adapters[-1] if adapters else None
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the learner prints, even with os.write(1, ...), lands in stderr
     sys.stdout = sys.stderr
     sys.path[0:0] = [*first_folders, impl_dir]  # the grader's folders first: no learner file shadows its module
     try:
         module = importlib.import_module(module_name)
+        if adapter_path is not None:
+            module = load_adapter(adapter_path).wrap(module)
     except BaseException as error:  # SyntaxError, ImportError, SystemExit at import time: all reported
         send(replies, {"ready": False, "error": describe_error(error)})
         return 1

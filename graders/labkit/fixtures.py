@@ -8,6 +8,7 @@ import shutil
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -101,7 +102,8 @@ def launch_spec(
         assert run.module is not None, "the catalog requires run.module for driver labs"
     if driven is not None:
         main = str(Path(driver_main.__file__))
-        command = (sys.executable, "-I", main, str(folder), driven, *(str(path) for path in module_path))
+        paths = [argument for path in module_path for argument in ("--path", str(path))]
+        command = (sys.executable, "-I", main, str(folder), driven, *paths)
     number = next(_launches)
     return LaunchSpec(
         command=command,
@@ -195,12 +197,28 @@ def launch_driver(
     impl: Path | None = None,
     module: str | None = None,
     module_path: Sequence[Path] = (),
+    adapter: Path | None = None,
+    writable: Sequence[Path] = (),
 ) -> Driver:
     """Starts a driver process for the learner's module (or ``module``); ``wait_ready`` is the caller's, so several
-    can start at once."""
+    can start at once. ``adapter``: a grader-owned module the driver puts between the grader and the module (see
+    ``labkit.driver_main``); ``writable``: folders the learner's code keeps files in across driver processes."""
     run = resolve_run(grading.lab, grading.config.impl)
     spec = launch_spec(grading, env, impl=impl, module=module, module_path=module_path)
+    spec = replace(spec, writable=tuple(writable))
+    if adapter is not None:
+        spec = replace(spec, command=(*spec.command, "--adapter", str(_shared_adapter(grading, adapter))))
     return Driver(start_process(grading, spec), module or run.module or "")
+
+
+def _shared_adapter(grading: GradingState, adapter: Path) -> Path:
+    """A copy of the adapter in the run folder, which a sandboxed driver sees at the same path."""
+    folder = grading.config.run_dir / "driver-adapters"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    copy = folder / adapter.name
+    copy.write_bytes(adapter.read_bytes())
+    copy.chmod(0o644)
+    return copy
 
 
 @pytest.fixture
@@ -211,7 +229,8 @@ def start_driver(grading: GradingState) -> Iterator[StartDriver]:
     the module from another folder: a copy of the implementation the grader changed (a module added or removed),
     or code of the kit's own, under the run's scratch folder (``run_info.run_dir``). In a lab of any kind,
     ``start_driver(module="probe", module_path=[folder])`` imports a grader's own module instead, placed in a
-    folder under ``run_info.run_dir``, that can import the learner's modules: e.g. to hand them the grader's fakes."""
+    folder under ``run_info.run_dir``, that can import the learner's modules: e.g. to hand them the grader's fakes.
+    ``adapter=`` and ``writable=`` as in :func:`launch_driver`."""
     started: list[LearnerProcess] = []
     ready_timeout = resolve_run(grading.lab, grading.config.impl).ready_timeout
 
@@ -221,8 +240,12 @@ def start_driver(grading: GradingState) -> Iterator[StartDriver]:
         impl: Path | None = None,
         module: str | None = None,
         module_path: Sequence[Path] = (),
+        adapter: Path | None = None,
+        writable: Sequence[Path] = (),
     ) -> Driver:
-        driver = launch_driver(grading, env, impl=impl, module=module, module_path=module_path)
+        driver = launch_driver(
+            grading, env, impl=impl, module=module, module_path=module_path, adapter=adapter, writable=writable
+        )
         started.append(driver.process)
         context.current().processes.append(driver.process)
         driver.wait_ready(ready_timeout)

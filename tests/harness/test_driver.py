@@ -193,3 +193,54 @@ def test_a_server_lab_drives_the_learners_modules_through_its_own_probe(tmp_path
     assert code == 1
     assert failure["message"] == "the learner's square(7), called by the grader's probe is wrong"
     assert (failure["expected"], failure["got"]) == ("49", "14")
+
+
+COUNTING_ADAPTER = """
+import types
+
+
+def wrap(module):
+    counted = []
+
+    def add(a, b):
+        counted.append((a, b))
+        return module.add(a, b)
+
+    def note(path):
+        with open(path, "w") as sink:
+            sink.write("written")
+
+    return types.SimpleNamespace(add=add, calls=lambda: len(counted), note=note)
+"""
+
+ADAPTED_STAGE = f"""
+from labkit.checks import expect_equal
+
+ADAPTER = {COUNTING_ADAPTER!r}
+
+
+def check_the_adapter_owns_what_the_learner_is_given(start_driver, tmp_path):
+    adapter = tmp_path / "counting_adapter.py"
+    adapter.write_text(ADAPTER)
+    driver = start_driver(adapter=adapter, writable=[tmp_path])
+    expect_equal(driver.call("add", 2, 3), 5, "add(2, 3) through the adapter")
+    expect_equal(driver.call("add", 4, 5), 9, "add(4, 5) through the adapter")
+    expect_equal(driver.call("calls"), 2, "calls the adapter counted")
+    expect_equal(driver.call("note", str(tmp_path / "note.txt")), None, "note()")
+    expect_equal((tmp_path / "note.txt").read_text(), "written", "the note written in the writable folder")
+"""
+
+
+def test_an_adapter_stands_between_the_grader_and_the_learners_module(tmp_path: Path) -> None:
+    kit = ThrowawayKit(tmp_path).lab(
+        "adapted",
+        "driver",
+        run={"module": "calc", "ready_timeout": 10},
+        stages={"calls": Stage(ADAPTED_STAGE, points=1, timeout=10)},
+    )
+    code, result = kit.grade("adapted", impl=kit.impl({"calc.py": GOOD}))
+    assert (code, result["labs"][0]["points"]) == (0, 1), json.dumps(result, indent=1)
+
+    code, result = kit.grade("adapted", impl=kit.impl({"calc.py": GOOD.replace("return a + b", "return a - b")}))
+    assert code == 1
+    assert first_failure(result)["message"].startswith("add(2, 3) through the adapter")
