@@ -1,0 +1,28 @@
+"""Stage 7: SIGKILL in the middle of flushes and compactions, at the n-th change the grader sees in DATA_DIR."""
+
+import functools
+import signal
+
+from labkit.checks import log
+from model import Model, Pipeline, compare_with_model, distinct_keys, overwrite_workload
+from watch import FolderWatch
+
+KILLS = 4
+
+
+def check_store_is_consistent_after_kills_during_compaction(store, rng):
+    """Four SIGKILLs at seeded changes of DATA_DIR's files: the store starts and holds every acknowledged change"""
+    store.start()
+    model = Model()
+    keys = distinct_keys(rng, 100, "x")
+    for kill in range(1, KILLS + 1):
+        target = rng.randint(4, 40)
+        ops = overwrite_workload(rng, keys, rounds=6, delete_share=0.15)
+        kill_now = functools.partial(store.process.send_signal, signal.SIGKILL)
+        with FolderWatch(store.folder, target, kill_now) as watch, Pipeline(store.port) as pipe:
+            pipe.run(model, ops, killed_elsewhere=True)
+        log(f"grader: kill {kill}: {watch.describe()}")
+        store.kill()  # reaps it, or kills it now if the workload ended first
+        kv = store.start()
+        compare_with_model(kv, model, f"SIGKILL {kill} of {KILLS}, at a change of DATA_DIR, and a restart")
+        store.close()
