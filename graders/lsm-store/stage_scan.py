@@ -16,8 +16,7 @@ def prefix_rich_keys(rng, count):
     keys: set[bytes] = set()
     while len(keys) < count:
         keys.add(bytes(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5))))
-    keys.add(b"a")
-    keys.add(b"a\x00")
+    keys.update((b"a", b"a\x00", b"a\x7f", b"a\x80", b"a\xff", b"\x80", b"\xff\xff"))  # unsigned order
     return sorted(keys, key=lambda _: rng.random())
 
 

@@ -4,8 +4,8 @@ import re
 
 from labkit.checks import expect_equal, fail, log
 from labkit.render import escape_bytes
-from labkit.tools.kvproto import SET, request
-from lsmwire import newest_wal, wal_records
+from labkit.tools.kvproto import DELETE, ERROR, NOT_FOUND, SET, request
+from lsmwire import MAX_VALUE, newest_wal, wal_records
 from model import Model, compare_with_model, distinct_keys, random_value
 
 NO_FLUSH = 1 << 20
@@ -18,7 +18,10 @@ def write_records(store, rng, model, count):
     kv = store.connect("writer")
     keys = distinct_keys(rng, count - 1, "w")
     bodies = []
-    for key in [*keys, keys[0]]:
+    for n, key in enumerate([*keys, keys[0]]):
+        if n == 1:  # neither changes anything, so neither is logged
+            kv.call(DELETE, b"missing", status=NOT_FOUND)
+            kv.call(SET, key, bytes(MAX_VALUE + 1), status=ERROR, payload=None)
         value = random_value(rng, 12, 120)
         kv.set(key, value)
         model.data[key] = value

@@ -1,4 +1,6 @@
-"""Watching a folder's files from a thread, to act at the n-th change seen (a file created, resized or removed)."""
+"""Watching a folder's files from a thread, to act at a seeded moment: the n-th change seen (a file created,
+resized or removed), or the removal of a file that was there when the watch began (an SSTable that a compaction
+has just replaced, outside the WAL folder)."""
 
 from __future__ import annotations
 
@@ -24,12 +26,14 @@ def snapshot(folder: Path) -> dict[str, int]:
 
 
 class FolderWatch:
-    """Calls ``action`` once, at the ``target``-th change seen in ``folder``; stops with the ``with`` block."""
+    """Calls ``action`` once, at the ``target``-th change seen in ``folder`` or, with ``on_removal``, when a file
+    there at the start (outside ``wal/``) is removed; stops with the ``with`` block."""
 
-    def __init__(self, folder: Path, target: int, action: Callable[[], None]) -> None:
+    def __init__(self, folder: Path, target: int, action: Callable[[], None], *, on_removal: bool = False) -> None:
         self.folder = folder
         self.target = target
         self.action = action
+        self.on_removal = on_removal
         self.changes = 0
         self.last_change = ""
         self.fired = threading.Event()
@@ -46,17 +50,21 @@ class FolderWatch:
 
     def describe(self) -> str:
         if self.fired.is_set():
-            return f"at change {self.target} of DATA_DIR ({self.last_change})"
-        return f"after the workload, {self.changes} changes of DATA_DIR seen (fewer than {self.target})"
+            return f"killed at change {self.changes} of DATA_DIR ({self.last_change})"
+        wanted = "an old file's removal" if self.on_removal else f"change {self.target}"
+        return f"killed after the workload: {self.changes} changes of DATA_DIR seen, not {wanted}"
 
     def _watch(self) -> None:
         before = snapshot(self.folder)
+        wal = os.path.join(self.folder, "wal") + os.sep
+        old = {path for path in before if not path.startswith(wal)}
         while not self.stopping.is_set():
             now = snapshot(self.folder)
             if now != before:
                 self.changes += 1
                 self.last_change = _what_changed(before, now, self.folder)
-                if self.changes >= self.target:
+                removed_old = bool(old - set(now))
+                if removed_old if self.on_removal else self.changes >= self.target:
                     self.action()
                     self.fired.set()
                     return
