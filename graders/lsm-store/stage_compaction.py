@@ -26,17 +26,6 @@ def expect_space_bounded(store, kv, model, after):
     log(f"grader: {store.bytes_on_disk()} bytes on disk for {model.live_bytes()} live bytes (bound {bound})")
 
 
-def check_space_amplification_is_bounded(store, rng):
-    """After eight overwrites of every key and deletes of two thirds, the store shrinks within the bound"""
-    kv = store.start()
-    model = Model()
-    keys = distinct_keys(rng, 240, "c")
-    run_ops(store.port, model, overwrite_workload(rng, keys, rounds=8, delete_share=0.0))
-    run_ops(store.port, model, [Op(DELETE, key) for key in keys if rng.random() < 2 / 3])
-    expect_space_bounded(store, kv, model, "after the overwrites and deletes")
-    compare_with_model(kv, model, "compaction")
-
-
 def check_deleted_keys_stay_deleted(store, rng):
     """Keys deleted over older versions deep in the store stay deleted through compactions and a restart"""
     kv = store.start()
@@ -52,6 +41,17 @@ def check_deleted_keys_stay_deleted(store, rng):
     compare_with_model(kv, model, "a SIGKILL and a restart")
     run_ops(store.port, model, filler(rng, "i", 6 * store.memtable_bytes))
     compare_with_model(kv, model, "more writes after the restart")
+
+
+def check_space_amplification_is_bounded(store, rng):
+    """After eight overwrites of every key and deletes of two thirds, the store shrinks within the bound"""
+    kv = store.start()
+    model = Model()
+    keys = distinct_keys(rng, 240, "c")
+    run_ops(store.port, model, overwrite_workload(rng, keys, rounds=8, delete_share=0.0))
+    run_ops(store.port, model, [Op(DELETE, key) for key in keys if rng.random() < 2 / 3])
+    expect_space_bounded(store, kv, model, "after the overwrites and deletes")
+    compare_with_model(kv, model, "compaction")
 
 
 def check_stats_bytes_on_disk_matches_the_folder(store, rng):

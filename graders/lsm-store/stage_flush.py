@@ -7,6 +7,7 @@ from lsmwire import stats
 from model import Model, Op, compare_with_model, distinct_keys, filler, random_value, run_ops
 
 SETTLE_S = 5.0  # README.md promises a second; a loaded machine gets more
+VERSIONS = 5  # versions of each key, each followed by a flush: some end up in SSTables side by side
 
 
 def wal_bytes(store):
@@ -39,16 +40,18 @@ def check_newest_version_wins(store, rng):
     limit = store.memtable_bytes
 
     def write_and_flush(ops, tag, after):
+        """``ops``, then about one memtable of other keys: one flush, so versions sit in different SSTables."""
         run_ops(store.port, model, ops)
-        run_ops(store.port, model, filler(rng, tag, 2 * limit))
+        run_ops(store.port, model, filler(rng, tag, limit))
         compare_with_model(kv, model, after, full_scan=False)
 
-    write_and_flush([Op(SET, key, random_value(rng)) for key in keys], "a", "a first version of each key, flushed")
-    write_and_flush([Op(SET, key, random_value(rng)) for key in keys], "b", "a second version of each key, flushed")
+    for version in range(1, VERSIONS + 1):
+        ops = [Op(SET, key, random_value(rng)) for key in keys]
+        write_and_flush(ops, f"v{version}", f"version {version} of each key, then a flush")
     run_ops(store.port, model, [Op(SET, key, random_value(rng)) for key in keys])
-    compare_with_model(kv, model, "a third version of each key, still in the memtable", full_scan=False)
+    compare_with_model(kv, model, "one more version of each key, still in the memtable", full_scan=False)
     deletes = [Op(DELETE, key) for key in keys[:4]]
-    write_and_flush(deletes, "c", "deletes of keys whose older versions are in SSTables")
+    write_and_flush(deletes, "d", "deletes of keys whose older versions are in SSTables")
     run_ops(store.port, model, [Op(SET, keys[0], random_value(rng)), Op(DELETE, keys[5])])
     compare_with_model(kv, model, "a key set again after its delete, and a delete in the memtable", full_scan=False)
     store.kill()
