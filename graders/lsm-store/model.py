@@ -74,7 +74,9 @@ def distinct_keys(rng: random.Random, count: int, prefix: str = "k") -> list[byt
     keys: set[bytes] = set()
     while len(keys) < count:
         keys.add(random_key(rng, prefix))
-    return sorted(keys, key=lambda _: rng.random())
+    ordered = sorted(keys)  # a set's order changes with each process's hash seed: sort, then shuffle
+    rng.shuffle(ordered)
+    return ordered
 
 
 def overwrite_workload(rng: random.Random, keys: Sequence[bytes], rounds: int, delete_share: float) -> list[Op]:
