@@ -424,8 +424,10 @@ def serve(engine: Engine, conn: socket.socket) -> None:
 
 
 def main() -> None:
-    engine = Engine(os.path.join(os.environ["TMPDIR"], "store"),  # BUG: not the folder the grader keeps
-                     int(os.environ.get("MEMTABLE_BYTES", "65536")))
+    engine = Engine(
+        os.path.join(os.environ["TMPDIR"], "store"),  # BUG: not the folder the grader keeps
+        int(os.environ.get("MEMTABLE_BYTES", "65536")),
+    )
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((HOST, int(os.environ["PORT"])))

@@ -317,10 +317,14 @@ class Engine:
         with self.lock:
             merged: dict[bytes, bytes | None] = {}
             for table in reversed(self.l0 + self.l1):
-                merged.update(item for item in table.entries()
-                              if start <= item[0] and (not end or item[0] < end) and item[1] is not TOMBSTONE)  # BUG
-            merged.update((k, v) for k, v in self.memtable.items()
-                          if start <= k and (not end or k < end) and v is not TOMBSTONE)
+                merged.update(
+                    item
+                    for item in table.entries()
+                    if start <= item[0] and (not end or item[0] < end) and item[1] is not TOMBSTONE
+                )  # BUG
+            merged.update(
+                (k, v) for k, v in self.memtable.items() if start <= k and (not end or k < end) and v is not TOMBSTONE
+            )
             return sorted((k, v) for k, v in merged.items() if v is not TOMBSTONE)
 
     def stats(self) -> bytes:

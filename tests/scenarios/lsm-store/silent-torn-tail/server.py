@@ -18,7 +18,6 @@ import json
 import os
 import socket
 import struct
-import sys
 import threading
 import zlib
 from collections.abc import Iterator
