@@ -135,10 +135,13 @@ def start_ready(
     *,
     ready: Readiness | None = None,
     args: Sequence[str] = (),
+    writable: Sequence[Path] = (),
 ) -> LearnerProcess:
-    """Starts the learner's program and waits until it is ready by the lab's strategy (or ``ready``)."""
+    """Starts the learner's program and waits until it is ready by the lab's strategy (or ``ready``).
+    ``writable`` names folders the program keeps state in across restarts (writable in the Docker sandbox too)."""
     run = resolve_run(grading.lab, grading.config.impl)
-    process = start_process(grading, launch_spec(grading, env, args=args))
+    spec = replace(launch_spec(grading, env, args=args), writable=tuple(writable))
+    process = start_process(grading, spec)
     started.append(process)
     context.current().processes.append(process)
     context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
@@ -151,13 +154,18 @@ def start_learner(grading: GradingState) -> Iterator[StartLearner]:
     """A factory: each call starts one more instance of the learner's program and waits until it is ready.
     ``start_learner(env={"DATABASE_URL": postgres.dsn()})`` adds variables to its allow-listed environment,
     ``args=[...]`` arguments to its command, ``ready=`` a readiness strategy other than the lab's (a
-    ``TlsReady`` with this run's CA, say)."""
+    ``TlsReady`` with this run's CA, say), ``writable=[folder]`` folders it keeps state in: a program killed
+    (``process.stop()`` is SIGKILL) and started again on the same folder finds its data there, in the sandbox too."""
     started: list[LearnerProcess] = []
 
     def start(
-        env: Mapping[str, str] | None = None, *, ready: Readiness | None = None, args: Sequence[str] = ()
+        env: Mapping[str, str] | None = None,
+        *,
+        ready: Readiness | None = None,
+        args: Sequence[str] = (),
+        writable: Sequence[Path] = (),
     ) -> LearnerProcess:
-        return start_ready(grading, started, env, ready=ready, args=args)
+        return start_ready(grading, started, env, ready=ready, args=args, writable=writable)
 
     yield start
     for process in started:

@@ -20,8 +20,9 @@ from pathlib import Path
 # What a lab's grader may import: documented in README.md's "Writing a lab".
 PUBLIC = frozenset({
     "labkit.calls", "labkit.checks", "labkit.driver", "labkit.errors", "labkit.learners", "labkit.pool",
-    "labkit.ports", "labkit.readiness", "labkit.render", "labkit.services", "labkit.tools", "labkit.tools.redis_gate",
-    "labkit.tools.sql", "labkit.tools.tcp", "labkit.tools.tcpproxy", "labkit.tools.udpproxy", "labkit.wait",
+    "labkit.ports", "labkit.readiness", "labkit.render", "labkit.services", "labkit.tools", "labkit.tools.kvproto",
+    "labkit.tools.redis_gate", "labkit.tools.sql", "labkit.tools.tcp", "labkit.tools.tcpproxy", "labkit.tools.udpproxy",
+    "labkit.wait",
 })  # fmt: skip
 MIRROR = "labgraders"
 

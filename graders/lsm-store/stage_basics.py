@@ -1,0 +1,96 @@
+"""Stage 1: GET, SET, DELETE and STATS over the tcp-kv protocol, with lsm-store's limits."""
+
+import struct
+
+from labkit.checks import expect
+from labkit.tools.kvproto import DELETE, ERROR, GET, NOT_FOUND, SET, request
+from lsmwire import MAX_VALUE, stats
+from model import random_value
+
+
+def check_set_get_delete(store, rng):
+    """SET, GET, overwrite and DELETE answer as tcp-kv does"""
+    kv = store.start()
+    keys = [b"k" + rng.randbytes(6), bytes([0, 255, 13, 10]) + rng.randbytes(3), b"a"]
+    values = [random_value(rng) for _ in keys]
+    for key, value in zip(keys, values, strict=True):
+        kv.get(key, None)
+        kv.set(key, value)
+        kv.get(key, value)
+    kv.set(keys[0], b"")
+    kv.get(keys[0], b"")
+    replacement = random_value(rng)
+    kv.set(keys[1], replacement)
+    kv.get(keys[1], replacement)
+    kv.call(DELETE, keys[1])
+    kv.get(keys[1], None)
+    kv.call(DELETE, keys[1], status=NOT_FOUND)
+    kv.get(keys[2], values[2])
+
+
+def check_limits_on_keys_and_values(store, rng):
+    """A 1024-byte key and a 65536-byte value are stored; one byte more is refused with ERROR"""
+    kv = store.start()
+    long_key, value = b"K" * 1024, rng.randbytes(MAX_VALUE)
+    kv.set(long_key, value)
+    kv.get(long_key, value)
+    kv.call(SET, b"v", rng.randbytes(MAX_VALUE + 1), status=ERROR, payload=None)
+    kv.get(b"v", None)
+    kv.call(SET, b"K" * 1025, b"x", status=ERROR, payload=None)
+    kv.set(b"after", b"still served")
+    kv.get(b"after", b"still served")
+
+
+def check_malformed_requests_get_error(store):
+    """An unknown opcode, a GET with bytes after its key and a STATS with a field get ERROR; the connection serves on"""
+    kv = store.start()
+    for body, what in (
+        (b"", "an empty body"),
+        (b"\x7f\x00\x01k", "a request with opcode 0x7f"),
+        (bytes([GET]) + struct.pack(">H", 0), "a GET with key_len 0"),
+        (bytes([GET]) + struct.pack(">H", 1) + b"kx", "a GET with a byte after its key"),
+        (b"\x05\x00", "a STATS with a byte after its opcode"),
+        (b"\x04\x00\x01", "a SCAN cut inside its start key"),
+    ):
+        status, _ = kv.exchange(body, what)
+        expect(
+            status == ERROR,
+            f"{what} must be answered ERROR, got status {status}",
+            hint="check every length against the body's size (README.md, Replies)",
+        )
+    kv.set(b"k", b"v")
+    kv.get(b"k", b"v")
+
+
+def check_oversize_frame_closes_the_connection(store):
+    """An oversize header gets ERROR and the connection is closed; others carry on"""
+    kv = store.start()
+    kv.tcp.send(struct.pack(">I", 4 * 1024 * 1024 + 1), note="length MAX_FRAME + 1, no body")
+    kv.expect_reply("an oversize frame header", ERROR, None)
+    expect(
+        kv.tcp.closed_by_peer(5.0),
+        "the connection stayed open after the oversize frame",
+        hint="after an oversize header, answer ERROR and close that connection",
+    )
+    other = store.connect("second client")
+    other.set(b"k", b"v")
+    other.get(b"k", b"v")
+
+
+def check_idle_connection_does_not_block(store):
+    """An idle connection does not delay another"""
+    store.start()
+    idle = store.connect("idle client")
+    idle.tcp.send(request(SET, b"half")[:3], note="the first 3 bytes of a SET, then nothing")
+    busy = store.connect("busy client")
+    busy.set(b"busy", b"served")
+    busy.get(b"busy", b"served")
+
+
+def check_stats_answers_json(store, rng):
+    """STATS answers a JSON object with levels, bytes_on_disk and files_read"""
+    kv = store.start()
+    kv.set(b"s", random_value(rng))
+    kv.get(b"s" + bytes(1), None)
+    stats(kv)
+    kv.get(b"s" + bytes(1), None)
