@@ -3,10 +3,10 @@
 from collections.abc import Iterator
 
 import pytest
-from kvclient import Kv
-from links import Links
 
+from kvclient import Kv
 from labkit.learners import Cluster
+from links import Links
 
 CLUSTER_SIZE = 3
 
@@ -22,13 +22,15 @@ def links() -> Iterator[Links]:
 @pytest.fixture
 def cluster(links, start_cluster) -> Cluster:
     """Three nodes of the learner's program, each reaching the others through ``links``."""
-    return start_cluster(CLUSTER_SIZE, peer_address=links.route)
+    cluster: Cluster = start_cluster(CLUSTER_SIZE, peer_address=links.route)
+    return cluster
 
 
 @pytest.fixture
 def single(start_cluster) -> Cluster:
     """A cluster of one node: it is its own majority."""
-    return start_cluster(1)
+    cluster: Cluster = start_cluster(1)
+    return cluster
 
 
 @pytest.fixture

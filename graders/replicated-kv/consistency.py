@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from kvclient import Kv
-from timeline import render
-
 from labkit.checks import attach, fail, log
+from timeline import render
 
 LINEARIZABLE_HINT = (
     "every operation must take effect at one instant between its request and its reply: a read returns the "

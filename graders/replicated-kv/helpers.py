@@ -9,7 +9,6 @@ from random import Random
 
 from history import Record
 from kvclient import Client, Kv
-
 from labkit.checks import expect_equal, fail
 
 FAILOVER_WAIT_S = 10.0  # the README's 5 s bound, doubled for a loaded machine
@@ -78,7 +77,7 @@ def run_together(*tasks: Callable[[], object], within: float = 60.0) -> None:
     def guarded(task: Callable[[], object]) -> None:
         try:
             task()
-        except BaseException as error:  # noqa: BLE001 (re-raised in the check's thread below)
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=guarded, args=(task,), daemon=True) for task in tasks]

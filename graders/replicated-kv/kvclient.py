@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from history import History, Record
-from linearizability import Kind, Value
-
 from labkit.checks import fail
 from labkit.learners import Cluster
+from linearizability import Kind, Value
 
 REPLY_WAIT_S = 5.0  # the README's 2 s to answer, with room for a loaded machine
 MAX_REPLY = 64 * 1024

@@ -7,8 +7,8 @@ never, so it is given an infinite completion time and its output is not checked.
 definite error did not happen and are left out by the caller. The search stops at a deadline and says "unknown".
 
 When a key's history is not linearizable, :func:`explain` shrinks it to a small core that still is not: it drops
-operations one at a time, keeping the write of every value a remaining read observed, so a stale read comes back
-as the write it missed, the write it saw and the read itself.
+operations one at a time, keeping the write of every value a remaining read (or swapping cas) observed, so a
+stale read comes back as the write it missed, the write it saw and the read itself.
 """
 
 from __future__ import annotations
@@ -182,7 +182,15 @@ def explain(ops: Sequence[Op], deadline: float) -> tuple[int, ...]:
 
 
 def _observed(op: Op, others: Sequence[Op]) -> bool:
-    """Whether a definite read among ``others`` returned the value ``op`` writes (it explains that read)."""
+    """Whether a definite read among ``others`` returned the value ``op`` writes, or a definite cas swapped it
+    (``op`` explains what they saw)."""
     if op.kind == "get" or op.value is None:
         return False
-    return any(o.kind == "get" and o.completed is not None and o.output == op.value for o in others)
+    return any(
+        other.completed is not None
+        and (
+            (other.kind == "get" and other.output == op.value)
+            or (other.kind == "cas" and other.output is True and other.expected == op.value)
+        )
+        for other in others
+    )

@@ -3,13 +3,12 @@
 import time
 
 from helpers import leader_of, values, write_all
-
 from labkit.checks import expect, log
 
 IDLE_BYTES_PER_S = 32 * 1024  # README: all links together, while no client asks anything
 BYTES_PER_WRITE = 4 * 1024  # README: on average, beyond the idle allowance, for values of 100 bytes or less
 MAX_IDLE_CONNECTIONS = 6  # README: a node keeps its connections to its peers; no new one per message
-IDLE_WINDOW_S = 2.0
+IDLE_WINDOW_S = 1.5
 STORM_HINT = "heartbeats every 50 to 200 ms are plenty; never send in a loop that does not wait (README, 'Efficiency')"
 
 

@@ -6,11 +6,10 @@ import time
 
 from consistency import expect_linearizable
 from helpers import leader_of, run_together
-
 from labkit.checks import expect, log
 
-FAULTS = 5
-FAULT_S = 1.2
+FAULTS = 4
+FAULT_S = 1.0
 KEYS = 3
 
 
@@ -44,11 +43,12 @@ def check_history_is_linearizable_under_faults(cluster, kv, links, rng):
             elif kind == "put":
                 client.put(key, value, via=via, within=3.0, wait=1.5)
             else:
-                client.cas(key, f"c{choose.randrange(3)}-{step - choose.randrange(1, 4)}", value, via=via,
-                           within=3.0, wait=1.5)
+                client.cas(
+                    key, f"c{choose.randrange(3)}-{step - choose.randrange(1, 4)}", value, via=via, within=3.0, wait=1.5
+                )
 
     clients = [kv.client() for _ in seeds]
-    run_together(nemesis, *(lambda c=c, s=s: workload(c, s) for c, s in zip(clients, seeds)), within=70)
+    run_together(nemesis, *(lambda c=c, s=s: workload(c, s) for c, s in zip(clients, seeds, strict=True)), within=70)
     links.heal()
     leader_of(kv, "after the nemesis stopped")
     final = kv.client()

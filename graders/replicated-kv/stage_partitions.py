@@ -3,7 +3,6 @@ healing every node converges."""
 
 from consistency import expect_linearizable
 from helpers import expect_all_read, leader_of, run_together, values, write_all
-
 from labkit.checks import expect, fail
 
 MINORITY_HINT = (
@@ -28,8 +27,12 @@ def check_minority_side_acknowledges_no_write(cluster, kv, links, rng):
     links.isolate(leader)
     cut_off = [kv.client() for _ in range(3)]
     attempts = []
-    run_together(*(lambda c=c, n=n: attempts.append(c.put(f"minority-{n}", f"m-{n}", via=leader, follow=False))
-                   for n, c in enumerate(cut_off)))
+    run_together(
+        *(
+            lambda c=c, n=n: attempts.append(c.put(f"minority-{n}", f"m-{n}", via=leader, follow=False))
+            for n, c in enumerate(cut_off)
+        )
+    )
     for record in attempts:
         expect(
             record.outcome != "ok",

@@ -29,7 +29,9 @@ def check_paused_leader_wakes_without_split_brain(cluster, kv, rng):
         time.sleep(0.5)  # the reads below are queued at the paused node by now
         cluster.resume(leader)
 
-    run_together(wake_up, *(lambda r=r, k=k: r.get(k, via=leader, follow=False) for r, k in zip(waiting, old)))
+    run_together(
+        wake_up, *(lambda r=r, k=k: r.get(k, via=leader, follow=False) for r, k in zip(waiting, old, strict=True))
+    )
     kv.client().put("after-wake", f"w-{rng.randrange(100, 1000)}", via=leader, follow=False)
     expect_all_read(client, new, f"after node {leader} woke up", hint=SPLIT_BRAIN_HINT)
     client.get("after-wake")

@@ -2,7 +2,6 @@
 
 from consistency import expect_linearizable
 from helpers import expect_all_read, leader_of, run_together, values, write_all
-
 from labkit.checks import expect_equal
 
 REDIRECT_HINT = "a node that is not the leader answers not_leader with the leader's id once it knows it (README)"

@@ -1,7 +1,7 @@
 """Stage 7: a node that was replaced as leader never answers a read with a value already overwritten."""
 
 from consistency import expect_linearizable
-from helpers import leader_of, values, write_all
+from helpers import leader_of, run_together, values, write_all
 
 STALE_HINT = (
     "a leader cut off from the majority may already be replaced: before answering a read, confirm with a "
@@ -17,6 +17,12 @@ def _overwrite(kv, rng, cut_off, prefix):
     return client, old
 
 
+def _read_at_once(kv, keys, node):
+    """Reads every key through ``node`` only, each on a connection of its own, all at once."""
+    readers = [(kv.client(), key) for key in keys]
+    run_together(*(lambda r=r, k=k: r.get(k, via=node, follow=False) for r, k in readers))
+
+
 def check_deposed_leader_serves_no_stale_reads(cluster, kv, links, rng):
     """Reads through a leader cut off and replaced do not return the values it knew"""
     leader = leader_of(kv, "three fresh nodes")
@@ -24,9 +30,7 @@ def check_deposed_leader_serves_no_stale_reads(cluster, kv, links, rng):
     links.isolate(leader)
     leader_of(kv, f"the majority side, with node {leader} cut off", [n for n in range(3) if n != leader])
     write_all(client, {key: f"{value}-new" for key, value in old.items()}, "writes on the majority side")
-    reader = kv.client()
-    for key in old:
-        reader.get(key, via=leader, follow=False)
+    _read_at_once(kv, old, leader)
     links.heal()
     expect_linearizable(kv, f"reads through node {leader}, the leader cut off from the majority", STALE_HINT)
 
@@ -38,8 +42,6 @@ def check_cut_off_follower_serves_no_stale_reads(cluster, kv, links, rng):
     client, old = _overwrite(kv, rng, follower, "follower")
     links.isolate(follower, "reset")
     write_all(client, {key: f"{value}-new" for key, value in old.items()}, f"writes while node {follower} is cut off")
-    reader = kv.client()
-    for key in old:
-        reader.get(key, via=follower, follow=False)
+    _read_at_once(kv, old, follower)
     links.heal()
     expect_linearizable(kv, f"reads through node {follower}, a follower cut off from the others", STALE_HINT)

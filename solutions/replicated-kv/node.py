@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
-HEARTBEAT_S = 0.1
-ELECTION_S = (0.6, 1.2)
+HEARTBEAT_S = 0.075
+ELECTION_S = (0.4, 0.8)
 ANSWER_WITHIN_S = 1.5
 BATCH = 64
 MAX_LINE = 16 * 1024
