@@ -14,7 +14,8 @@ from labkit.checks import expect_equal, fail
 FAILOVER_WAIT_S = 10.0  # the README's 5 s bound, doubled for a loaded machine
 ELECTION_HINT = (
     "a majority of running, connected nodes must elect a leader that serves clients within 5 s: randomise "
-    "election timeouts so that candidates do not keep splitting the vote (README, 'Timing')"
+    "election timeouts so that candidates do not keep splitting the vote, and bring a restarted node up to date "
+    "or no majority that needs it can commit (README, 'Availability and timing')"
 )
 LOST_WRITE_HINT = (
     "acknowledge a write only once a majority of nodes has stored it (in DATA_DIR, before it answers): then "

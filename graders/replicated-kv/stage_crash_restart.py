@@ -8,7 +8,7 @@ PERSIST_HINT = (
 )
 CATCH_UP_HINT = (
     "a node that was down must receive every entry it missed: when a follower rejects an append, send it "
-    "earlier entries until its log matches (README, 'Catching up')"
+    "earlier entries until its log matches (README, 'Availability and timing')"
 )
 
 

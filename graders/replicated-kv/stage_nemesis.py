@@ -58,6 +58,6 @@ def check_history_is_linearizable_under_faults(cluster, kv, links, rng):
     expect(
         counts["ok"] >= 15,
         f"only {counts['ok']} of {len(kv.history.records)} operations succeeded during and after the faults",
-        hint="a majority side must keep serving within 5 s of each fault (README, 'Timing')",
+        hint="a majority side must keep serving within 5 s of each fault (README, 'Availability and timing')",
     )
     expect_linearizable(kv, "random partitions, kills and pauses")

@@ -1,4 +1,4 @@
-"""Stage 6: partitions: the minority side never acknowledges a write, the majority side keeps serving, and after
+"""Stage 7: partitions: the minority side never acknowledges a write, the majority side keeps serving, and after
 healing every node converges."""
 
 from consistency import expect_linearizable
@@ -7,11 +7,11 @@ from labkit.checks import expect, fail
 
 MINORITY_HINT = (
     "a leader cut off from the majority cannot commit: answer unknown (or unavailable when nothing was "
-    "appended), never ok (README, 'Partitions')"
+    "appended), never ok (README, 'Availability and timing')"
 )
 UNKNOWN_HINT = (
     "when an operation was appended but its commit is not confirmed within 2 s it may still take effect: "
-    "answer unknown, never a definite error such as unavailable (README, 'Errors')"
+    "answer unknown, never a definite error such as unavailable (README, 'The client protocol')"
 )
 
 
@@ -42,7 +42,7 @@ def check_minority_side_acknowledges_no_write(cluster, kv, links, rng):
         expect(
             not record.replies[-1].endswith("no answer"),
             f"node {leader}, cut off from the others, did not answer {record.describe()} within 5 s",
-            hint="answer every request within 2 s: unknown when you cannot tell (README, 'Timing')",
+            hint="answer every request within 2 s: unknown when you cannot tell (README, 'Availability and timing')",
         )
     leader_of(kv, f"the majority side, with node {leader} cut off", _others(leader))
     majority_pairs = values(rng, "majority", 4)

@@ -2,7 +2,7 @@
 
 from labkit.checks import expect, expect_equal
 
-SEMANTICS_HINT = "put stores a value; get returns the last one stored; README, 'Operations'"
+SEMANTICS_HINT = "put stores a value; get returns the last one stored; README, 'The client protocol'"
 RETRY_HINT = (
     "remember the answer given to each rid: a request whose rid was already applied gets that same answer "
     "and changes nothing (README, 'Retries')"
@@ -83,7 +83,7 @@ def check_malformed_requests_get_bad_request(lone_kv):
     for line, rid in malformed.items():
         reply = client.ask(0, line)
         expect(reply is not None, f"node 0 did not answer {line!r} within 5 s", hint="answer every line")
-        expect_equal(_error(reply), "bad_request", f"the error for {line!r}", hint="README, 'Errors'")
+        expect_equal(_error(reply), "bad_request", f"the error for {line!r}", hint="README, 'The client protocol'")
         expect_equal(reply.get("rid"), rid, f"the rid of the answer to {line!r}", hint="a string rid, else null")
     extra = {"rid": client.next_rid(), "op": "put", "key": "after-bad", "value": "still-here", "trace": "t-1"}
     expect_equal((client.ask(0, extra) or {}).get("ok"), True, "a put with an extra field, on the same connection")

@@ -1,4 +1,4 @@
-"""Stage 7: a node that was replaced as leader never answers a read with a value already overwritten."""
+"""Stage 6: a node that was replaced as leader never answers a read with a value already overwritten."""
 
 from consistency import expect_linearizable
 from helpers import leader_of, run_together, values, write_all
