@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from support import KIT
+from support import KIT, grade_json
 
 GRADER = KIT / "graders" / "replicated-kv"
 
@@ -220,3 +220,24 @@ def assert_timeline_in_chromium(sync_api: ModuleType, chromium: str, page_file: 
         browser.close()
     assert labels == marked
     assert problems == []
+
+
+def test_stale_read_scenario_attaches_a_timeline_that_marks_it(tmp_path: Path) -> None:
+    """Graded to its stage, the leader that answers reads locally fails with the culprits named, and its
+    timeline opens in headless Chromium with exactly those operations marked."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no chromium binary on PATH (apt-get install chromium)")
+    scenario = KIT / "tests" / "scenarios" / "replicated-kv" / "leader-local-reads"
+    artifacts = tmp_path / "artifacts"
+    code, result = grade_json("replicated-kv", scenario, "--stage", "stale-reads", "--artifacts", str(artifacts))
+    assert code == 1
+    stage = result["labs"][0]["stages"][-1]
+    failed = [check for check in stage["checks"] if check["status"] == "failed"]
+    assert stage["slug"] == "stale-reads" and failed, stage
+    pages = sorted(artifacts.rglob("timeline.html"))
+    assert pages, f"no timeline among {sorted(artifacts.rglob('*'))}"
+    culprits = {line.split("] ", 1)[1].split(": ", 1)[1] for line in failed[0]["got"].splitlines()[1:]}
+    assert any(culprit.startswith("get stale-") for culprit in culprits), culprits
+    assert_timeline_in_chromium(sync_api, chromium, pages[0], culprits)

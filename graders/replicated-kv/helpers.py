@@ -26,11 +26,11 @@ LOST_WRITE_HINT = (
 def leader_of(kv: Kv, situation: str, among: Sequence[int] | None = None) -> int:
     leader = kv.find_leader(FAILOVER_WAIT_S, among)
     if leader is None:
-        nodes = "nodes " + ", ".join(map(str, among)) if among is not None else "the cluster"
+        nodes = ", ".join(map(str, among if among is not None else range(len(kv.cluster.nodes))))
         fail(
-            f"{situation}: no node of {nodes} served a read within {FAILOVER_WAIT_S:g} s",
+            f"{situation}: no node accepted a write within {FAILOVER_WAIT_S:g} s",
             expected="one node serves reads and writes; the others answer not_leader",
-            got="every node answered not_leader, unavailable or unknown, or nothing",
+            got=f"nodes {nodes} each answered not_leader, unavailable or unknown, or nothing",
             hint=ELECTION_HINT,
         )
     return leader

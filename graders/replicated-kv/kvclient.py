@@ -199,7 +199,8 @@ class Kv:
         return client
 
     def find_leader(self, within: float = 10.0, among: Sequence[int] | None = None) -> int | None:
-        """The node that serves a read itself (the others redirect), polled until ``within``."""
+        """The node that accepts a write itself (the others redirect), polled until ``within``. The probe writes a
+        key no check reads: a write, not a read, so that a node serving reads it should not cannot pass for it."""
         probe = self.client()
         nodes = list(range(len(self.cluster.nodes)) if among is None else among)
         deadline = time.monotonic() + within
@@ -207,8 +208,9 @@ class Kv:
             for node in nodes:
                 if not self.cluster.nodes[node].running:
                     continue
-                reply = probe.ask(node, {"rid": probe.next_rid(), "op": "get", "key": "leader-probe"}, 1.0)
-                if reply is not None and (reply.get("ok") is True or reply.get("error") == "not_found"):
+                request = {"rid": probe.next_rid(), "op": "put", "key": "leader-probe", "value": "probe"}
+                reply = probe.ask(node, request, 1.0)
+                if reply is not None and reply.get("ok") is True:
                     self.leader = node
                     return node
             time.sleep(0.1)

@@ -1,4 +1,5 @@
-"""Stage 9: random partitions, kills and pauses, from the run's seed, during a concurrent workload."""
+"""Stage 9: concurrent clients, on a healthy cluster and then under random partitions, kills and pauses from the
+run's seed."""
 
 import random
 import threading
@@ -11,6 +12,26 @@ from labkit.checks import expect, log
 FAULTS = 4
 FAULT_S = 1.0
 KEYS = 3
+
+
+def check_concurrent_clients_see_one_order(cluster, kv, rng):
+    """Three clients writing and reading the same keys through different nodes see one order"""
+    leader_of(kv, "three fresh nodes")
+    clients = [kv.client() for _ in range(3)]
+    plans = [[(rng.choice("gpc"), f"shared-{rng.randrange(3)}", rng.randrange(3)) for _ in range(12)] for _ in clients]
+
+    def run(client, plan):
+        for step, (kind, key, via) in enumerate(plan):
+            value = f"c{client.number}-{step}"
+            if kind == "g":
+                client.get(key, via=via)
+            elif kind == "p":
+                client.put(key, value, via=via)
+            else:
+                client.cas(key, f"c{(client.number + 1) % 3}-{step - 1}", value, via=via)
+
+    run_together(*(lambda c=c, p=p: run(c, p) for c, p in zip(clients, plans, strict=True)))
+    expect_linearizable(kv, "three concurrent clients on a healthy cluster")
 
 
 def check_history_is_linearizable_under_faults(cluster, kv, links, rng):

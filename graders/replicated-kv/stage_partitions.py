@@ -3,7 +3,7 @@ healing every node converges."""
 
 from consistency import expect_linearizable
 from helpers import expect_all_read, leader_of, run_together, values, write_all
-from labkit.checks import expect, fail
+from labkit.checks import expect, fail, log
 
 MINORITY_HINT = (
     "a leader cut off from the majority cannot commit: answer unknown (or unavailable when nothing was "
@@ -25,6 +25,7 @@ def check_minority_side_acknowledges_no_write(cluster, kv, links, rng):
     client = kv.client()
     write_all(client, values(rng, "before", 2), "writes before the partition")
     links.isolate(leader)
+    log(f"cut off node {leader}, the leader")
     cut_off = [kv.client() for _ in range(3)]
     attempts = []
     run_together(
@@ -33,24 +34,24 @@ def check_minority_side_acknowledges_no_write(cluster, kv, links, rng):
             for n, c in enumerate(cut_off)
         )
     )
-    for record in attempts:
+    for record in sorted(attempts, key=lambda attempt: attempt.key):
         expect(
             record.outcome != "ok",
-            f"node {leader}, cut off from both other nodes, acknowledged {record.describe()}",
+            f"the leader, cut off from both other nodes, acknowledged {record.describe()}",
             hint=MINORITY_HINT,
         )
         expect(
             not record.replies[-1].endswith("no answer"),
-            f"node {leader}, cut off from the others, did not answer {record.describe()} within 5 s",
+            f"the leader, cut off from the others, did not answer {record.describe()} within 5 s",
             hint="answer every request within 2 s: unknown when you cannot tell (README, 'Availability and timing')",
         )
-    leader_of(kv, f"the majority side, with node {leader} cut off", _others(leader))
+    leader_of(kv, "the majority side, with the leader cut off", _others(leader))
     majority_pairs = values(rng, "majority", 4)
-    write_all(client, majority_pairs, f"writes on the majority side while node {leader} is cut off")
+    write_all(client, majority_pairs, "writes on the majority side while the leader is cut off")
     links.heal()
     for node in range(3):
         expect_all_read(client, majority_pairs, f"after healing, a read starting at node {node}", via=node)
-    expect_linearizable(kv, f"a partition that cut off node {leader}, the leader", MINORITY_HINT)
+    expect_linearizable(kv, "a partition that cut off the leader", MINORITY_HINT)
 
 
 def check_cut_off_follower_catches_up(cluster, kv, links, rng):
@@ -60,12 +61,12 @@ def check_cut_off_follower_catches_up(cluster, kv, links, rng):
     client = kv.client()
     links.isolate(follower, "reset")
     pairs = values(rng, "without-follower", 5)
-    write_all(client, pairs, f"writes while node {follower} is cut off")
+    write_all(client, pairs, "writes while a follower is cut off")
     links.heal()
     cluster.kill(third)  # from now on every majority needs the follower
-    leader_of(kv, f"after healing, with node {third} killed", [leader, follower])
-    write_all(client, values(rng, "with-follower", 2), f"writes through nodes {leader} and {follower}")
-    expect_all_read(client, pairs, f"through nodes {leader} and {follower} after healing")
+    leader_of(kv, "after healing, with the third node killed", [leader, follower])
+    write_all(client, values(rng, "with-follower", 2), "writes through the leader and the healed follower")
+    expect_all_read(client, pairs, "through the leader and the healed follower")
 
 
 def check_unconfirmed_write_is_unknown(cluster, kv, links, rng):
@@ -82,7 +83,7 @@ def check_unconfirmed_write_is_unknown(cluster, kv, links, rng):
     expect(final.outcome == "ok", "after healing, get held got no answer within 10 s", hint=UNKNOWN_HINT)
     if attempt.outcome == "fail" and final.output == value:
         fail(
-            f"node {leader} answered a definite error to put held={value}, yet the write took effect",
+            f"the leader answered a definite error to put held={value}, yet the write took effect",
             expected="unknown (the write might still commit) or ok",
             got=f"{attempt.replies[-1]}, then get held → {final.output}",
             hint=UNKNOWN_HINT,

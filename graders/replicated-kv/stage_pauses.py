@@ -17,22 +17,23 @@ def check_paused_leader_wakes_without_split_brain(cluster, kv, rng):
     client = kv.client()
     old = values(rng, "paused", 3)
     write_all(client, old, "writes before the pause")
-    waiting = [kv.client() for _ in old]
+    queued = [key for key in old for _ in range(2)]  # two reads of each key, each on its own connection
+    waiting = [kv.client() for _ in queued]
     for reader in waiting:
         reader.get("paused-0", via=leader, follow=False)  # each holds an open connection to the leader
     cluster.pause(leader)
-    leader_of(kv, f"while node {leader} (the leader) is paused", [n for n in range(3) if n != leader])
+    leader_of(kv, "while the leader is paused", [n for n in range(3) if n != leader])
     new = {key: f"{value}-new" for key, value in old.items()}
-    write_all(client, new, f"writes while node {leader} is paused")
+    write_all(client, new, "writes while the leader is paused")
 
     def wake_up():
         time.sleep(0.5)  # the reads below are queued at the paused node by now
         cluster.resume(leader)
 
     run_together(
-        wake_up, *(lambda r=r, k=k: r.get(k, via=leader, follow=False) for r, k in zip(waiting, old, strict=True))
+        wake_up, *(lambda r=r, k=k: r.get(k, via=leader, follow=False) for r, k in zip(waiting, queued, strict=True))
     )
     kv.client().put("after-wake", f"w-{rng.randrange(100, 1000)}", via=leader, follow=False)
-    expect_all_read(client, new, f"after node {leader} woke up", hint=SPLIT_BRAIN_HINT)
+    expect_all_read(client, new, "after the paused leader woke up", hint=SPLIT_BRAIN_HINT)
     client.get("after-wake")
-    expect_linearizable(kv, f"node {leader}, the leader, paused and woken", SPLIT_BRAIN_HINT)
+    expect_linearizable(kv, "the leader paused and woken", SPLIT_BRAIN_HINT)

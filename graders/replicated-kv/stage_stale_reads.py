@@ -28,11 +28,11 @@ def check_deposed_leader_serves_no_stale_reads(cluster, kv, links, rng):
     leader = leader_of(kv, "three fresh nodes")
     client, old = _overwrite(kv, rng, leader, "stale")
     links.isolate(leader)
-    leader_of(kv, f"the majority side, with node {leader} cut off", [n for n in range(3) if n != leader])
+    leader_of(kv, "the majority side, with the leader cut off", [n for n in range(3) if n != leader])
     write_all(client, {key: f"{value}-new" for key, value in old.items()}, "writes on the majority side")
     _read_at_once(kv, old, leader)
     links.heal()
-    expect_linearizable(kv, f"reads through node {leader}, the leader cut off from the majority", STALE_HINT)
+    expect_linearizable(kv, "reads through the leader cut off from the majority", STALE_HINT)
 
 
 def check_cut_off_follower_serves_no_stale_reads(cluster, kv, links, rng):
@@ -41,7 +41,7 @@ def check_cut_off_follower_serves_no_stale_reads(cluster, kv, links, rng):
     follower = (leader + 1) % 3
     client, old = _overwrite(kv, rng, follower, "follower")
     links.isolate(follower, "reset")
-    write_all(client, {key: f"{value}-new" for key, value in old.items()}, f"writes while node {follower} is cut off")
+    write_all(client, {key: f"{value}-new" for key, value in old.items()}, "writes while a follower is cut off")
     _read_at_once(kv, old, follower)
     links.heal()
-    expect_linearizable(kv, f"reads through node {follower}, a follower cut off from the others", STALE_HINT)
+    expect_linearizable(kv, "reads through a follower cut off from the others", STALE_HINT)

@@ -132,7 +132,7 @@ class Peer:
         self.connecting = True
         try:
             _, self.writer = await asyncio.wait_for(asyncio.open_connection(*self.address), 1.0)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             await asyncio.sleep(0.1)
         finally:
             self.connecting = False
@@ -223,10 +223,17 @@ class Node:
             prev = peer.next_index - 1
             entries = self.store.log[prev : prev + BATCH]
             peer.in_flight_until = now + 4 * HEARTBEAT_S if entries else peer.in_flight_until
-            self._to(pid, {
-                "type": "append", "term": self.store.term, "from": self.id, "prev": [prev, self.store.term_at(prev)],
-                "entries": entries, "commit": self.commit,
-            })
+            self._to(
+                pid,
+                {
+                    "type": "append",
+                    "term": self.store.term,
+                    "from": self.id,
+                    "prev": [prev, self.store.term_at(prev)],
+                    "entries": entries,
+                    "commit": self.commit,
+                },
+            )
 
     def on_append(self, msg: dict[str, Any]) -> None:
         self.observe_term(msg["term"])
@@ -311,7 +318,7 @@ class Node:
         self.append(request)  # a cluster of one commits it at once
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), ANSWER_WITHIN_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.waiters.pop(index, None)
             return _error("unknown")  # appended, not yet committed: it may still take effect
 
@@ -319,10 +326,7 @@ class Node:
         try:
             while line := await reader.readline():
                 request = _parse_request(line)
-                if "error" in request:
-                    answer = request
-                else:
-                    answer = {"rid": request["rid"], **(await self.answer(request))}
+                answer = request if "error" in request else {"rid": request["rid"], **(await self.answer(request))}
                 writer.write((json.dumps(answer) + "\n").encode())
                 await writer.drain()
         except (OSError, ValueError, asyncio.LimitOverrunError):
@@ -332,8 +336,10 @@ class Node:
 
     async def serve_peer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         handlers = {
-            "vote": self.on_vote, "vote_reply": self.on_vote_reply,
-            "append": self.on_append, "append_reply": self.on_append_reply,
+            "vote": self.on_vote,
+            "vote_reply": self.on_vote_reply,
+            "append": self.on_append,
+            "append_reply": self.on_append_reply,
         }
         try:
             while line := await reader.readline():

@@ -191,7 +191,7 @@ class Node:
     def message_for(self, link: PeerLink) -> dict[str, Any]:
         base = {"view": self.state.view, "from": self.id}
         prev = link.match
-        known = prev == 0 and self.state.version_view == 0 or prev in self.recent
+        known = (prev == 0 and self.state.version_view == 0) or prev in self.recent
         if known and all(v in self.recent for v in range(prev + 1, self.state.version + 1)):
             prev_view = self.recent[prev][0] if prev in self.recent else 0
             ops = [[v, *self.recent[v]] for v in range(prev + 1, min(self.state.version, prev + 64) + 1)]
