@@ -11,8 +11,8 @@ SPLIT_BRAIN_HINT = (
 )
 
 
-def check_paused_leader_wakes_without_split_brain(cluster, kv, rng):
-    """Requests queued at a paused leader, answered after it wakes, see the writes of its successor"""
+def check_paused_leader_wakes_without_split_brain(cluster, kv, links, rng):
+    """Reads queued at a leader paused while cut off, answered when it wakes, see its successor's writes"""
     leader = leader_of(kv, "three fresh nodes")
     client = kv.client()
     old = values(rng, "paused", 3)
@@ -21,8 +21,10 @@ def check_paused_leader_wakes_without_split_brain(cluster, kv, rng):
     waiting = [kv.client() for _ in queued]
     for reader in waiting:
         reader.get("paused-0", via=leader, follow=False)  # each holds an open connection to the leader
+    # Cut off first, so that no message of its successor reaches it before it answers what waited.
+    links.isolate(leader)
     cluster.pause(leader)
-    leader_of(kv, "while the leader is paused", [n for n in range(3) if n != leader])
+    leader_of(kv, "while the leader is paused and cut off", [n for n in range(3) if n != leader])
     new = {key: f"{value}-new" for key, value in old.items()}
     write_all(client, new, "writes while the leader is paused")
 
@@ -33,6 +35,7 @@ def check_paused_leader_wakes_without_split_brain(cluster, kv, rng):
     run_together(
         wake_up, *(lambda r=r, k=k: r.get(k, via=leader, follow=False) for r, k in zip(waiting, queued, strict=True))
     )
+    links.heal()
     kv.client().put("after-wake", f"w-{rng.randrange(100, 1000)}", via=leader, follow=False)
     expect_all_read(client, new, "after the paused leader woke up", hint=SPLIT_BRAIN_HINT)
     client.get("after-wake")
