@@ -10,7 +10,7 @@ from helpers import leader_of, run_together
 from labkit.checks import expect, log
 
 FAULTS = 4
-FAULT_S = 1.0
+FAULT_S = 0.8
 KEYS = 3
 
 
