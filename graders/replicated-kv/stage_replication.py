@@ -1,0 +1,36 @@
+"""Stage 2: three nodes, one leader: a write acknowledged by the leader is visible through every node."""
+
+from helpers import expect_all_read, leader_of, values, write_all
+from labkit.checks import expect_equal
+
+FOLLOWER_READ_HINT = (
+    "a follower's copy may lag behind the leader's: a node that is not the leader answers not_leader, also to a "
+    "get (README, 'Consistency')"
+)
+REDIRECT_HINT = "a node that is not the leader answers not_leader with the leader's id once it knows it (README)"
+
+
+def check_followers_name_the_leader(cluster, kv):
+    """The nodes that are not the leader answer not_leader and name the leader"""
+    leader = leader_of(kv, "three fresh nodes")
+    write_all(kv.client(), {"named": "leader-known"}, "a first write")
+    probe = kv.client()
+    for node in range(3):
+        if node == leader:
+            continue
+        reply = probe.ask(node, {"rid": probe.next_rid(), "op": "put", "key": "redirected", "value": "x"})
+        got = None if reply is None else (reply.get("error"), reply.get("leader"))
+        expect_equal(got, ("not_leader", leader), f"node {node}'s answer to a put (error, leader)", hint=REDIRECT_HINT)
+
+
+def check_acknowledged_writes_are_read_through_every_node(cluster, kv, rng):
+    """A write acknowledged by the leader is read back at once through every node, the followers first"""
+    leader = leader_of(kv, "three fresh nodes")
+    followers_first = [node for node in range(3) if node != leader] + [leader]
+    client = kv.client()
+    for key, value in values(rng, "seen", 8).items():
+        write_all(client, {key: value}, "writes to a healthy cluster")
+        for node in followers_first:
+            role = "the leader" if node == leader else "a follower"
+            situation = f"a read starting at {role}, right after the write"
+            expect_all_read(client, {key: value}, situation, via=node, hint=FOLLOWER_READ_HINT)
