@@ -51,6 +51,24 @@ def request_fields(
     return fields
 
 
+def many_fields_head(size: int, target: str = "/") -> bytes:
+    """A complete GET head of exactly ``size`` bytes made of many short fields, none longer than 80 bytes."""
+    lines = [request("GET", target)[:-2]]  # the request line and Host, without the final empty line
+    left = size - len(lines[0]) - 2
+    number = 0
+    while left > 0:
+        number += 1
+        name = f"X-Field-{number}: ".encode()
+        value_size = min(60, left - len(name) - 2)
+        if left - (len(name) + value_size + 2) < 20:  # too little left for another field: this one takes it all
+            value_size = left - len(name) - 2
+        lines.append(name + b"v" * value_size + b"\r\n")
+        left -= len(lines[-1])
+    data = b"".join(lines) + b"\r\n"
+    assert len(data) == size, (len(data), size)
+    return data
+
+
 def chunked(
     parts: Iterable[bytes],
     *,

@@ -69,6 +69,7 @@ def build_site(folder: Path, rng: random.Random) -> Site:
         "/backup.tar.gz": b"\x1f\x8b\x08\x00" + rng.randbytes(500),
         "/empty.txt": b"",
         "/docs/guide.txt": f"{words(60)}\n".encode(),
+        "/docs/CHANGES.TXT": f"{words(20)}\n".encode(),  # extensions are compared in lower case
     }
     public = folder / "public"
     for path, content in contents.items():

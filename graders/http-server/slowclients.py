@@ -11,6 +11,7 @@ import time
 
 from labkit.checks import log
 from labkit.ports import LOOPBACK
+from labkit.render import escape_bytes
 from labkit.wait import until
 
 ENDLESS_HEAD = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"z" * 4096
@@ -18,11 +19,17 @@ LIFETIME_S = 4.0  # the thread gives up after this long, whatever the server doe
 
 
 class SlowClients:
-    def __init__(self, port: int, count: int, *, label: str, interval: float = 0.1, idle: bool = False) -> None:
+    def __init__(
+        self, port: int, count: int, *, label: str, interval: float = 0.1, idle: bool = False, first: bytes = b""
+    ) -> None:
+        """``idle`` clients send nothing after ``first`` (sent at once on connecting); the others then send their
+        head one byte every ``interval`` seconds."""
         self.label = label
         self.interval = interval
         self.idle = idle
         self.sockets = [socket.create_connection((LOOPBACK, port), timeout=2.0) for _ in range(count)]
+        for sock in self.sockets:
+            sock.sendall(first)
         self.sent = [0] * count
         self.closed_at: list[float | None] = [None] * count
         self.received = [bytearray() for _ in range(count)]
@@ -30,6 +37,8 @@ class SlowClients:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=label, daemon=True)
         how = "connect and send nothing" if idle else f"send their head one byte every {interval:g} s"
+        if first:
+            how = f"send {escape_bytes(first)} and then " + ("nothing" if idle else "one byte at a time")
         log(f"{count} {label}(s) {how}")
 
     def __enter__(self) -> SlowClients:

@@ -58,12 +58,18 @@ def check_if_none_match_lists_wildcards_and_weak_tags(http, site):
         (f'"not-it", {tag}, "other"', '"not-it", <its ETag>, "other"'),
         ("*", "*"),
         (f"W/{tag}", "W/<its ETag>"),
+        (f'"not-it",{tag}', '"not-it",<its ETag> (no space)'),
+        (f'W/"not-it" ,\tW/{tag}', 'W/"not-it" ,<tab>W/<its ETag>'),
     ):
         what = f"GET /data.json with If-None-Match: {shown}"
         expect_not_modified(conn.exchange("GET", "/data.json", [("If-None-Match", value)], what=what), tag, what)
-    what = 'GET /data.json with If-None-Match: "not-it"'
-    response = conn.exchange("GET", "/data.json", [("If-None-Match", '"not-it"')], what=what)
-    expect_file(response, site["/data.json"], what)
+    for value, shown in (('"not-it"', '"not-it"'), (tag.strip('"'), "<its ETag> without the quotes")):
+        what = f"GET /data.json with If-None-Match: {shown}"
+        response = conn.exchange("GET", "/data.json", [("If-None-Match", value)], what=what)
+        expect_file(response, site["/data.json"], what)
+    what = "GET /missing.json with If-None-Match: *"
+    response = conn.exchange("GET", "/missing.json", [("If-None-Match", "*")], what=what)
+    expect_status(response, 404, what, hint="a path with no resource is 404, whatever If-None-Match says")
     head = conn.exchange(
         "HEAD", "/data.json", [("If-None-Match", tag)], what="HEAD /data.json with If-None-Match: <its ETag>"
     )

@@ -1,9 +1,10 @@
 """Stage 6: Connection: close and HTTP/1.0: answer, say so, close; never answer what came after."""
 
-from httpchecks import CLOSE_WITHIN_S, expect_file, expect_status
+from httpchecks import CLOSE_WITHIN_S, expect_body, expect_file, expect_status
 from httpwire import Response, request
 from labkit.checks import fail
 
+PARTIAL = "a request cut short by the end of the stream is dropped: not answered, and it changes nothing"
 CLOSE_HINT = "after answering a request with Connection: close, close the connection (RFC 9112 §9.6)"
 
 
@@ -57,6 +58,12 @@ def check_close_is_a_case_insensitive_token_in_a_list(http, site):
     expect_close_announced(response, what)
     expect_file(response, site["/icon.svg"], what)
     conn.expect_closed(CLOSE_WITHIN_S, f"the response to {what}", hint=CLOSE_HINT)
+    conn = http()
+    what = "GET /icon.svg with Connection: keep-alive, then a second line Connection: close"
+    fields = [("Connection", "keep-alive"), ("Connection", "close")]
+    response = conn.exchange("GET", "/icon.svg", fields, what=what)
+    expect_close_announced(response, what)
+    conn.expect_closed(CLOSE_WITHIN_S, f"the response to {what}", hint="several Connection lines form one list")
 
 
 def check_http_1_0_connection_is_closed_after_the_response(http, site):
@@ -73,7 +80,7 @@ def check_http_1_0_connection_is_closed_after_the_response(http, site):
 
 
 def check_client_half_close_still_gets_its_responses(http, site):
-    """Requests followed by the client's FIN are still answered"""
+    """Requests followed by the client's FIN are still answered; a partial one is dropped"""
     conn = http()
     conn.send_request("GET", "/docs/guide.txt")
     conn.send_request("POST", "/echo", body=b"last words")
@@ -86,3 +93,11 @@ def check_client_half_close_still_gets_its_responses(http, site):
         "the client shut down its side and was answered",
         hint="once the client has sent FIN and everything is answered, close the connection",
     )
+    note = http().exchange("GET", "/note")
+    expect_status(note, 200, "GET /note")
+    conn = http()
+    partial = b"PUT /note HTTP/1.1\r\nHost: localhost\r\nContent-Length: 50\r\n\r\nonly ten b"
+    conn.send(partial, note="PUT /note announcing 50 body bytes, 10 sent")
+    conn.shutdown_write()
+    conn.expect_closed(CLOSE_WITHIN_S, "a PUT whose body ended early with FIN", hint=PARTIAL)
+    expect_body(http().exchange("GET", "/note"), note.body, "GET /note after an unfinished PUT /note", hint=PARTIAL)

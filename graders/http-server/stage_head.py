@@ -60,10 +60,13 @@ def check_pipelined_head_requests(http, site):
 
 
 def check_head_of_a_missing_file_and_of_the_note(http):
-    """HEAD of a missing file gets 404 without a body; HEAD /note gets 200 without one"""
+    """HEAD of a missing file (404) and of /echo (405) get no body; HEAD /note gets 200 without one"""
     conn = http()
     expect_status(conn.exchange("HEAD", "/missing.txt"), 404, "HEAD /missing.txt")
     conn.expect_still_open(0.05, "the response to HEAD /missing.txt", hint=NO_BODY)
+    refused = conn.exchange("HEAD", "/echo")
+    expect_status(refused, 405, "HEAD /echo", hint="/echo supports only POST")
+    conn.expect_still_open(0.05, "the 405 response to HEAD /echo", hint=NO_BODY + ", error responses too")
     head = conn.exchange("HEAD", "/note")
     conn.expect_still_open(0.05, "the response to HEAD /note", hint=NO_BODY)
     expect_same_head(head, conn.exchange("GET", "/note"), "/note")

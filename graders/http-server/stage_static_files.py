@@ -2,7 +2,7 @@
 
 from httpchecks import expect_file
 
-SMALL_FILES = ["/style.css", "/app.js", "/data.json", "/notes.txt", "/icon.svg", "/photo.jpg"]
+SMALL_FILES = ["/style.css", "/app.js", "/data.json", "/notes.txt", "/icon.svg", "/photo.jpg", "/docs/CHANGES.TXT"]
 UNKNOWN_TYPES = ["/LICENSE", "/backup.tar.gz"]
 
 

@@ -98,13 +98,13 @@ def mutants_of(folder: Path) -> list[Mutant]:
         relative = path.relative_to(folder)
         if not path.is_file() or "__pycache__" in relative.parts or relative.name.startswith("test_"):
             continue
+        if path.suffix not in (".py", ".sql", ".lua"):
+            continue  # data the solution serves or reads (a PNG, say) is not code, and may not be text
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".py":
             generated = [*_python_mutants(text), *_string_mutants(text)]
-        elif path.suffix in (".sql", ".lua"):
-            generated = list(_text_mutants(text, [(0, len(text))]))
         else:
-            continue
+            generated = list(_text_mutants(text, [(0, len(text))]))
         for operator, source in generated:
             mutant = _described(str(relative), operator, text, source)
             if mutant is not None:

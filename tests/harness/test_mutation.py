@@ -47,6 +47,8 @@ def test_python_sql_and_lua_mutants_each_change_one_thing(tmp_path: Path) -> Non
     write(tmp_path / "calc.py", CALC)
     write(tmp_path / "schema.sql", "CREATE TABLE t (id int NOT NULL UNIQUE, score int CHECK (score >= 0));\n")
     write(tmp_path / "__pycache__" / "calc.py", "x = 1 < 2\n")  # caches are never mutated
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "logo.png").write_bytes(b"\x89PNG\r\n")  # data a solution serves: not code, not text
     mutants = mutants_of(tmp_path)
     by_operator: dict[str, list[str]] = {}
     for mutant in mutants:
@@ -63,6 +65,7 @@ def test_python_sql_and_lua_mutants_each_change_one_thing(tmp_path: Path) -> Non
         "text/drop-not-null"]  # fmt: skip
     assert not any("NOT_CODE" in line for lines in by_operator.values() for line in lines), "prose is not code"
     assert all("__pycache__" not in mutant.path for mutant in mutants)
+    assert {mutant.path for mutant in mutants} == {"calc.py", "schema.sql"}
     assert len({mutant.id for mutant in mutants}) == len(mutants)
 
 
