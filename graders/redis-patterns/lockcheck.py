@@ -11,6 +11,7 @@ from labkit.driver import Driver
 from labkit.wait import until
 
 CALL_TIMEOUT_S = 2.0
+TTL_READ_ALLOWANCE_MS = 3_000  # how long the grader may take to read a lock's TTL after acquire() returned
 
 
 class Grant(TypedDict):
@@ -84,6 +85,14 @@ def expect_lock_ttl(db: redis.Redis, name: str, ttl_ms: int) -> None:
             f"lock:{name} expires later than ttl_ms={ttl_ms} after it was taken",
             got=f"PTTL {remaining}",
             hint="ttl_ms is in milliseconds: PX, not EX",
+        )
+    # Read right after acquire() returned; only a TTL long enough to outlast a slow reply is judged from below.
+    if remaining < ttl_ms - TTL_READ_ALLOWANCE_MS:
+        fail(
+            f"lock:{name} expires sooner than ttl_ms={ttl_ms} after it was taken",
+            expected=f"a PTTL between {ttl_ms - TTL_READ_ALLOWANCE_MS} and {ttl_ms} right after acquire() returned",
+            got=f"PTTL {remaining}",
+            hint="give the lock a TTL of exactly ttl_ms milliseconds: SET lock:<name> <token> NX PX <ttl_ms>",
         )
 
 

@@ -13,7 +13,7 @@ ACKED_HINT = (
 )
 IDLE_HINT = (
     "reclaim may hand over only jobs in flight for at least min_idle_ms since their last delivery "
-    "(XAUTOCLAIM's min-idle-time); handing one over restarts that time"
+    "(XAUTOCLAIM's min-idle-time), never a waiting job; handing one over restarts that time"
 )
 
 
@@ -47,11 +47,12 @@ def check_acknowledged_jobs_are_never_redelivered(pool, db):
 
 
 def check_jobs_of_live_consumers_are_not_stolen(pool, db):
-    """reclaim() leaves alone jobs in flight for less than min_idle_ms, and restarts the idle time"""
+    """reclaim() leaves alone jobs in flight for less than min_idle_ms and waiting jobs, and restarts the idle time"""
     worker, other = pool.ready(2)
     jobs = enqueue_all(worker, "pdf", ["render report"])
     (job_id,) = jobs
     expect_taken(worker, "pdf", "alpha", job_id, jobs[job_id], "")
+    waiting = enqueue_all(worker, "pdf", ["render invoice"])  # never taken: reclaim must leave it waiting
     expect_nothing_reclaimed(other, "pdf", "beta", 10_000, "right after 'alpha' took the job", IDLE_HINT)
     job = reclaim_within(other, "pdf", "beta", 100, within=3.0)
     if job is None:
@@ -62,6 +63,8 @@ def check_jobs_of_live_consumers_are_not_stolen(pool, db):
         )
     expect_equal(job, {"id": job_id, "payload": jobs[job_id]}, "the job reclaim('pdf', 'beta', 100) handed over")
     expect_nothing_reclaimed(worker, "pdf", "gamma", 2_000, "right after 'beta' reclaimed the job", IDLE_HINT)
+    (waiting_id,) = waiting
+    expect_taken(worker, "pdf", "delta", waiting_id, waiting[waiting_id], "(the job nobody took is still waiting)")
 
 
 def check_a_crashed_consumers_job_is_redelivered(pool, db):

@@ -78,23 +78,41 @@ def check_a_stale_fence_is_rejected(pool, db):
         "a second write with the same (highest) fence",
     )
     expect_equal(db.hget("resource:ledger", "fence"), str(fresh["fence"]), "the fence field of resource:ledger")
+    # Fences are numbers: 10 is higher than 9, although "10" sorts before "9" as a string.
+    expect_equal(fenced_write(new, "ticket", 9, "with fence 9"), True, "the first write to resource:ticket")
+    if not fenced_write(new, "ticket", 10, "with fence 10"):
+        fail(
+            "fenced_write('ticket', 10, ...) returned False after a write with fence 9: 10 is the higher fence",
+            hint="compare the fences as numbers (tonumber in Lua), not as strings: '10' < '9' as strings",
+        )
+    if fenced_write(old, "ticket", 9, "with fence 9 again"):
+        fail(
+            "fenced_write('ticket', 9, ...) returned True after a write with fence 10 was accepted",
+            hint=STALE_HINT + "; compare the fences as numbers (tonumber in Lua), not as strings",
+        )
+    expect_equal(db.hget("resource:ticket", "value"), "with fence 10", "the value field of resource:ticket")
+
+
+FIRST_CONCURRENT_FENCE = 12  # down to 5: the fences cross from two digits to one
 
 
 def check_concurrent_fenced_writes_keep_the_highest_fence(pool, db, gate):
-    """Concurrent writes with fences 8 down to 1: the write with fence 8 wins"""
-    fences = list(range(pool.size, 0, -1))
+    """Concurrent writes with fences 12 down to 5: the write with fence 12 wins"""
+    fences = list(range(FIRST_CONCURRENT_FENCE, FIRST_CONCURRENT_FENCE - pool.size, -1))
     calls = [call("fenced_write", "balance", fence, f"written with fence {fence}") for fence in fences]
     outcomes = pool.run(calls, gate=gate, in_order=True)
     expect_answers(outcomes, hints=HINTS)
     expect_bools(outcomes)
     value = db.hget("resource:balance", "value")
-    # Whatever order the held writes run in, fence 8 is accepted and every write after it is stale. Held in
-    # descending order, a store that reads the fence and writes afterwards ends with the last (lowest) one.
-    if outcomes[0].value is not True or value != f"written with fence {pool.size}":
+    highest, lowest = fences[0], fences[-1]
+    # Whatever order the held writes run in, the highest fence is accepted and every write after it is stale.
+    # Held in descending order, a store that reads the fence and writes afterwards ends with the last (lowest)
+    # one; a store that compares fences as strings takes 9 for higher than 12.
+    if outcomes[0].value is not True or value != f"written with fence {highest}":
         fail(
-            f"after concurrent writes with fences {pool.size} down to 1 (in that order), resource:balance holds "
-            f"{value!r}",
-            expected=f"fence {pool.size} accepted, value 'written with fence {pool.size}'",
+            f"after concurrent writes with fences {highest} down to {lowest} (in that order), resource:balance "
+            f"holds {value!r}",
+            expected=f"fence {highest} accepted, value 'written with fence {highest}'",
             got=describe(outcomes),
             hint=STALE_HINT + "; reading the fence and writing afterwards lets an older write overwrite a newer one",
         )

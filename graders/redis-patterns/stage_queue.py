@@ -14,18 +14,28 @@ SHARED_HINT = (
 
 
 def check_jobs_come_out_in_order_and_are_acknowledged_once(pool, db):
-    """Jobs are taken oldest first, each once, and acknowledged once"""
+    """Jobs are taken oldest first, each once, and acknowledged once; another queue's job stays in its queue"""
     (driver,) = pool.ready(1)
+    elsewhere = enqueue_all(driver, "fax", ["fax 1"])  # older than every mail job
     payloads = [f"mail {n}" for n in range(1, 6)]
     jobs = enqueue_all(driver, "mail", payloads)
+    (fax_id,) = elsewhere
     for n, (job_id, payload) in enumerate(jobs.items(), start=1):
-        expect_taken(driver, "mail", "worker-1", job_id, payload, f"(take {n}: jobs come out oldest first)")
+        job = take(driver, "mail", "worker-1")
+        if job is not None and job["payload"] == elsewhere[fax_id]:
+            fail(
+                "take('mail', 'worker-1', 0) returned the job enqueued on 'fax': queues are independent",
+                got=repr(job),
+                hint="name each queue's keys after the queue (for example queue:<name>)",
+            )
+        expect_equal(job, {"id": job_id, "payload": payload}, f"take('mail', 'worker-1', 0) (take {n}: oldest first)")
     expect_equal(take(driver, "mail", "worker-1"), None, "take('mail', 'worker-1', 0) with every job in flight")
     for job_id in jobs:
         expect_ack(driver, "mail", job_id, jobs[job_id], True, "of a job in flight")
     first = next(iter(jobs))
     expect_ack(driver, "mail", first, jobs[first], False, "a second time")
     expect_equal(take(driver, "mail", "worker-2"), None, "take('mail', 'worker-2', 0) once every job is done")
+    expect_taken(driver, "fax", "worker-1", fax_id, elsewhere[fax_id], "(queues are independent: 'fax' kept its job)")
 
 
 def check_take_waits_up_to_block_ms(pool, db):

@@ -21,12 +21,12 @@ class Bank:
 
     # -- one call at a time, always in the same process (so a connection left in a bad state shows) ------------
 
-    def outcome(self, function: str, *args: Any, timeout: float = CALL_TIMEOUT_S) -> Outcome:
-        return self.pool.outcome(0, Call(function, args), within=timeout)
+    def outcome(self, function: str, *args: Any, timeout: float = CALL_TIMEOUT_S, process: int = 0) -> Outcome:
+        return self.pool.outcome(process, Call(function, args), within=timeout)
 
-    def returns(self, function: str, *args: Any, timeout: float = CALL_TIMEOUT_S) -> Any:
-        """The value ``function(*args)`` returned; anything else fails the check."""
-        outcome = self.outcome(function, *args, timeout=timeout)
+    def returns(self, function: str, *args: Any, timeout: float = CALL_TIMEOUT_S, process: int = 0) -> Any:
+        """The value ``function(*args)`` returned (in driver ``process``); anything else fails the check."""
+        outcome = self.outcome(function, *args, timeout=timeout, process=process)
         self.expect_answers([outcome])
         return outcome.value
 

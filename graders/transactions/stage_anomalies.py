@@ -44,6 +44,13 @@ def check_lost_update_at_read_committed(bank):
             f"({START} + one deposit of {DEPOSIT}, the other lost)",
             hint="each transaction writes the balance it read plus the deposit",
         )
+    written = [write.new_value for write in writes]
+    if written != [START + DEPOSIT] * 2:
+        fail(
+            f"the two transactions set the balance of account {ACCOUNT} to {written[0]} and then {written[1]}; "
+            f"each must set it to the {START} cents it read plus the deposit of {DEPOSIT}",
+            hint="each transaction writes the balance it read plus amount_cents, computed in Python",
+        )
     expect_report(
         report,
         "demonstrate_lost_update",

@@ -6,6 +6,7 @@ from labkit.pool import call
 from verdicts import expect_int_id, expect_int_ids
 
 EVENT = 1
+OTHER_EVENT = 12  # has a seat of the same name: a seat is booked once per event
 TAKEN_HINT = "a seat that already has a booking raises SeatTaken, whoever asks"
 DOUBLE_HINT = (
     "checking for a booking and then inserting is a race: add a UNIQUE constraint on bookings (event_id, seat) "
@@ -15,18 +16,28 @@ DOUBLE_HINT = (
 
 
 def check_second_booking_of_a_seat_is_refused(bank):
-    """A booked seat raises SeatTaken; other seats stay bookable"""
+    """A booked seat raises SeatTaken; other seats, and the same seat of another event, stay bookable"""
     bank.db.add_seats(EVENT, ["A1", "A2"])
+    bank.db.add_seats(OTHER_EVENT, ["A1"])
     first = bank.returns("book_seat", EVENT, "A1", 10)
     expect_int_id("book_seat", first, "booking id")
     expect_equal(bank.db.bookings(), [Booking(first, EVENT, "A1", 10)], "the bookings table after one booking")
     bank.raises("SeatTaken", "book_seat", EVENT, "A1", 11, hint=TAKEN_HINT)
     bank.expect_no_open_transactions(after="book_seat() raised SeatTaken")
     second = bank.returns("book_seat", EVENT, "A2", 11)
+    elsewhere_outcome = bank.outcome("book_seat", OTHER_EVENT, "A1", 12)
+    if elsewhere_outcome.raised == "SeatTaken":
+        fail(
+            f"book_seat({OTHER_EVENT}, 'A1', 12) raised SeatTaken, but only seat A1 of event {EVENT} is booked",
+            hint="a seat is its event and its name together: the unique constraint (or the lock) covers "
+            "(event_id, seat), not the seat's name alone",
+        )
+    bank.expect_answers([elsewhere_outcome])
+    elsewhere = elsewhere_outcome.value
     expect_equal(
         bank.db.bookings(),
-        [Booking(first, EVENT, "A1", 10), Booking(second, EVENT, "A2", 11)],
-        "the bookings table after booking A1 and A2",
+        [Booking(first, EVENT, "A1", 10), Booking(second, EVENT, "A2", 11), Booking(elsewhere, OTHER_EVENT, "A1", 12)],
+        f"the bookings table after booking A1 and A2 of event {EVENT} and A1 of event {OTHER_EVENT}",
     )
 
 

@@ -20,27 +20,52 @@ def check_repeated_transfer_applies_once(bank):
     expect_balances(bank, {1: 9_500, 2: 500}, "a repeated request was applied again", UNIQUE_HINT)
     expect(again == first, "the repeated transfer returned another id than the first", hint=UNIQUE_HINT)
     expect_equal(len(bank.db.transfers()), 1, "rows in the transfers table after one transfer sent twice")
+    from_elsewhere = bank.returns("transfer", 1, 2, 500, "pay-1", process=1)
+    expect(
+        from_elsewhere == first,
+        "the same transfer repeated from another process returned another id than the first",
+        hint="look the key up in the database, where every process's transfers are, not in your process's memory",
+    )
+    expect_balances(bank, {1: 9_500, 2: 500}, "a request repeated from another process was applied again", UNIQUE_HINT)
     other = bank.returns("transfer", 1, 2, 500, "pay-2")
     expect(other != first, "a transfer with a new key returned the id of an earlier one", hint=UNIQUE_HINT)
     expect_balances(bank, {1: 9_000, 2: 1_000}, "a transfer with a new key", "a new key is a new transfer")
 
 
+REUSES = {"amount_cents": (1, 2, 700), "to_id": (1, 3, 500), "from_id": (3, 2, 500)}  # differs in: arguments
+
+
 def check_key_reused_with_other_arguments_is_refused(bank):
-    """A key reused with different arguments raises IdempotencyKeyReused"""
-    bank.db.open_accounts({1: 10_000, 2: 0})
+    """A key reused with a different amount, destination or source raises IdempotencyKeyReused"""
+    bank.db.open_accounts({1: 10_000, 2: 0, 3: 10_000})
     bank.returns("transfer", 1, 2, 500, "pay-1")
-    bank.raises(
-        "IdempotencyKeyReused",
-        "transfer",
-        1,
-        2,
-        700,
-        "pay-1",
-        hint="compare the stored transfer's from_id, to_id and amount_cents with the call's; any difference "
-        "raises IdempotencyKeyReused",
-    )
-    bank.expect_no_open_transactions(after="transfer() raised IdempotencyKeyReused")
-    expect_balances(bank, {1: 9_500, 2: 500}, "a refused request moved money", UNIQUE_HINT)
+    for differs, arguments in REUSES.items():
+        bank.raises(
+            "IdempotencyKeyReused",
+            "transfer",
+            *arguments,
+            "pay-1",
+            hint=f"only {differs} differs from the stored transfer's: compare from_id, to_id and amount_cents "
+            "with the call's; any difference raises IdempotencyKeyReused",
+        )
+        bank.expect_no_open_transactions(after="transfer() raised IdempotencyKeyReused")
+    expect_balances(bank, {1: 9_500, 2: 500, 3: 10_000}, "a refused request moved money", UNIQUE_HINT)
+
+
+def check_repeat_is_answered_when_the_balance_no_longer_covers_it(bank):
+    """A repeated transfer returns its id even after it emptied the account"""
+    bank.db.open_accounts({1: 500, 2: 0})
+    first = bank.returns("transfer", 1, 2, 500, "pay-all")
+    again = bank.outcome("transfer", 1, 2, 500, "pay-all")
+    if again.raised == "InsufficientFunds":
+        fail(
+            "transfer(1, 2, 500, 'pay-all') repeated after it emptied account 1 raised InsufficientFunds; a "
+            "repeated request returns the id of the transfer it repeats, whatever the balance now",
+            hint="look the idempotency key up before you check the balance",
+        )
+    bank.expect_answers([again])
+    expect(again.value == first, "the repeated transfer returned another id than the first", hint=UNIQUE_HINT)
+    expect_balances(bank, {1: 0, 2: 500}, "a repeated request was applied again", UNIQUE_HINT)
 
 
 def check_refused_transfer_leaves_its_key_free(bank):
