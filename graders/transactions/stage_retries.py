@@ -167,4 +167,4 @@ def expect_backoff(attempt_starts: dict[Call, list[int]]) -> None:
 
 
 def backoff_ms(retry: int) -> int:
-    return FIRST_BACKOFF_MS * 2 ** (retry - 1)
+    return int(FIRST_BACKOFF_MS) << (retry - 1)
