@@ -533,6 +533,7 @@ class SandboxedProcess(LearnerProcess):
 
     def stop(self) -> None:
         """Removes the container (everything in it dies with it), then reaps the docker client."""
+        self.stopped_by_grader = True  # as in process mode: its exit from here on is the grader's doing
         self.exit_code()  # reads the OOM flag while the container still exists
         try:
             _shared_engine().containers.get(self.container).remove(force=True)
