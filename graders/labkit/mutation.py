@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +67,7 @@ class MutationReport:
 
     @property
     def sensitivity(self) -> float | None:
-        """Killed and timed-out mutants over all that are neither equivalent nor out of reach nor broken."""
-        judged = self.count("killed") + self.count("timeout") + self.count("survived")
-        return None if judged == 0 else (self.count("killed") + self.count("timeout")) / judged
+        return sensitivity(outcome.verdict for outcome in self.outcomes)
 
     def to_dict(self) -> dict[str, Any]:
         counts = {verdict: self.count(verdict) for verdict in
@@ -88,6 +86,12 @@ class MutationReport:
                 for o in self.outcomes
             ],
         }  # fmt: skip
+
+
+def sensitivity(verdicts: Iterable[str]) -> float | None:
+    """Killed and timed-out mutants over all that are neither equivalent nor out of reach nor broken."""
+    counted = [verdict for verdict in verdicts if verdict in ("killed", "timeout", "survived")]
+    return None if not counted else sum(verdict != "survived" for verdict in counted) / len(counted)
 
 
 def load_ledger(lab: Lab) -> dict[str, Reviewed]:

@@ -8,7 +8,7 @@ recorded figures were measured on another grader or solution than today's is sta
 from __future__ import annotations
 
 from labkit.catalog import Catalog, Lab
-from labkit.mutation import fingerprint, load_summary, recorded_verdicts
+from labkit.mutation import fingerprint, load_summary, recorded_verdicts, sensitivity
 from labkit.trace import load_trace
 
 README_MARKERS = ("<!-- grader-truth:start -->", "<!-- grader-truth:end -->")
@@ -34,9 +34,9 @@ def _row(catalog: Catalog, lab: Lab) -> str:
     else:
         caught = sum(1 for v in verdicts if v in ("killed", "timeout"))
         reviewed = sum(1 for v in verdicts if v in ("equivalent", "out_of_reach"))
-        survived = verdicts.count("survived")
-        sensitivity = "n/a" if caught + survived == 0 else f"{caught / (caught + survived):.0%}"
-        figures = [f"{caught} of {len(verdicts)}", str(reviewed), str(survived), sensitivity]
+        share = sensitivity(verdicts)
+        figures = [f"{caught} of {len(verdicts)}", str(reviewed), str(verdicts.count("survived")),
+                   "n/a" if share is None else f"{share:.0%}"]  # fmt: skip
     return "| " + " | ".join([lab.id, rules, str(scenarios), str(alternatives), *figures]) + " |\n"
 
 
