@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from labkit.catalog import Lab, load_catalog
+from labkit.mutants import mutants_of
+from labkit.mutation import stale_ledger_entries
 from labkit.trace import check_ids, load_trace
 from labkit.truth import README_MARKERS, stale_labs, truth_table
 from support import KIT
@@ -45,3 +47,9 @@ def test_no_lab_publishes_stale_mutation_figures() -> None:
     assert stale_labs(CATALOG) == [], (
         "each lab listed: re-run `labkit mutate LAB --record`, then `labkit truth --write`"
     )
+
+
+@pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)
+def test_every_reviewed_mutant_is_a_mutant_of_todays_solution(lab: Lab) -> None:
+    stale = stale_ledger_entries(lab, mutants_of(lab.solution_folder))
+    assert not stale, f"{lab.id}/mutants.toml reviews code that has changed: {stale}"

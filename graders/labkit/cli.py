@@ -515,7 +515,7 @@ def mutate_command(
     """Authors: grade single-change mutants of the lab's reference solution and report how many the grader
     catches (its sensitivity). Exit 0: no unreviewed survivor, 1: survivors to review, 2: usage error."""
     from labkit.mutants import mutants_of
-    from labkit.mutation import reusable_outcomes, run_mutation, select, write_summary
+    from labkit.mutation import reusable_outcomes, run_mutation, select, stale_ledger_entries, write_summary
 
     lab = _lab(_catalog(), lab_id)
     if record and (sample is not None or only is not None):
@@ -523,9 +523,17 @@ def mutate_command(
     if out is not None and (problem := _unwritable(out)) is not None:
         _usage(f"--out {out}: {problem}")
     try:
-        chosen = select(mutants_of(lab.solution_folder), sample, seed, only)
+        every_mutant = mutants_of(lab.solution_folder)
+        chosen = select(every_mutant, sample, seed, only)
+        stale = stale_ledger_entries(lab, every_mutant)
     except HarnessError as error:
         _usage(str(error))
+    for mutant_id in stale:
+        errors.print(
+            f"stale review in {lab.grader_folder.name}/mutants.toml: {mutant_id} is no mutant of today's solution "
+            "(the reviewed code changed): remove the entry, or review the new mutant",
+            highlight=False,
+        )
     if list_only:
         for mutant in chosen:
             console.print(f"{mutant.id}\n  {escape(mutant.diff())}", highlight=False)

@@ -9,6 +9,7 @@ while the line it changes does, so a reviewed verdict (an equivalent mutant) is 
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import io
@@ -17,6 +18,7 @@ import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from labkit.errors import HarnessError
 
@@ -129,21 +131,65 @@ def _described(path: str, operator: str, original: str, source: str) -> Mutant |
 
 
 def _python_mutants(text: str) -> Iterator[tuple[str, str]]:
+    """cosmic-ray's mutations, in its order (operator, then the tree's nodes in pre-order), from one parse: its own
+    ``mutate_code`` parses and walks the whole file once per mutant, minutes for a lab's solution."""
     try:
-        from cosmic_ray.mutating import mutate_code
+        from cosmic_ray.ast import ast_nodes, get_ast
         from cosmic_ray.plugins import get_operator
     except ImportError as missing:
         raise HarnessError(
             "labkit mutate needs cosmic-ray for Python mutants", hint="pip install -e '.[dev]' installs it"
         ) from missing
+    nodes = list(ast_nodes(get_ast(text)))
+    line_starts = _line_starts(text)
     for name in PYTHON_OPERATORS:
         operator = get_operator(name)()
-        for occurrence in range(10_000):
-            mutated = mutate_code(text, operator, occurrence)
-            if mutated is None:
-                break
-            # cosmic-ray's own runner defines this name; a mutant graded on its own gets a class nothing raises.
-            yield name, mutated.replace(NEVER_RAISED_NAME, NEVER_RAISED)
+        for node in nodes:
+            for index in range(_positions(operator, node)):
+                mutated = _mutated(text, line_starts, operator, node, index)
+                if mutated is not None:
+                    # cosmic-ray's runner defines this name; a mutant graded on its own gets a class nothing raises.
+                    yield name, mutated.replace(NEVER_RAISED_NAME, NEVER_RAISED)
+
+
+def _positions(operator: Any, node: Any) -> int:
+    try:
+        return sum(1 for _ in operator.mutation_positions(node))
+    except (AttributeError, AssertionError, IndexError):
+        return 0  # a construct the operator's author did not foresee (``except`` with a tuple, say): no mutant
+
+
+def _mutated(text: str, line_starts: list[int], operator: Any, node: Any, index: int) -> str | None:
+    """The file with ``node`` mutated: the operator changes a copy of the node (operators edit in place), whose
+    code replaces the node's text, prefix included, so the parse tree serves every mutant."""
+    parent, node.parent = node.parent, None  # copy the subtree, not the whole tree through the parent link
+    try:
+        clone = copy.deepcopy(node)
+    finally:
+        node.parent = parent
+    clone.parent = parent  # operators may look up at the context; they never change it
+    try:
+        changed = operator.mutate(clone, index)
+    except (AttributeError, AssertionError, IndexError):
+        return None
+    start = _offset(line_starts, node.get_start_pos_of_prefix())
+    end = _offset(line_starts, node.end_pos)
+    code: str = changed.get_code()
+    return text[:start] + code + text[end:]
+
+
+def _line_starts(text: str) -> list[int]:
+    from parso.utils import split_lines  # parso's own line splitting, so its positions map back exactly
+
+    starts = [0]
+    for line in split_lines(text, keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _offset(line_starts: list[int], position: tuple[int, int]) -> int:
+    line, column = position
+    return line_starts[line - 1] + column
 
 
 def _string_mutants(text: str) -> Iterator[tuple[str, str]]:

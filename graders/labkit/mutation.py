@@ -115,6 +115,13 @@ def load_ledger(lab: Lab) -> dict[str, Reviewed]:
     return reviewed
 
 
+def stale_ledger_entries(lab: Lab, mutants: list[Mutant]) -> list[str]:
+    """Ledger ids that match none of today's mutants of the solution: the code they reviewed has changed or gone,
+    so the review no longer vouches for anything and the entry should be removed (or the mutant reviewed again)."""
+    today = {mutant.id for mutant in mutants}
+    return sorted(mutant_id for mutant_id in load_ledger(lab) if mutant_id not in today)
+
+
 def select(mutants: list[Mutant], sample: int | None, seed: int, only: str | None) -> list[Mutant]:
     chosen = [mutant for mutant in mutants if only is None or only in mutant.id]
     if sample is not None and sample < len(chosen):

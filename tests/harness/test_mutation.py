@@ -10,7 +10,7 @@ import pytest
 from labkit.catalog import load_catalog
 from labkit.errors import LabConfigError
 from labkit.mutants import mutants_of
-from labkit.mutation import MutationReport, Outcome, load_ledger, write_summary
+from labkit.mutation import MutationReport, Outcome, load_ledger, stale_ledger_entries, write_summary
 from labkit.truth import stale_labs, truth_table
 from throwaway import Stage, ThrowawayKit, write
 
@@ -80,6 +80,68 @@ def test_a_mutant_keeps_its_id_when_other_lines_change(tmp_path: Path) -> None:
     before = {mutant.id for mutant in mutants_of(tmp_path)}
     write(tmp_path / "calc.py", "# a comment that shifts every line\n" + CALC)
     assert {mutant.id for mutant in mutants_of(tmp_path)} == before
+
+
+TANGLE = """\
+import binascii
+
+
+def decode(text, limit=3):
+    total = 0
+    for part in text.split(","):
+        try:
+            value = int(part) if part else -1
+        except (ValueError, binascii.Error) as error:
+            raise KeyError(part) from error
+        if value >= limit and not (value % 2 == 0 or value << 1 > 9):
+            break
+        total += value * 2 // 1
+    return total is not None and total != 0
+"""
+
+
+def test_python_mutants_are_exactly_cosmic_rays_own(tmp_path: Path) -> None:
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    from labkit.mutants import NEVER_RAISED, NEVER_RAISED_NAME, PYTHON_OPERATORS
+
+    write(tmp_path / "tangle.py", TANGLE)
+    ours = sorted((m.operator, m.source) for m in mutants_of(tmp_path) if m.operator.startswith("core/"))
+    theirs = []
+    for name in PYTHON_OPERATORS:
+        for occurrence in range(200):
+            try:
+                mutated = mutate_code(TANGLE, get_operator(name)(), occurrence)
+            except AttributeError:  # cosmic-ray cannot rename a dotted name in an except tuple
+                continue
+            if mutated is None:
+                break
+            if mutated != TANGLE:
+                theirs.append((name, mutated.replace(NEVER_RAISED_NAME, NEVER_RAISED)))
+    assert len(ours) > 30 and ours == sorted(set(theirs))
+    # The except tuple's plain name is still mutated where the dotted one cannot be.
+    assert any("except (type(" in source for operator, source in ours if operator == "core/ExceptionReplacer")
+
+
+def test_a_reviewed_mutant_the_solution_no_longer_has_is_stale(tmp_path: Path) -> None:
+    kit = _calc_kit(tmp_path)
+    lab = load_catalog(kit.root).get("calc")
+    mutants = mutants_of(lab.solution_folder)
+    kept = next(m for m in mutants if m.operator == "core/ReplaceComparisonOperator_Lt_LtE")
+    write(
+        lab.grader_folder / "mutants.toml",
+        f"""\
+[[equivalent]]
+id = "{kept.id}"
+reason = "reviewed on today's line"
+
+[[out_of_reach]]
+id = "calc.py:core/NumberReplacer:0000000000"
+reason = "reviewed on a line since rewritten"
+""",
+    )
+    assert stale_ledger_entries(lab, mutants) == ["calc.py:core/NumberReplacer:0000000000"]
 
 
 def test_the_ledger_needs_a_reason_for_every_reviewed_mutant(tmp_path: Path) -> None:
