@@ -8,7 +8,8 @@ from labkit.checks import fail
 from spans import in_trace, server_span
 from traffic import checkout, new_trace, send, unmatched, user
 
-TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-01")
+TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+SAMPLED = 0x01
 HINT = "extract the incoming traceparent and start the server span as its child (same trace id, parent = its id)"
 
 
@@ -57,7 +58,7 @@ def check_missing_or_malformed_traceparent_starts_a_trace(shop, collector, rng: 
 
 
 def check_downstream_call_carries_traceparent(shop, collector, downstream, rng: random.Random):
-    """The call to the downstream carries traceparent 00-<the same trace id>-<the client span id>-01"""
+    """The call to the downstream carries traceparent 00-<the same trace id>-<the client span id>-<sampled flags>"""
     for continued in (True, False):
         call = checkout(rng)
         trace_id, _, header = new_trace(rng)
@@ -69,10 +70,11 @@ def check_downstream_call_carries_traceparent(shop, collector, downstream, rng: 
         item = (call.body or b"").decode()
         charges = [charge for charge in downstream.charges() if charge.item and f'"{charge.item}"' in item]
         sent = charges[-1].headers.get("traceparent", "") if charges else ""
-        if not TRACEPARENT.fullmatch(sent) or sent != f"00-{trace_id}-{client.span_id}-01":
+        found = TRACEPARENT.fullmatch(sent)
+        if not found or (found[1], found[2]) != (trace_id, client.span_id) or not int(found[3], 16) & SAMPLED:
             fail(
                 f"the downstream call of {call} carried traceparent {sent!r}",
-                expected=f"00-{trace_id}-{client.span_id}-01 (the trace, the client span, sampled)",
+                expected=f"00-{trace_id}-{client.span_id}-01 (the trace, the client span, sampled; or flags 03)",
                 got="\n".join(f"{k}: {v}" for k, v in charges[-1].headers.items()) if charges else "no call arrived",
                 hint="inject the client span's context into the outgoing request's headers",
             )
