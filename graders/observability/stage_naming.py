@@ -1,4 +1,5 @@
-"""Stage 2: every family follows the Prometheus naming conventions (promtool's promlint rules)."""
+"""Stage 2: every family follows the Prometheus naming conventions (promtool's promlint rules), and the two
+required families are there with their types and labels."""
 
 import random
 
@@ -16,18 +17,30 @@ def check_names_follow_conventions(shop, rng: random.Random):
     send(shop, checkout(rng))
     findings = lint(scrape(shop).families)
     if findings:
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
         fail(
-            f"{len(findings)} naming finding(s), as promtool check metrics reports them",
-            expected="no finding",
+            f"{findings[0]}{more}",
+            expected="no finding of promtool check metrics' naming rules",
             got="\n".join(str(finding) for finding in findings),
             hint="README.md, Naming rules: each message says what to change",
         )
 
 
-def check_required_labels(shop, rng: random.Random):
-    """The required families carry their labels: method, route and status; method and route"""
+def check_required_families(shop, rng: random.Random):
+    """http_server_requests is a counter with method, route and status; the duration a histogram with method, route"""
     send(shop, user(rng))
+    send(shop, checkout(rng))
     exposition = scrape(shop)
+    found = ", ".join(f"{family.name} ({family.type})" for family in exposition.families) or "no family"
+    for name, kind in ((REQUESTS, "counter"), (DURATION, "histogram")):
+        family = exposition.family(name)
+        if family is None or family.type != kind or not family.samples:
+            fail(
+                f"/metrics has no {kind} {name} with samples",
+                expected=f"a family {name} of type {kind}, with samples once requests were served",
+                got=found,
+                hint="README.md, Metrics: the two required families, their names, types and labels",
+            )
     for name, labels in REQUIRED_LABELS.items():
         family = exposition.family(name)
         have = {label for sample in family.samples for label in sample.labels} if family else set()
