@@ -255,12 +255,14 @@ def charge(order: dict[str, object], server_span: Span) -> tuple[int, dict[str, 
     url = os.environ["DOWNSTREAM_URL"] + "/charge"
     target = urlsplit(url)
     span = Span(server_span.trace_id, "POST", SPAN_KIND_CLIENT, parent_id=server_span.span_id)
-    span.attributes.update({
-        "http.request.method": "POST",
-        "url.full": url,
-        "server.address": target.hostname or "",
-        "server.port": target.port or 80,
-    })
+    span.attributes.update(
+        {
+            "http.request.method": "POST",
+            "url.full": url,
+            "server.address": target.hostname or "",
+            "server.port": target.port or 80,
+        }
+    )
     request = urllib.request.Request(
         url,
         data=json.dumps(order).encode(),
