@@ -3,9 +3,10 @@
 import random
 import re
 
+from exposition import scrape
 from labkit.checks import fail
 from logs import REQUEST_ID, StdoutLog, validate_request_line
-from traffic import mixed, send, send_all, slow_checkout, user
+from traffic import Call, mixed, send, send_all, slow_checkout, user
 
 LEVELS = {2: "info", 3: "info", 4: "warn", 5: "error"}
 SLOW_FLOOR_S, SLOW_CEILING_S = 0.3, 10.0
@@ -13,6 +14,10 @@ SLOW_FLOOR_S, SLOW_CEILING_S = 0.3, 10.0
 
 def request_id(rng: random.Random, n: int) -> str:
     return f"req-{rng.getrandbits(40):010x}.{n}_{rng.choice('ABCxyz')}"
+
+
+def by_id_sent(calls: list[Call]) -> set[str]:
+    return {call.headers["X-Request-ID"] for call in calls}
 
 
 def check_every_line_is_a_json_object(service, shop, rng: random.Random):
@@ -35,7 +40,9 @@ def check_one_request_line_per_request(shop, stdout: StdoutLog, rng: random.Rand
     calls = [*mixed(rng, users=4, unmatched_calls=3, ok=2, invalid=2, failing=2), slow_checkout(rng)]
     calls[0] = user(rng, query=f"?q={rng.getrandbits(20)}")
     calls = [call.with_headers(**{"X-Request-ID": request_id(rng, n)}) for n, call in enumerate(calls)]
-    send_all(shop, calls)
+    send_all(shop, calls[:3])
+    scrape(shop)  # not a request line
+    send_all(shop, calls[3:])
     lines = stdout.requests(len(calls))
     for line in lines:
         validate_request_line(line)
@@ -68,6 +75,13 @@ def check_one_request_line_per_request(shop, stdout: StdoutLog, rng: random.Rand
                 got=line.text[:400],
                 hint="route is the template, path has no query string, level follows the status (README.md, Logs)",
             )
+    if len(lines) != len(calls):
+        fail(
+            f"{len(lines)} request lines for {len(calls)} requests and a scrape of /metrics",
+            expected=f"{len(calls)} request lines: one per request, none for GET /metrics",
+            got="\n".join(line.text[:160] for line in lines if line.record["request_id"] not in by_id_sent(calls)),
+            hint="GET /metrics is neither counted, logged nor traced",
+        )
     slow = next(line for line in lines if line.record["request_id"] == calls[-1].headers["X-Request-ID"])
     logged = slow.record["duration_seconds"]
     if not SLOW_FLOOR_S <= logged <= SLOW_CEILING_S:

@@ -2,12 +2,15 @@
 OTLP with the service's name."""
 
 import random
+import re
 
 from collector import STATUS_CODE_ERROR, ReceivedSpan
+from exposition import scrape
 from labkit.checks import fail
 from spans import server_span, wait_for_span
 from traffic import CHECKOUT, UNMATCHED, Call, checkout, send, unmatched, user
 
+HEX_ID = re.compile("[0-9a-f]+")
 HINT = "one SERVER span per request, named '<method> <route>' (just '<method>' for unmatched), with its attributes"
 
 
@@ -37,6 +40,10 @@ def expect_server_span(span: ReceivedSpan, call: Call, service_name: str) -> Non
         wrong.insert(0, f"name {span.name!r}")
     if span.service_name != service_name:
         wrong.append(f"resource service.name={span.service_name!r}")
+    if not (HEX_ID.fullmatch(span.trace_id) and len(span.trace_id) == 32 and span.trace_id.strip("0")):
+        wrong.append(f"trace id {span.trace_id!r} (16 bytes, not all zero)")
+    if not (HEX_ID.fullmatch(span.span_id) and len(span.span_id) == 16 and span.span_id.strip("0")):
+        wrong.append(f"span id {span.span_id!r} (8 bytes, not all zero)")
     if not 0 < span.start_ns <= span.end_ns:
         wrong.append(f"start {span.start_ns} / end {span.end_ns}")
     if wrong:
@@ -58,11 +65,23 @@ def check_server_spans_named_by_route(shop, collector, service_name, rng: random
         checkout(rng),
     ]
     mark = collector.mark()
-    for call in calls:
+    for n, call in enumerate(calls):
         send(shop, call)
+        if n == 1:
+            scrape(shop)  # not traced
     for call in calls:
         span = server_span(collector, mark, call.path, call.status, hint=HINT)
         expect_server_span(span, call, service_name)
+    traced_scrapes = [
+        span for span in collector.since(mark) if "/metrics" in (span.name, span.attributes.get("url.path"))
+    ]
+    if traced_scrapes:
+        fail(
+            "a scrape of /metrics was traced",
+            expected="no span for GET /metrics",
+            got=traced_scrapes[0].describe(),
+            hint="GET /metrics is neither counted, logged nor traced",
+        )
 
 
 def check_only_server_errors_are_marked(shop, collector, rng: random.Random):
