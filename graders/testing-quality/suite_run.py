@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -189,6 +190,16 @@ def expect_ran(run: SuiteRun, result: RoundResult, what: str) -> None:
             expected="every test module imports cleanly",
             got=result.collect_errors[0],
             hint=f"run `python -m pytest {TESTS}` in your folder and fix the first error",
+        )
+    if result.exit is not None and result.exit < 0:
+        killed = signal.Signals(-result.exit).name if -result.exit in signal.valid_signals() else str(-result.exit)
+        fail(
+            f"pytest was killed by signal {killed} while running your suite ({what})",
+            expected="the suite runs to its end",
+            got=f"{len(result.tests)} of {result.collected} tests reported before it died",
+            hint="SIGXFSZ: a test wrote more than the output limit (print less); SIGKILL: memory or processes"
+            if killed in ("SIGXFSZ", "SIGKILL")
+            else "run your suite with `python -m pytest tests` and look for a test that crashes the interpreter",
         )
     if not result.complete:
         got = "no record at all" if result.collected is None else f"{len(result.tests)} of {result.collected} tests"

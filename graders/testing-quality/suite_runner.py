@@ -12,6 +12,7 @@ round without its closing record (a conftest that unregistered the probe, a cras
 
 from __future__ import annotations
 
+import functools
 import importlib
 import ipaddress
 import json
@@ -20,7 +21,9 @@ import random
 import signal
 import socket
 import sys
+import traceback
 import types
+import unittest
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,9 @@ PREFIX = "@@labkit-suite "
 PROBE_NAME = "labkit-suite-probe"
 UNIT = "scheduler"
 TEST_TIMEOUT_S = 10
+CONTEXT_ASSERTIONS = frozenset(
+    {"assertRaises", "assertRaisesRegex", "assertWarns", "assertWarnsRegex", "assertLogs", "assertNoLogs"}
+)
 
 
 class TestTimedOut(BaseException):
@@ -74,6 +80,7 @@ class Probe:
         self.pristine = self.snapshot()
         self.collected = 0
         self.records: dict[str, dict[str, Any]] = {}
+        count_unittest_assertions(self)
 
     def snapshot(self) -> dict[str, int]:
         """Identity of every name of the unit and of its classes: a patched one changes."""
@@ -137,7 +144,7 @@ class Probe:
             signal.signal(signal.SIGALRM, previous)
             self.note_patches()
 
-    def pytest_assertion_pass(self, item: pytest.Item, lineno: int, orig: str, expl: str) -> None:
+    def pytest_assertion_pass(self, item: pytest.Item | None, lineno: int, orig: str, expl: str) -> None:
         if self.current is not None:
             self.current["asserts"] += 1
             self.note_patches()
@@ -191,6 +198,26 @@ def _outcome(report: pytest.TestReport) -> str:
 
 def _tail(text: str, limit: int = 1500) -> str:
     return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def count_unittest_assertions(probe: Probe) -> None:
+    """unittest's assertion methods count as an assert statement does once they returned; assertRaises and the
+    other context managers do not, as pytest.raises does not."""
+    for name in dir(unittest.TestCase):
+        method = getattr(unittest.TestCase, name)
+        if not name.startswith("assert") or name in CONTEXT_ASSERTIONS or not callable(method):
+            continue
+        setattr(unittest.TestCase, name, _counted(probe, method))
+
+
+def _counted(probe: Probe, method: Any) -> Any:
+    @functools.wraps(method)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        result = method(*args, **kwargs)
+        probe.pytest_assertion_pass(None, 0, "", "")
+        return result
+
+    return counted
 
 
 def guard_network(probe: Probe) -> None:
@@ -252,7 +279,19 @@ def run_round(plan: dict[str, Any], spec: dict[str, Any], report_fd: int) -> int
     probe = Probe(report, unit, f"{plan['seed']}:{spec['id']}", spec.get("order", "given"), spec.get("only", ""))
     guard_network(probe)
     settle_hypothesis()
-    args = ["-c", plan["ini"], "--rootdir", ".", "-p", "no:cacheprovider", "-q", "--tb=short", "-rN"]
+    args = [
+        "-c",
+        plan["ini"],
+        "--rootdir",
+        ".",
+        "--confcutdir",
+        ".",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--tb=short",
+        "-rN",
+    ]
     args += ["-o", "enable_assertion_pass_hook=true", *(["-x"] if spec.get("stop_first") else []), plan["tests"]]
     return int(pytest.main(args, plugins=[probe, *([Alone()] if spec.get("alone") else [])]))
 
@@ -266,6 +305,8 @@ def main() -> int:
             code = 3
             try:
                 code = run_round(plan, spec, report_fd)
+            except BaseException:
+                traceback.print_exc()
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
