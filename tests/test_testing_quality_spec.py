@@ -98,3 +98,49 @@ def test_static_findings(helpers: dict[str, ModuleType], folder: Path, swallowed
     assert len(found) == swallowed
     assert all(re.fullmatch(r"tests/test_scheduler\.py:\d+: except .*", str(finding)) for finding in found)
     assert len(lint.broad_raises(folder)) == broad
+
+
+SWALLOWING = """
+def test_a():
+    try:
+        assert f() == 1
+    except Exception:
+        pass
+
+
+def test_b():
+    try:
+        f()
+    except Exception:
+        g()
+    try:
+        f()
+    except:
+        pass
+    try:
+        f()
+    except (ValueError, BaseException):
+        pass
+"""
+RAISES = """
+def test_c():
+    with pytest.raises(expected_exception=Exception):
+        f()
+    with raises((ValueError, BaseException)):
+        f()
+    with pytest.raises(InvalidInterval):
+        f()
+"""
+
+
+def test_static_findings_cover_each_form(helpers: dict[str, ModuleType], tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_forms.py").write_text(SWALLOWING + RAISES)
+    lint = helpers["suite_lint"]
+    swallowed = [str(finding) for finding in lint.swallowed_assertions(tmp_path)]
+    assert swallowed == [
+        "tests/test_forms.py:5: except Exception:",
+        "tests/test_forms.py:16: except:",
+        "tests/test_forms.py:20: except (ValueError, BaseException):",
+    ]
+    assert [finding.line for finding in lint.broad_raises(tmp_path)] == [24, 26]

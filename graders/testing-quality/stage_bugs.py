@@ -9,7 +9,10 @@ from verdicts import expect_green
 def check_catches_every_hidden_bug(suite):
     """Fails on each hidden implementation with one rule broken"""
     hidden = variants()
-    rounds = [Round("correct"), *(Round(variant.id, unit=variant.id, stop_first=True) for variant in hidden)]
+    rounds = [
+        Round("correct", last_if_failed=True),
+        *(Round(variant.id, unit=variant.id, stop_first=True) for variant in hidden),
+    ]
     run = suite(rounds)
     expect_green(run, run.rounds["correct"], "on the correct module", hint="see the failure above")
     survivors = [variant for variant in hidden if not run.rounds[variant.id].failed]

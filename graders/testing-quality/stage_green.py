@@ -3,7 +3,7 @@
 from suite_run import Round
 from verdicts import expect_green
 
-ROUNDS = [Round(f"green-{n}", order="random") for n in (1, 2, 3)]
+ROUNDS = [Round(f"green-{n}", order="random", last_if_failed=True) for n in (1, 2, 3)]
 
 
 def check_passes_on_the_correct_module_in_random_orders(suite):

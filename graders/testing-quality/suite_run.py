@@ -50,6 +50,7 @@ class Round:
     alone: bool = False  # each test in a child of its own: no state left by another test
     only: str = ""  # "hypothesis": the property tests alone
     stop_first: bool = False  # -x: a variant is caught by the first failing test
+    last_if_failed: bool = False  # a failed round ends the run: the rounds after it would be judged too late
 
 
 @dataclass
@@ -118,6 +119,7 @@ def run_suite(
             {
                 "id": spec.id, "unit": str(folder / spec.unit), "order": spec.order, "alone": spec.alone,
                 "only": spec.only, "stop_first": spec.stop_first,
+                "stop_on_failure": spec.last_if_failed,
             }
             for spec in rounds
         ],

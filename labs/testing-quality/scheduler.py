@@ -48,10 +48,8 @@ class Booking:
 
 
 def _check_range(start: object, end: object) -> None:
-    for value in (start, end):
-        if type(value) is not int:
-            raise InvalidInterval(f"minutes must be integers, got {value!r}")
-    assert isinstance(start, int) and isinstance(end, int)
+    if type(start) is not int or type(end) is not int:
+        raise InvalidInterval(f"minutes must be integers, got {start!r} and {end!r}")
     if not 0 <= start < end <= DAY_MINUTES:
         raise InvalidInterval(f"need 0 <= start < end <= {DAY_MINUTES}, got {start}-{end}")
 

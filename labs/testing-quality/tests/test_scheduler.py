@@ -5,7 +5,6 @@ Grade them with: labkit grade testing-quality
 """
 
 import pytest
-
 from scheduler import Scheduler
 
 

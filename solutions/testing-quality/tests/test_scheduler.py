@@ -3,7 +3,6 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from scheduler import (
     DAY_MINUTES,
     Booking,
@@ -24,14 +23,14 @@ def scheduler() -> Scheduler:
 # S1 time ranges
 
 
-@pytest.mark.parametrize("start, end", [(0, 1), (0, DAY_MINUTES), (1439, 1440), (600, 660)])
+@pytest.mark.parametrize(("start", "end"), [(0, 1), (0, DAY_MINUTES), (1439, 1440), (600, 660)])
 def test_valid_ranges_are_booked(scheduler: Scheduler, start: int, end: int) -> None:
     booking = scheduler.book("Ada", start, end)
     assert (booking.start, booking.end, booking.room) == (start, end, "Ada")
 
 
 @pytest.mark.parametrize(
-    "start, end",
+    ("start", "end"),
     [(10, 10), (600, 600), (20, 10), (-1, 10), (-60, 30), (0, 1441), (1440, 1441), (10.0, 20), (10, 20.0),
      (True, 20), (0, True), ("10", 20), (None, 20)],
 )  # fmt: skip
@@ -77,7 +76,7 @@ def test_invalid_room_names_raise_invalid_room(scheduler: Scheduler, room: objec
 # S3 conflicts
 
 
-@pytest.mark.parametrize("start, end", [(540, 600), (660, 720), (0, 600), (660, 1440)])
+@pytest.mark.parametrize(("start", "end"), [(540, 600), (660, 720), (0, 600), (660, 1440)])
 def test_touching_ranges_do_not_conflict(scheduler: Scheduler, start: int, end: int) -> None:
     scheduler.book("Ada", 600, 660)
     assert scheduler.book("Ada", start, end).start == start
@@ -85,7 +84,7 @@ def test_touching_ranges_do_not_conflict(scheduler: Scheduler, start: int, end: 
 
 
 @pytest.mark.parametrize(
-    "start, end", [(600, 660), (590, 601), (659, 700), (610, 620), (500, 800), (0, 1440), (599, 661), (600, 601)]
+    ("start", "end"), [(600, 660), (590, 601), (659, 700), (610, 620), (500, 800), (0, 1440), (599, 661), (600, 601)]
 )
 def test_overlapping_ranges_conflict(scheduler: Scheduler, start: int, end: int) -> None:
     existing = scheduler.book("Ada", 600, 660)
