@@ -4,7 +4,7 @@ expected by their exact class, and the unit under test is never mocked."""
 from labkit.checks import fail
 from suite_lint import broad_raises, swallowed_assertions
 from suite_run import Round
-from verdicts import expect_green
+from verdicts import count, expect_green
 
 PLAIN = Round("plain")
 
@@ -22,7 +22,7 @@ def check_every_test_asserts(suite):
     idle = [test.nodeid for test in result.tests.values() if test.asserts == 0 and test.outcome == "passed"]
     if idle:
         fail(
-            f"{len(idle)} tests passed without passing a single assert statement: {', '.join(idle[:3])}",
+            f"{count(len(idle), 'test')} passed without passing a single assert statement: {', '.join(idle[:3])}",
             expected="at least one passing `assert` in every test (pytest.raises alone does not count)",
             got=f"0 assertions in {idle[0]}",
             hint="assert what the call returned or what state it left: `assert s.bookings('A') == [...]`",
@@ -30,7 +30,7 @@ def check_every_test_asserts(suite):
     skipped = [f"{test.nodeid} ({test.outcome})" for test in result.tests.values() if test.outcome != "passed"]
     if skipped:
         fail(
-            f"{len(skipped)} tests did not run to a pass: {', '.join(skipped[:3])}",
+            f"{count(len(skipped), 'test')} did not run to a pass: {', '.join(skipped[:3])}",
             expected="no skip, skipif, xfail or importorskip: every test runs and passes",
             got=skipped[0],
             hint="delete a test you cannot make pass, or fix it",
@@ -42,7 +42,7 @@ def check_no_assertion_is_swallowed(run_info):
     findings = swallowed_assertions(run_info.impl_dir)
     if findings:
         fail(
-            f"{len(findings)} handlers can swallow a failed assertion: {findings[0]}",
+            f"{count(len(findings), 'handler')} can swallow a failed assertion: {findings[0]}",
             expected="no `except AssertionError`, `except BaseException`, bare `except:`, or `except Exception`"
             " around an assert in a test",
             got="\n".join(str(finding) for finding in findings[:5]),
@@ -55,7 +55,7 @@ def check_errors_are_expected_by_their_class(run_info):
     findings = broad_raises(run_info.impl_dir)
     if findings:
         fail(
-            f"{len(findings)} error expectations accept any exception: {findings[0]}",
+            f"{count(len(findings), 'error expectation')} would pass any exception: {findings[0]}",
             expected="pytest.raises(InvalidInterval), pytest.raises(Conflict), ...: the class the README names",
             got="\n".join(str(finding) for finding in findings[:5]),
             hint="a wrong error (a TypeError, a ValueError) passes pytest.raises(Exception) as well as the right one",
@@ -69,7 +69,7 @@ def check_the_unit_is_not_mocked(suite):
     if mocked:
         first = mocked[0]
         fail(
-            f"{len(mocked)} tests replaced part of the module they test: {first.nodeid}",
+            f"{count(len(mocked), 'test')} replaced part of the module they test: {first.nodeid}",
             expected="tests that call the real scheduler module",
             got=f"{first.nodeid} replaced scheduler.{', scheduler.'.join(first.mocked[:3])}",
             hint="a mocked unit passes whatever the real one does: drop mock.patch/monkeypatch on scheduler",

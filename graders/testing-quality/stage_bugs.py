@@ -19,7 +19,8 @@ def check_catches_every_hidden_bug(suite):
     if survivors:
         broken = sorted({variant.rule for variant in survivors}, key=lambda rule: int(rule[1:]))
         fail(
-            f"{len(survivors)} of {len(hidden)} hidden implementations passed your whole suite",
+            f"{len(survivors)} of {len(hidden)} hidden implementations passed your whole suite; they break"
+            f" {', '.join(broken)}",
             expected="every hidden implementation fails at least one test",
             got="rules they break, untested by your suite:\n" + "\n".join(RULES[rule] for rule in broken),
             hint="test both sides of each boundary of those rules, the exact error class, and the state after",

@@ -14,5 +14,6 @@ def check_passes_on_the_correct_module_in_random_orders(suite):
             run,
             run.rounds[spec.id],
             f"run {number} of 3, tests in a random order",
-            hint="a test that fails only here is over-specified (dict order, float ==) or depends on other tests",
+            hint="a test that fails only here is over-specified (dict order, float ==), depends on other tests"
+            " or on unseeded randomness",
         )

@@ -29,7 +29,8 @@ def check_properties_catch_their_bugs(suite):
     survivors = [variant for variant in hidden if not run.rounds[f"property-{variant.id}"].failed]
     if survivors:
         fail(
-            f"{len(survivors)} of {len(hidden)} hidden implementations passed your property tests",
+            f"{len(survivors)} of {len(hidden)} hidden implementations passed your property tests; they break"
+            f" {', '.join(sorted({variant.rule for variant in survivors}))}",
             expected="the property tests of rule S12 alone fail on each",
             got="rules they break:\n" + "\n".join(sorted({RULES[variant.rule] for variant in survivors})),
             hint="generate bookings of any length (up to several hours) and windows that start or end inside one",

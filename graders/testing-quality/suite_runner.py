@@ -298,6 +298,8 @@ def run_round(plan: dict[str, Any], spec: dict[str, Any], report_fd: int) -> int
 
 def main() -> int:
     plan = json.loads(Path(sys.argv[1]).read_text())
+    # Hypothesis keeps its files (constants, examples) under the working directory, which is the learner's folder.
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "hypothesis")
     report_fd = os.dup(1)
     for spec in plan["rounds"]:
         child = os.fork()

@@ -6,6 +6,12 @@ from labkit.checks import fail
 from suite_run import RoundResult, SuiteRun, TestRecord, expect_ran
 
 SHOWN = 3  # tests named in one verdict
+TIMED_OUT = "still running after"
+
+
+def count(number: int, noun: str) -> str:
+    """``1 test``, ``2 tests``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _names(tests: list[TestRecord]) -> str:
@@ -20,10 +26,13 @@ def expect_green(run: SuiteRun, result: RoundResult, what: str, hint: str) -> No
     if not failed:
         return
     first = failed[0]
-    if first.network:
+    if TIMED_OUT in first.message:
+        hint = f"{first.nodeid} never finished: a test must not wait for something that cannot happen"
+    elif first.network:
         hint = f"{first.nodeid} tried to reach {first.network[0]}: tests may use loopback (127.0.0.1) only"
     fail(
-        f"{len(failed)} of {len(result.tests)} tests failed on the correct scheduler ({what}): {_names(failed)}",
+        f"{len(failed)} of {count(len(result.tests), 'test')} failed on the correct scheduler ({what}):"
+        f" {_names(failed)}",
         expected="every test passes on the module as the README specifies it",
         got=f"{first.nodeid}:\n{first.message.strip()[-900:]}",
         hint=hint,

@@ -273,6 +273,12 @@ def test_utilization_is_the_booked_fraction_of_the_window(scheduler: Scheduler) 
     assert scheduler.utilization("Grace", 0, 100) == 0
 
 
+def test_utilization_is_compared_with_a_tolerance(scheduler: Scheduler) -> None:
+    for start in (0, 2, 4):
+        scheduler.book("Ada", start, start + 1)
+    assert scheduler.utilization("Ada", 0, 10) == pytest.approx(0.3)
+
+
 # S12 invariants, over any bookings and any window
 
 bookings = st.lists(st.tuples(st.integers(0, DAY_MINUTES - 1), st.integers(1, 600)), max_size=12)
