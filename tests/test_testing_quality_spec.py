@@ -45,6 +45,7 @@ def test_each_variant_changes_the_module_once_and_names_a_rule(helpers: dict[str
     readme = (LAB / "README.md").read_text()
     ids = [str(variant["id"]) for variant in variants()]
     assert len(ids) == len(set(ids)) >= 15
+    assert readme.count(f"{len(ids)} hidden implementations") == 1, "the README states how many there are"
     for variant in variants():
         old, new = str(variant["old"]), str(variant["new"])
         assert original.count(old) == 1, f"{variant['id']}: its text is not in scheduler.py exactly once"
