@@ -31,19 +31,28 @@ def canary(run_info):
 
 
 @pytest.fixture(scope="module")
-def build(engine, run_info, canary):
+def attempt(engine, run_info, canary):
+    """The build, once per stage: a Build, or the BuildFailed that ended it."""
     scratch = run_info.run_dir / "image"
     base, base_size = engine.standin_base(scratch)
     context = prepare_context(run_info.impl_dir, run_info.lab_folder / "app", scratch, canary)
     try:
-        built = engine.build(context, base, base_size)
+        return engine.build(context, base, base_size)
     except BuildFailed as error:
+        return error
+
+
+@pytest.fixture
+def build(attempt, request):
+    if isinstance(attempt, BuildFailed):
+        if request.node.name != "check_image_builds_on_the_given_base":
+            fail("the image did not build (the first check of this stage shows why)", hint="make it build first")
         fail(
-            f"docker build failed; the end of its output:\n{error.log_tail}",
-            hint="build it yourself: docker build --build-arg BASE_IMAGE=python:3.12-slim . (no network at build time)",
+            f"docker build failed; the end of its output:\n{attempt.log_tail}",
+            hint="build it yourself: docker build --build-arg BASE_IMAGE=python:3.12-slim . (no network at build "
+            "time; the grader's base has no useradd: use a numeric USER)",
         )
-    log(f"built in {built.seconds:.1f} s: {built.size / 1e6:.1f} MB on a {built.base_size / 1e6:.1f} MB base")
-    return built
+    return attempt
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +66,14 @@ def settings(run_info, canary):
 
 
 @pytest.fixture(scope="module")
-def container(engine, build, settings):
-    return engine.run(build.image, settings)
+def started(engine, attempt, settings):
+    """The container, once per stage (None when the image did not build)."""
+    return None if isinstance(attempt, BuildFailed) else engine.run(attempt.image, settings)
+
+
+@pytest.fixture
+def container(build, started):
+    return started
 
 
 def _health(container):
@@ -68,6 +83,7 @@ def _health(container):
 
 def check_image_builds_on_the_given_base(build):
     """The image builds with --build-arg BASE_IMAGE=<the grader's base>"""
+    log(f"built in {build.seconds:.1f} s: {build.size / 1e6:.1f} MB on a {build.base_size / 1e6:.1f} MB base")
     expect(bool(build.image), "the build produced no image", hint="docker build must end with an image")
 
 
