@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
-from dockerfile import image_reference_pinned, sensitive_name
+from dockerfile import image_reference_pinned, sensitive_name, url_has_literal_password
 from findings import Finding
 from yamldocs import Mapping
 
@@ -14,6 +13,7 @@ FILE = "compose.yaml"
 SERVICES = ("app", "postgres", "redis")
 APP_PORT = "127.0.0.1:8080:8080"
 PGDATA = "/var/lib/postgresql/data"
+COMPOSE_REFERENCE = r"\$\{[^}]*\}"
 INTERPOLATION = re.compile(r"\A\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-?+]).*)?\}\Z")
 
 
@@ -167,8 +167,7 @@ def secrets_rule(compose: Mapping) -> list[Finding]:
         if not isinstance(service, Mapping):
             continue
         for key, value, line in _environment(service):
-            password = _url_password(value) if key.upper().endswith("_URL") else None
-            literal_url_password = password is not None and not INTERPOLATION.match(password)
+            literal_url_password = key.upper().endswith("_URL") and url_has_literal_password(value, COMPOSE_REFERENCE)
             literal_secret = (
                 sensitive_name(key)
                 and not key.upper().endswith(("_URL", "_FILE"))
@@ -187,13 +186,6 @@ def secrets_rule(compose: Mapping) -> list[Finding]:
                     )
                 )
     return found
-
-
-def _url_password(value: str) -> str | None:
-    try:
-        return urlsplit(value).password
-    except ValueError:
-        return None
 
 
 def images_rule(compose: Mapping) -> list[Finding]:

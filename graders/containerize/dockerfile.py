@@ -6,6 +6,7 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL")
 DEPLOYMENT_CONFIG = ("DATABASE_URL", "REDIS_URL", "GREETING")  # the service's settings: set when it runs
@@ -98,6 +99,18 @@ def assigned_names(instruction: Instruction) -> list[str]:
     if instruction.keyword == "ENV" and "=" not in words[0]:
         return [words[0]]
     return [word.split("=", 1)[0] for word in words]
+
+
+def url_has_literal_password(value: str, reference: str) -> bool:
+    """Whether a URL's password is written out, rather than one ``reference`` (a regex: ``${VAR}`` in Compose,
+    ``$(VAR)`` in Kubernetes) to a value given elsewhere. References are masked first, as their ``?`` or ``/``
+    would otherwise end the URL's authority early."""
+    masked = re.sub(reference, "REFERENCE", value)
+    try:
+        password = urlsplit(masked).password
+    except ValueError:
+        return False
+    return password is not None and password != "REFERENCE"
 
 
 def sensitive_name(name: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from docker.client import from_env  # not `import docker`: mypy mistakes the repo's docker/ folder for it
 from docker.errors import DockerException
+from docker.types import LogConfig
 
 from labkit.errors import HarnessError
 
@@ -111,7 +112,14 @@ class Engine:
             {"network_mode": f"container:{pod}"} if pod else {"ports": {f"{SERVICE_PORT}/tcp": ("127.0.0.1", None)}}
         )
         container = self.client.containers.create(
-            image, detach=True, environment=environment, labels=self.labels, mem_limit="256m", pids_limit=128, **network
+            image,
+            detach=True,
+            environment=environment,
+            labels=self.labels,
+            mem_limit="256m",
+            pids_limit=128,
+            log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),  # a flood stays small
+            **network,
         )
         self.containers.append(container)
         container.start()

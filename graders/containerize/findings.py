@@ -28,4 +28,12 @@ def expect_no_findings(found: Iterable[Finding], what: str, hint: str = "") -> N
         return
     listed = "\n".join(f"  {finding.render()}" for finding in findings)
     count = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
-    fail(f"{what}: {count}\n{listed}", hint=hint or findings[0].change)
+    fail(f"{what}: {count}\n{listed}", hint=hint or _where_explained(findings[0].rule))
+
+
+def _where_explained(rule: str) -> str:
+    if rule.startswith("DL"):
+        return f"hadolint's wiki explains each rule: https://github.com/hadolint/hadolint/wiki/{rule}"
+    if rule.startswith("CZ"):
+        return f"README.md explains each rule ({rule}) and what passes it"
+    return "kubectl explain <kind>.<field> (or the Kubernetes API reference) gives every field's exact name and type"

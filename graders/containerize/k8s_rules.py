@@ -5,18 +5,19 @@ ConfigMaps and Secrets) are checked here, as kube-score does, since no schema ca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import kubernetes_validate
 
-from dockerfile import image_reference_pinned, sensitive_name
+from dockerfile import image_reference_pinned, sensitive_name, url_has_literal_password
 from findings import Finding
 from yamldocs import Document, Mapping
 
 KUBERNETES_VERSION = "1.31"
+KUBERNETES_REFERENCE = r"\$\([A-Za-z_][A-Za-z0-9_]*\)"  # $(VAR): another variable of the container
 WORKLOADS = ("Deployment", "StatefulSet")
 RESOURCES = ("cpu", "memory")
 
@@ -63,15 +64,15 @@ def schema_rule(documents: list[Document]) -> list[Finding]:
         try:
             kubernetes_validate.validate(document.body, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
-            cause = error.caused_by
-            path = list(getattr(cause, "path", []))
-            where = ".".join(str(step) for step in path) or "(the object)"
+            path = list(error.path)  # kubernetes-validate copies jsonschema's error: path, message
+            path += re.findall(r"'([^']+)' was unexpected", str(error.message))[:1]  # the misspelled key's own line
+            where = ".".join(str(step) for step in error.path) or "(the object)"
             found.append(
                 Finding(
                     "kubernetes-validate",
                     document.file,
                     line_at(document.body, path),
-                    f"{_name(document)}: {where}: {getattr(cause, 'message', str(error))}",
+                    f"{_name(document)}: {where}: {error.message}",
                     "use the field names and types of the Kubernetes API reference (spelling and "
                     "case count: livenessProbe, not livenessprobe)",
                 )
@@ -185,7 +186,7 @@ def security_rule(documents: list[Document]) -> list[Finding]:
                         "CZ304",
                         c.document.file,
                         line,
-                        f"{c.where}: {setting} is {value!r}",
+                        f"{c.where}: {setting} is " + ("not set" if value is None else f"{value!r}"),
                         f"set securityContext.{setting}: {str(wanted).lower()}",
                     )
                 )
@@ -298,7 +299,7 @@ def ports_rule(documents: list[Document]) -> list[Finding]:
                         "CZ307",
                         c.document.file,
                         line_at(c.body, [probe]),
-                        f"{c.where}: {probe} probes port {action.get('port')!r}, which it does not declare",
+                        f"{c.where}: {probe} probes {action.get('port')!r}, a port the container does not declare",
                         "probe the containerPort the service listens on (8080, or its name)",
                     )
                 )
@@ -307,10 +308,7 @@ def ports_rule(documents: list[Document]) -> list[Finding]:
 
 def _literal_secret(name: str, value: Any) -> bool:
     if name.upper().endswith("_URL"):
-        try:
-            return urlsplit(str(value)).password is not None
-        except ValueError:
-            return False
+        return url_has_literal_password(str(value), KUBERNETES_REFERENCE)
     return sensitive_name(name) and name.upper() != "GREETING"
 
 

@@ -13,7 +13,7 @@ from labkit.wait import until
 from probes import CANARY_SEARCH, Reply, get
 
 HEALTHY_WITHIN_S = 60.0
-STOP_GRACE_S = 15  # docker stop's wait between SIGTERM and SIGKILL
+STOP_GRACE_S = 10  # docker stop's wait between SIGTERM and SIGKILL
 SLOW_REQUEST_S = 2
 MAX_GROWTH_MB = 20  # what the image may add to its base
 
@@ -81,6 +81,18 @@ def _health(container):
     return ((container.attrs["State"].get("Health") or {}).get("Status"), container.attrs["State"]["Status"])
 
 
+def _expect_running(container):
+    """Fails the check, with the container's last output, when it is no longer running."""
+    container.reload()
+    state = container.attrs["State"]
+    if state["Status"] != "running":
+        tail = bytes(container.logs(tail=10)).decode(errors="replace")
+        fail(
+            f"the container is not running: it exited with code {state['ExitCode']}; its last output:\n{tail}",
+            hint="run the image yourself (docker run) and read what it prints",
+        )
+
+
 def check_image_builds_on_the_given_base(build):
     """The image builds with --build-arg BASE_IMAGE=<the grader's base>"""
     log(f"built in {build.seconds:.1f} s: {build.size / 1e6:.1f} MB on a {build.base_size / 1e6:.1f} MB base")
@@ -100,24 +112,31 @@ def check_image_is_small(build):
 
 def check_container_becomes_healthy(container):
     """The container reports healthy within 60 s"""
-    state = until(lambda: _health(container)[0] == "healthy" or _health(container)[1] == "exited", HEALTHY_WITHIN_S)
+    settled = {"healthy", "unhealthy"}
+    state = until(lambda: _health(container)[0] in settled or _health(container)[1] == "exited", HEALTHY_WITHIN_S)
     health, status = _health(container)
-    tail = bytes(container.logs(tail=10)).decode(errors="replace")
+    tail = bytes(container.logs(tail=10)).decode(errors="replace").rstrip()
     if status == "exited":
         fail(
             f"the container exited with code {container.attrs['State']['ExitCode']} instead of serving; its last "
             f"output:\n{tail}",
             hint="run the image yourself and read its output",
         )
+    probes = (container.attrs["State"].get("Health") or {}).get("Log") or []
+    last = probes[-1] if probes else {}
+    said = f"; its last probe exited {last.get('ExitCode')}, printing {str(last.get('Output', '')).strip()[:200]!r}"
     expect(
         bool(state) and health == "healthy",
-        f"the container's health is {health!r} after {HEALTHY_WITHIN_S:g} s",
+        f"the container's health is {health!r}"
+        + ("" if health == "unhealthy" else f" after {HEALTHY_WITHIN_S:g} s")
+        + (said if last else ""),
         hint="HEALTHCHECK must run python -m app.healthcheck (GET /healthz on $PORT) every few seconds",
     )
 
 
 def check_service_runs_as_non_root(container):
     """Every process in the container runs as a non-root user"""
+    _expect_running(container)
     listed = container.top(ps_args="-o uid,pid,args")
     rows = [dict(zip(listed["Titles"], row, strict=False)) for row in listed["Processes"] or []]
     log("\n".join(f"uid {row.get('UID')} pid {row.get('PID')}: {row.get('COMMAND')}" for row in rows))
@@ -131,11 +150,12 @@ def check_service_runs_as_non_root(container):
 
 def check_service_answers_with_its_environment(engine, container, settings):
     """The service answers on port 8080 with the GREETING it was given"""
+    _expect_running(container)
     host, port = engine.address(container)
     reply = until(lambda: _try_get(host, port, "/"), 10.0)
     if reply is None:
         fail(
-            f"nothing answers GET / on the container's port 8080 (published as {host}:{port})",
+            f"nothing answers GET / on the container's 8080/tcp (published as {host}:{port})",
             hint="the service listens on $PORT, 8080 unless set: do not set PORT in the image",
         )
     body = reply.json() or {}
@@ -153,6 +173,7 @@ def check_nothing_secret_is_in_the_image(build, engine, container, canary):
     names = [entry.partition("=")[0] for entry in image_env]
     baked = [name for name in names if name in {"GREETING", "DATABASE_URL", "REDIS_URL"} or "PASSWORD" in name]
     expect(not baked, f"the image's environment sets {baked}", hint="set them when the container runs, never with ENV")
+    _expect_running(container)
     _code, output = container.exec_run(["python", "-c", CANARY_SEARCH, canary])
     found = [line for line in bytes(output).decode(errors="replace").splitlines() if line.startswith("/")]
     expect(
@@ -164,6 +185,7 @@ def check_nothing_secret_is_in_the_image(build, engine, container, canary):
 
 def check_sigterm_finishes_the_request_and_exits_0(engine, container):
     """docker stop: the request in flight completes and the service exits 0"""
+    _expect_running(container)
     host, port = engine.address(container)
     outcome: dict[str, Reply] = {}
     errors: list[object] = []
@@ -176,7 +198,7 @@ def check_sigterm_finishes_the_request_and_exits_0(engine, container):
 
     worker = threading.Thread(target=slow_request, daemon=True)
     worker.start()
-    started = until(lambda: b"slow request started" in bytes(container.logs()), 10.0)
+    started = until(lambda: b"slow request started" in bytes(container.logs(tail=50)), 10.0)
     expect(bool(started), "the slow request never reached the service", hint="is it answering on 8080?")
     container.stop(timeout=STOP_GRACE_S)
     worker.join(STOP_GRACE_S + 15)

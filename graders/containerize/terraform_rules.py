@@ -270,7 +270,7 @@ def open_ports_rule(module: Module) -> list[Finding]:
                         "CZ404",
                         file,
                         line,
-                        f"{what} opens port {port} ({CLOSED_PORTS[port]}) to {sorted(_cidrs(rule))[0]}",
+                        f"{what} opens {port}/tcp ({CLOSED_PORTS[port]}) to {sorted(_cidrs(rule))[0]}",
                         "allow it from var.admin_cidr (SSH) or from the app's security group "
                         "(security_groups = [aws_security_group.app.id]) only",
                     )
