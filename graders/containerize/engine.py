@@ -93,6 +93,7 @@ class Engine:
                 buildargs=args,
                 labels=self.labels,
                 rm=True,
+                nocache=True,  # no layer shared with a concurrent run, whose cleanup could remove it mid-build
                 forcerm=True,
                 decode=True,
                 pull=False,
