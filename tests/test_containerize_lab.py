@@ -181,3 +181,73 @@ def test_dockerfile_instructions_keep_their_first_line(dockerfile_module: Module
         None,
         None,
     ]
+
+
+@pytest.fixture(scope="module")
+def rules() -> Iterator[tuple[ModuleType, ModuleType]]:
+    """The lab's Dockerfile and Terraform rules, imported as its stages import them, and forgotten afterwards."""
+    folder = str(KIT / "graders" / LAB)
+    sys.path.insert(0, folder)
+    try:
+        import dockerfile_rules
+        import terraform_rules
+
+        yield dockerfile_rules, terraform_rules
+    finally:
+        sys.path.remove(folder)
+        for name in ("dockerfile_rules", "terraform_rules", "dockerfile", "findings", "yamldocs"):
+            sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("options", "passes"),
+    [("--interval=5s", True), ("--interval=4500ms", True), ("--interval=5001ms", False), ("--interval=6s", False),
+     ("", False)],
+)  # fmt: skip
+def test_health_check_interval_boundary(rules: tuple[ModuleType, ModuleType], options: str, passes: bool) -> None:
+    dockerfile_rules, _ = rules
+    parse = sys.modules["dockerfile"].parse  # imported by dockerfile_rules
+    instructions = parse(f'FROM x\nHEALTHCHECK {options} CMD ["python", "-m", "app.healthcheck"]\n')
+    assert (dockerfile_rules.healthcheck_rule(dockerfile_rules.stages(instructions)[-1]) == []) is passes
+
+
+@pytest.mark.parametrize(
+    ("constraint", "pinned"),
+    [("~> 5.80", True), ("= 5.80.0", True), ("5.80.0", True), (">= 5.0, < 6.0", True), (">= 5.0", False), ("", False)],
+)
+def test_provider_pins_need_an_upper_bound(
+    rules: tuple[ModuleType, ModuleType], tmp_path: Path, constraint: str, pinned: bool
+) -> None:
+    _, terraform_rules = rules
+    (tmp_path / "versions.tf").write_text(
+        f'terraform {{\n  required_providers {{\n    aws = {{\n      source  = "hashicorp/aws"\n'
+        f'      version = "{constraint}"\n    }}\n  }}\n}}\n'
+    )
+    module = terraform_rules.load(tmp_path, ["versions.tf"])
+    assert (terraform_rules.providers_rule(module) == []) is pinned
+
+
+@pytest.mark.parametrize(
+    ("from_port", "to_port", "protocol", "cidr", "open_findings"),
+    [
+        (443, 443, "tcp", "0.0.0.0/0", 0),
+        (22, 22, "tcp", "10.0.0.0/8", 0),
+        (22, 22, "tcp", "0.0.0.0/0", 1),
+        (21, 23, "tcp", "::/0", 1),
+        (0, 65535, "tcp", "0.0.0.0/0", 4),  # SSH, MySQL, PostgreSQL and Redis
+        (0, 0, "-1", "0.0.0.0/0", 4),
+        (5433, 6378, "tcp", "0.0.0.0/0", 0),
+    ],
+)
+def test_ssh_and_database_ports_closed_to_all_on_both_sides_of_each_range(
+    rules: tuple[ModuleType, ModuleType], tmp_path: Path, from_port: int, to_port: int, protocol: str, cidr: str,
+    open_findings: int,
+) -> None:  # fmt: skip
+    _, terraform_rules = rules
+    key = "ipv6_cidr_blocks" if ":" in cidr else "cidr_blocks"
+    (tmp_path / "main.tf").write_text(
+        f'resource "aws_security_group" "app" {{\n  ingress {{\n    from_port = {from_port}\n    to_port = {to_port}\n'
+        f'    protocol = "{protocol}"\n    {key} = ["{cidr}"]\n  }}\n}}\n'
+    )
+    module = terraform_rules.load(tmp_path, ["main.tf"])
+    assert len(terraform_rules.open_ports_rule(module)) == open_findings
