@@ -21,6 +21,7 @@ from support import KIT, environment, grade_json, session_env
 LAB = "containerize"
 SOLUTION = KIT / "solutions" / LAB
 SCENARIOS = KIT / "tests" / "scenarios" / LAB
+ALTERNATIVE = KIT / "tests" / "alternatives" / LAB / "multistage-allowlist"
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 STATIC_POINTS, IMAGE_POINTS = 70, 30
 
@@ -88,10 +89,12 @@ def labelled_by(client: object, prefix: str) -> list[str]:
     return found
 
 
-def test_a_grading_leaves_no_image_or_container(engine: object) -> None:
+@pytest.mark.parametrize("impl", [SCENARIOS / "crashes-at-start", ALTERNATIVE], ids=["crash", "multi-stage"])
+def test_a_grading_leaves_no_image_or_container(engine: object, impl: Path) -> None:
+    """Also the untagged last image of a multi-stage build's first stage."""
     prefix = f"czleak{os.getpid()}x"
-    code, result = grade_json(LAB, SCENARIOS / "crashes-at-start", env={"LABKIT_RUN_ID_PREFIX": prefix})
-    assert (code, stage_statuses(result)["image"]) == (1, "failed")
+    code, result = grade_json(LAB, impl, env={"LABKIT_RUN_ID_PREFIX": prefix})
+    assert stage_statuses(result)["image"] == ("passed" if impl == ALTERNATIVE else "failed"), code
     assert labelled_by(engine, prefix) == []
 
 

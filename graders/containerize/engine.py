@@ -145,6 +145,12 @@ class Engine:
                 self.client.images.remove(tag, force=True, noprune=False)
             except DockerException:
                 continue
+        # A multi-stage build leaves its earlier stages' last images untagged, labelled like every step of it.
+        for image in self.client.api.images(filters={"label": f"labkit.run={self.run_id}"}):
+            try:
+                self.client.api.remove_image(image["Id"], force=True)
+            except DockerException:
+                continue
         self.client.close()
 
 
