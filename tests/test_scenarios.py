@@ -9,15 +9,27 @@ from __future__ import annotations
 import pytest
 
 from labkit.scenarios import not_caught_as_intended
-from support import RECORD, Scenario, grade_json, scenarios, verdict_summary, without_messages
+from support import (
+    RECORD,
+    Scenario,
+    as_with_every_requirement,
+    grade_json,
+    scenarios,
+    stages_that_cannot_run_here,
+    verdict_summary,
+    without_messages,
+)
 
 
 @pytest.mark.parametrize("scenario", scenarios(), ids=lambda s: s.id)
 def test_scenario_is_caught_at_its_stage(scenario: Scenario) -> None:
+    cannot_run = stages_that_cannot_run_here(scenario.lab)
+    if reason := cannot_run.get(scenario.stage):
+        pytest.skip(f"its stage {scenario.stage} cannot run here: {reason}")
     code, result = grade_json(scenario.lab, scenario.folder)
     problem = not_caught_as_intended(scenario, code, result)
     assert problem is None, problem
-    summary = verdict_summary(result)
+    summary = verdict_summary(as_with_every_requirement(result, cannot_run))
     if RECORD or not scenario.fixture.exists():
         if not RECORD:
             pytest.fail(f"no recorded fixture {scenario.fixture}; record with `labkit record {scenario.id}`")

@@ -55,7 +55,8 @@ def image_present(client: Any, image: str) -> bool:
 
 
 def remove_labelled(client: Any, label: str, keep: Any = None) -> int:
-    """Force-removes containers, then networks, carrying ``label`` (``key=value``); ``keep(labels)`` spares some.
+    """Force-removes containers, then networks, then images, carrying ``label`` (``key=value``); ``keep(labels)``
+    spares some.
 
     Uses the engine's list endpoints directly: docker-py's high-level lists fetch each container again, which
     fails when a concurrent teardown removes it in between."""
@@ -73,6 +74,14 @@ def remove_labelled(client: Any, label: str, keep: Any = None) -> int:
             continue
         try:
             client.api.remove_network(network["Id"])
+            removed += 1
+        except DockerException:
+            continue
+    for image in client.api.images(filters={"label": label}):  # images a grader built (containerize)
+        if keep is not None and keep(image.get("Labels") or {}):
+            continue
+        try:
+            client.api.remove_image(image["Id"], force=True)
             removed += 1
         except DockerException:
             continue

@@ -82,7 +82,8 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
         result = LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
     finally:
         kill_marked(run_id, prefix=True)
-        if options.choices.may_use_docker:
+        needs_engine = any(requirement.kind == "docker" for stage in lab.stages for requirement in stage.requires)
+        if options.choices.may_use_docker or needs_engine:  # a grader may build and run images (containerize)
             from labkit.containers import sweep_run_quietly  # docker-py loads only when containers may exist
 
             sweep_run_quietly(run_id)  # containers of a grader that was killed or interrupted mid-run

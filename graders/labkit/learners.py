@@ -52,6 +52,7 @@ class RunInfo:
     run_dir: Path  # this run's scratch folder, for files the grader prepares (datasets, document roots)
     seed: int  # the run's seed: derive randomness from it so `--seed N` replays the run
     sandbox: str  # "process" or "docker"
+    run_id: str  # labels what the grader creates on a Docker engine, so that labkit's sweeps find it
 
     @classmethod
     def of(cls, grading: GradingState) -> RunInfo:
@@ -63,6 +64,7 @@ class RunInfo:
             run_dir=config.run_dir,
             seed=config.choices.seed,
             sandbox=config.choices.sandbox,
+            run_id=config.run_id,
         )
 
 

@@ -1,0 +1,256 @@
+"""containerize without and with a Docker engine: the static stages grade everywhere and the image stage is reported
+as not run where no engine answers; where one does, nothing the grader built or ran is left on it, also after
+Ctrl-C. And the grader's .dockerignore matcher agrees with the engine's rules on both sides of each."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from labkit.catalog import load_catalog
+from labkit.requirements import missing
+from support import KIT, environment, grade_json, session_env
+
+LAB = "containerize"
+SOLUTION = KIT / "solutions" / LAB
+SCENARIOS = KIT / "tests" / "scenarios" / LAB
+ALTERNATIVE = KIT / "tests" / "alternatives" / LAB / "multistage-allowlist"
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+STATIC_POINTS, IMAGE_POINTS = 70, 30
+
+
+def stage_statuses(result: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    return {stage["slug"]: stage["status"] for stage in result["labs"][0]["stages"]}
+
+
+def test_without_an_engine_the_static_stages_grade_and_the_image_stage_is_not_run() -> None:
+    code, result = grade_json(LAB, SOLUTION, env=NO_ENGINE)
+    lab = result["labs"][0]
+    assert code == 0, lab
+    assert stage_statuses(result) == {
+        "dockerfile": "passed", "compose": "passed", "kubernetes": "passed", "terraform": "passed", "image": "not_run",
+    }  # fmt: skip
+    image = lab["stages"][-1]
+    assert "needs a Docker engine" in image["not_run"], image
+    assert all(check["status"] == "not_run" and check["points"] == 0 for check in image["checks"])
+    assert (lab["points"], lab["max_points"], lab["not_run_points"]) == (STATIC_POINTS, STATIC_POINTS, IMAGE_POINTS)
+
+
+def test_without_an_engine_a_runtime_bug_earns_neither_zero_nor_full_marks() -> None:
+    code, result = grade_json(LAB, SCENARIOS / "shell-wrapper-ignores-sigterm", env=NO_ENGINE)
+    lab = result["labs"][0]
+    assert (code, stage_statuses(result)["image"]) == (0, "not_run")
+    assert (lab["max_points"], lab["not_run_points"]) == (STATIC_POINTS, IMAGE_POINTS), "30 points left out"
+
+
+def test_without_an_engine_a_static_bug_is_still_caught() -> None:
+    code, result = grade_json(LAB, SCENARIOS / "tf-ssh-open-to-all", env=NO_ENGINE)
+    statuses = stage_statuses(result)
+    assert code == 1
+    assert (statuses["terraform"], statuses["image"]) == ("failed", "not_run")
+
+
+def engine_unavailable() -> str | None:
+    lab = next(lab for lab in load_catalog(KIT).labs if lab.id == LAB)
+    return missing(lab.stages[-1].requires)
+
+
+@pytest.fixture
+def engine() -> Iterator[object]:
+    reason = engine_unavailable()
+    if reason:
+        if os.environ.get("LABKIT_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"{reason} (LABKIT_REQUIRE_DOCKER=1: CI set the engine up)")
+        pytest.skip(reason)
+    from docker.client import from_env
+
+    client = from_env(timeout=60)
+    yield client
+    client.close()
+
+
+def labelled_by(client: object, prefix: str) -> list[str]:
+    """Containers and images on the engine whose run label starts with ``prefix``."""
+    api = client.api  # type: ignore[attr-defined]
+    found = []
+    for container in api.containers(all=True, filters={"label": "labkit.run"}):
+        if (container.get("Labels") or {}).get("labkit.run", "").startswith(prefix):
+            found.append(f"container {container['Id'][:12]}")
+    for image in api.images(filters={"label": "labkit.run"}):
+        if (image.get("Labels") or {}).get("labkit.run", "").startswith(prefix):
+            found.append(f"image {image['Id'][:19]}")
+    return found
+
+
+@pytest.mark.parametrize("impl", [SCENARIOS / "crashes-at-start", ALTERNATIVE], ids=["crash", "multi-stage"])
+def test_a_grading_leaves_no_image_or_container(engine: object, impl: Path) -> None:
+    """Also the untagged last image of a multi-stage build's first stage."""
+    prefix = f"czleak{os.getpid()}x"
+    code, result = grade_json(LAB, impl, env={"LABKIT_RUN_ID_PREFIX": prefix})
+    assert stage_statuses(result)["image"] == ("passed" if impl == ALTERNATIVE else "failed"), code
+    assert labelled_by(engine, prefix) == []
+
+
+def test_ctrl_c_during_the_image_stage_leaves_nothing(engine: object, tmp_path: Path) -> None:
+    prefix = f"czint{os.getpid()}x"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labkit", "grade", LAB, "--impl", str(SOLUTION), "--seed", "1"],
+        cwd=KIT,
+        env={**environment(), **session_env(), "LABKIT_RUN_ID_PREFIX": prefix, "LABKIT_STATE_DIR": str(tmp_path)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        from labkit.wait import until
+
+        # Interrupted once the grader has something on the engine: an image (the base stand-in, or the build).
+        assert until(lambda: labelled_by(engine, prefix), 120.0, interval=0.2), "the image stage never started"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    assert labelled_by(engine, prefix) == []
+
+
+@pytest.fixture(scope="module")
+def dockerfile_module() -> Iterator[ModuleType]:
+    """The lab's Dockerfile helper, imported as its stages import it, and forgotten afterwards."""
+    folder = str(KIT / "graders" / LAB)
+    sys.path.insert(0, folder)
+    try:
+        import dockerfile
+
+        yield dockerfile
+    finally:
+        sys.path.remove(folder)
+        sys.modules.pop("dockerfile", None)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "excluded"),
+    [
+        ([".git"], ".git/config", True),
+        ([".git"], "app/.git", False),  # a pattern without ** matches from the root only
+        (["**/.git"], "app/.git", True),
+        (["*.pyc"], "server.pyc", True),
+        (["*.pyc"], "app/server.pyc", False),
+        (["**/*.pyc"], "app/x/server.pyc", True),
+        (["**/__pycache__"], "app/__pycache__/server.cpython-311.pyc", True),
+        ([".env*"], ".env.production", True),
+        ([".env*"], "app/.env", False),
+        (["/terraform/"], "terraform/terraform.tfstate", True),
+        (["*", "!app"], "app/server.py", False),
+        (["*", "!app"], "k8s/app.yaml", True),
+        (["*", "!app", "app/secret*"], "app/secrets.txt", True),
+        (["app", "!app/server.py"], "app/server.py", False),
+        (["app", "!app/server.py"], "app/healthcheck.py", True),
+        (["# .env", ""], ".env", False),
+        (["a?c"], "abc", True),
+        (["a?c"], "a/c", False),
+    ],
+)
+def test_dockerignore_matching_follows_the_engine(
+    dockerfile_module: ModuleType, patterns: list[str], path: str, excluded: bool
+) -> None:
+    assert dockerfile_module.dockerignore_excludes(patterns, path) is excluded
+
+
+def test_dockerfile_instructions_keep_their_first_line(dockerfile_module: ModuleType) -> None:
+    text = (
+        "# comment\nARG BASE_IMAGE=x:1\n\nFROM ${BASE_IMAGE} AS build\nRUN a \\\n    && b\n# inside\n"
+        "CMD python -m app\n"
+    )
+    parsed = dockerfile_module.parse(text)
+    assert [(i.line, i.keyword, i.text) for i in parsed] == [
+        (2, "ARG", "BASE_IMAGE=x:1"), (4, "FROM", "${BASE_IMAGE} AS build"), (5, "RUN", "a && b"),
+        (8, "CMD", "python -m app"),
+    ]  # fmt: skip
+    assert dockerfile_module.exec_form("python -m app") is None
+    assert dockerfile_module.exec_form('["python", "-m", "app"]') == ["python", "-m", "app"]
+    assert [dockerfile_module.duration_seconds(t) for t in ("2s", "500ms", "1m30s", "5", "")] == [
+        2,
+        0.5,
+        90,
+        None,
+        None,
+    ]
+
+
+@pytest.fixture(scope="module")
+def rules() -> Iterator[tuple[ModuleType, ModuleType]]:
+    """The lab's Dockerfile and Terraform rules, imported as its stages import them, and forgotten afterwards."""
+    folder = str(KIT / "graders" / LAB)
+    sys.path.insert(0, folder)
+    try:
+        import dockerfile_rules
+        import terraform_rules
+
+        yield dockerfile_rules, terraform_rules
+    finally:
+        sys.path.remove(folder)
+        for name in ("dockerfile_rules", "terraform_rules", "dockerfile", "findings", "yamldocs"):
+            sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("options", "passes"),
+    [("--interval=5s", True), ("--interval=4500ms", True), ("--interval=5001ms", False), ("--interval=6s", False),
+     ("", False)],
+)  # fmt: skip
+def test_health_check_interval_boundary(rules: tuple[ModuleType, ModuleType], options: str, passes: bool) -> None:
+    dockerfile_rules, _ = rules
+    parse = sys.modules["dockerfile"].parse  # imported by dockerfile_rules
+    instructions = parse(f'FROM x\nHEALTHCHECK {options} CMD ["python", "-m", "app.healthcheck"]\n')
+    assert (dockerfile_rules.healthcheck_rule(dockerfile_rules.stages(instructions)[-1]) == []) is passes
+
+
+@pytest.mark.parametrize(
+    ("constraint", "pinned"),
+    [("~> 5.80", True), ("= 5.80.0", True), ("5.80.0", True), (">= 5.0, < 6.0", True), (">= 5.0", False), ("", False)],
+)
+def test_provider_pins_need_an_upper_bound(
+    rules: tuple[ModuleType, ModuleType], tmp_path: Path, constraint: str, pinned: bool
+) -> None:
+    _, terraform_rules = rules
+    (tmp_path / "versions.tf").write_text(
+        f'terraform {{\n  required_providers {{\n    aws = {{\n      source  = "hashicorp/aws"\n'
+        f'      version = "{constraint}"\n    }}\n  }}\n}}\n'
+    )
+    module = terraform_rules.load(tmp_path, ["versions.tf"])
+    assert (terraform_rules.providers_rule(module) == []) is pinned
+
+
+@pytest.mark.parametrize(
+    ("from_port", "to_port", "protocol", "cidr", "open_findings"),
+    [
+        (443, 443, "tcp", "0.0.0.0/0", 0),
+        (22, 22, "tcp", "10.0.0.0/8", 0),
+        (22, 22, "tcp", "0.0.0.0/0", 1),
+        (21, 23, "tcp", "::/0", 1),
+        (0, 65535, "tcp", "0.0.0.0/0", 4),  # SSH, MySQL, PostgreSQL and Redis
+        (0, 0, "-1", "0.0.0.0/0", 4),
+        (5433, 6378, "tcp", "0.0.0.0/0", 0),
+    ],
+)
+def test_ssh_and_database_ports_closed_to_all_on_both_sides_of_each_range(
+    rules: tuple[ModuleType, ModuleType], tmp_path: Path, from_port: int, to_port: int, protocol: str, cidr: str,
+    open_findings: int,
+) -> None:  # fmt: skip
+    _, terraform_rules = rules
+    key = "ipv6_cidr_blocks" if ":" in cidr else "cidr_blocks"
+    (tmp_path / "main.tf").write_text(
+        f'resource "aws_security_group" "app" {{\n  ingress {{\n    from_port = {from_port}\n    to_port = {to_port}\n'
+        f'    protocol = "{protocol}"\n    {key} = ["{cidr}"]\n  }}\n}}\n'
+    )
+    module = terraform_rules.load(tmp_path, ["main.tf"])
+    assert len(terraform_rules.open_ports_rule(module)) == open_findings
