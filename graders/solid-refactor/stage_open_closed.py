@@ -23,8 +23,9 @@ def expect_plugins_work(pricer, impl_dir, rng, added):
 
 
 def check_a_rule_added_last_sees_the_whole_quote(pricer, impl_dir, rng):
-    """A rule module the grader adds with priority 900 runs last and sees every adjustment"""
+    """A rule module the grader adds with priority 900 runs last and sees every adjustment; priorities are numbers"""
     expect_plugins_work(pricer, impl_dir, rng, [plugins.ROUNDING_LAST])
+    expect_plugins_work(pricer, impl_dir, rng, list(plugins.WIDE_PRIORITIES))
 
 
 def check_a_rule_added_in_the_middle_moves_the_rules_after_it(pricer, impl_dir, rng):
