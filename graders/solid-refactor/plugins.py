@@ -94,3 +94,12 @@ TIED = (marker_plugin("zz_last", "last", 150, -2), marker_plugin("aa_first", "fi
 WIDE_PRIORITIES = (marker_plugin("grader_early", "early", 5, -3), rounding_plugin("grader_late", 1000))
 # A module whose name starts with "_" is a helper, never a rule, even when it defines RULE.
 HELPER_WITH_RULE = marker_plugin("_grader_helper", "helper", 150, -4)
+
+
+def around_priority(priority: int) -> tuple[Plugin, Plugin]:
+    """Two rules at exactly ``priority``, named to sort before and after every rule module of the README: the
+    table's rule of that priority must run between them, so its priority is exactly the table's."""
+    return (
+        marker_plugin(f"aa_at_{priority}", f"before {priority}", priority, -1),
+        marker_plugin(f"zz_at_{priority}", f"after {priority}", priority, -1),
+    )
