@@ -20,7 +20,8 @@ COMPARE = textwrap.dedent(
     import json, random, sys
     sys.path[:0] = [sys.argv[1], sys.argv[1] + "/legacy"]
     import orders, pricing, pricing_model
-    batch = orders.boundary_orders() + orders.random_orders(random.Random(int(sys.argv[2])), 20000)
+    seeded = orders.random_orders(random.Random(int(sys.argv[2])), 20000)
+    batch = orders.boundary_orders() + orders.name_variants() + seeded
     differ = [o for o in batch if pricing.quote(o) != pricing_model.quote(o, pricing_model.LEGACY_RULES)]
     examples = json.loads(sys.stdin.read())
     answers = [pricing.quote(o) if not any(l["category"] == "clearance" for l in o["lines"])

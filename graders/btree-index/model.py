@@ -57,7 +57,9 @@ class Model:
             return self.scan(*args)
         raise ValueError(f"no such operation: {name}")
 
-    def scan(self, low: int | None, high: int | None, include_low: bool, include_high: bool) -> list[list[int]]:
+    def scan(
+        self, low: int | None, high: int | None, include_low: bool = True, include_high: bool = False
+    ) -> list[list[int]]:
         keys = self._sorted
         start = 0 if low is None else (bisect.bisect_left if include_low else bisect.bisect_right)(keys, low)
         stop = len(keys) if high is None else (bisect.bisect_right if include_high else bisect.bisect_left)(keys, high)

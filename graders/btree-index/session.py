@@ -132,6 +132,8 @@ class TreeSession:
 
 def show(operation: Operation) -> str:
     name, *args = operation
+    if name == "scan" and len(args) == 2:
+        return f"scan({args[0]}, {args[1]})"  # the flags left to their defaults
     if name == "scan":
         low, high, include_low, include_high = args
         return f"scan({low}, {high}, include_low={include_low}, include_high={include_high})"

@@ -4,6 +4,7 @@ from generated import sequences
 from labkit.checks import expect, expect_equal
 from model import Model, expect_answers, expect_file_holds, gets, inserts, keys, value_of
 from session import Layout, Operation
+from treefile import META, free_list_order
 
 
 def delete_in_batches(tree, model, order, step):
@@ -50,7 +51,7 @@ def check_random_deletes_mixed_with_inserts(new_tree, rng):
 
 
 def check_down_to_an_empty_tree_and_back(new_tree, rng):
-    """Deleting every key leaves root 0 and every page free; refilling reuses the free pages, the file does not grow"""
+    """Deleting every key leaves root 0 and every page free; refilling reuses them; freed pages head the free list"""
     layout = Layout(rng.randint(3, 6), rng.randint(3, 6))
     model, tree = Model(), new_tree(layout).open()
     batch = keys(rng, 120)
@@ -71,6 +72,24 @@ def check_down_to_an_empty_tree_and_back(new_tree, rng):
         refilled.pages <= pages,
         f"refilling the emptied tree with the same keys grew the file from {pages} to {refilled.pages} pages",
         hint="take a new page from the head of the free list before pager.allocate()",
+    )
+    expect_the_worked_example_frees_pages_in_order(new_tree)
+
+
+def expect_the_worked_example_frees_pages_in_order(new_tree):
+    """The README's worked example: delete(10) merges leaf 2 into leaf 1, then frees the keyless root 3."""
+    model, tree = Model(), new_tree(Layout(3, 3)).open()
+    operations: list[Operation] = [*inserts([10, 20, 30, 40]), ["delete", 10]]
+    expect_answers(model, operations, tree.run(operations))
+    tree.close()
+    expect_file_holds(tree.file(), model)
+    data = tree.path.read_bytes()
+    expect_equal(
+        (META.unpack_from(data, 0)[1], free_list_order(data)),
+        (1, [3, 2]),
+        "the worked example after delete(10): page 0's root, and the free list from its head",
+        hint="the merge keeps the left page (1) and frees the right (2); the keyless root (3) is freed next: each "
+        "freed page goes to the head of the free list, so the list reads 3, then 2",
     )
 
 

@@ -29,7 +29,7 @@ def check_bounds_inclusive_and_exclusive(new_tree, rng):
 
 
 def check_open_ended_empty_and_single_key_ranges(new_tree, rng):
-    """None for an open end, whole-tree scans, ranges holding one key or none, and reversed ranges"""
+    """None for an open end, whole-tree scans, ranges holding one key or none, reversed ranges, default flags"""
     model, tree, present = built(new_tree, rng, 120)
     key, gap = rng.choice(present[1:-1]), next(k for k in range(present[0], present[-1]) if k not in model.values)
     operations: list[Operation] = [["scan", None, None, *flags] for flags in FLAGS]
@@ -40,6 +40,8 @@ def check_open_ended_empty_and_single_key_ranges(new_tree, rng):
         ["scan", present[-1] + 1, None, True, True],
         ["scan", None, present[0], True, False],
         ["scan", 0, present[0] - 1, True, True],
+        ["scan", key, present[-1]],  # the README's defaults: include_low=True, include_high=False
+        ["scan", gap, key],
     ]
     expect_answers(model, operations, tree.run(operations))
     tree.close()

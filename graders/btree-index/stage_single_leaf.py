@@ -92,6 +92,21 @@ def check_invalid_keys_and_values_raise_value_error(new_tree, rng):
         ["update", keys[0], -5],
         ["get", -1],
         ["delete", U64],
+        # every method, on both sides of the range and for other types; scan's bounds too (None is no bound)
+        ["get", U64],
+        ["get", 3.0],
+        ["insert", 7.0, 1],
+        ["insert", keys[0] + 2, -1],
+        ["insert", keys[0] + 3, 2.5],
+        ["update", -1, 1],
+        ["update", U64, 1],
+        ["update", keys[1], U64],
+        ["update", keys[1], "7"],
+        ["delete", -1],
+        ["delete", "12"],
+        ["scan", -1, None, True, False],
+        ["scan", None, U64, True, False],
+        ["scan", 1.5, keys[0], True, False],
     ]
     for operation in bad:
         _, raised = tree.attempt([operation])

@@ -284,3 +284,13 @@ _FILL_HINTS = {
     (INTERNAL, False, True): "a root internal node with no key left is freed: its only child becomes the root",
     (INTERNAL, False, False): "a node below its minimum borrows from a neighbour or merges with it",
 }
+
+
+def free_list_order(data: bytes) -> list[int]:
+    """The pages of the free list from its head, read from a file's bytes (valid by read_tree's rules)."""
+    page: int = META.unpack_from(data, 0)[2]
+    order: list[int] = []
+    while page and len(order) <= len(data) // PAGE_SIZE:
+        order.append(page)
+        page = HEADER.unpack_from(data, page * PAGE_SIZE)[3]
+    return order

@@ -35,8 +35,9 @@ DATABASE_CALLS = frozenset({"execute", "executemany", "executescript", "cursor",
 LINT = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); from importlinter.cli import lint_imports_command as main; main()"
 )
+# A table name may be schema-qualified or quoted: UPDATE public.products SET, UPDATE "products" SET.
 SQL = re.compile(
-    r"\bSELECT\s.+\sFROM\s|\bINSERT\s+INTO\s|\bUPDATE\s+\w+\s+SET\s|\bDELETE\s+FROM\s"
+    r"\bSELECT\s.+\sFROM\s|\bINSERT\s+INTO\s|\bUPDATE\s+(ONLY\s+)?[\w.\x22]+\s+SET\s|\bDELETE\s+FROM\s"
     r"|\b(CREATE|ALTER|DROP)\s+(TABLE|INDEX|SCHEMA)\s|^\s*(BEGIN|COMMIT|ROLLBACK)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )

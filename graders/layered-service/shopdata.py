@@ -61,7 +61,13 @@ def catalog(rng: random.Random, stock: tuple[int, int] = (2000, 5000)) -> Catalo
 
 
 def cases(rng: random.Random, shop: Catalog) -> list[Case]:
-    return _product_cases(rng) + _restock_cases(shop) + _order_cases(shop) + _precedence_cases(shop)
+    return (
+        _product_cases(rng)
+        + _restock_cases(shop)
+        + _order_cases(shop)
+        + _precedence_cases(shop)
+        + _edge_cases(rng, shop)
+    )
 
 
 def service_only_cases() -> list[Case]:
@@ -167,4 +173,31 @@ def _order_cases(shop: Catalog) -> list[Case]:
         order(
             "a valid line, then an invalid one", False, [{"sku": second, "quantity": 1}, {"sku": first, "quantity": 0}]
         ),
+    ]
+
+
+def _edge_cases(rng: random.Random, shop: Catalog) -> list[Case]:
+    """Characters and types past the obvious ones: a sku is A-Z, 0-9 and - only (ASCII, no trailing newline), a
+    name's length counts characters and its blankness any white space, and every integer field refuses other types."""
+
+    def new(label: str, valid: bool, **changes: Any) -> Case:
+        return Case("add_product", {**product(rng, stock=7), **changes}, valid, label)
+
+    first = shop.skus[1]
+    return [
+        new("sku ending in a newline", False, sku=sku(rng, 6) + "\n"),
+        new("sku with an underscore", False, sku=sku(rng, 3) + "_" + sku(rng, 3)),
+        new("sku with a dot", False, sku=sku(rng, 3) + "." + sku(rng, 3)),
+        new("sku with a non-ASCII capital", False, sku=sku(rng, 4) + "\u00c9"),
+        new("sku with a non-ASCII digit", False, sku=sku(rng, 4) + "\u0663"),
+        new("name of 100 non-ASCII characters", True, name="\u00e9" * 100),
+        new("name of tabs and newlines only", False, name="\t\n \r"),
+        new("price_cents null", False, price_cents=None),
+        new("price_cents 10000001.0", False, price_cents=10_000_001.0),
+        new("stock as a float", False, stock=7.0),
+        new("stock true", False, stock=True),
+        Case("place_order", {"lines": [{"sku": first, "quantity": 2.0}]}, False, "a line of quantity 2.0"),
+        Case("place_order", {"lines": [{"sku": first, "quantity": None}]}, False, "a line of quantity null"),
+        Case("place_order", {"lines": [{"quantity": 1}]}, False, "a line without sku"),
+        Case("place_order", {"lines": [{"sku": first.lower(), "quantity": 1}]}, False, "a line with a lower-case sku"),
     ]

@@ -86,10 +86,12 @@ def check_domain_errors_have_their_statuses(api, rng):
     api.expect_error("POST", "/products", {**known, "name": "Another"}, status=409, code="duplicate_product")
     too_many = [{"sku": other["sku"], "quantity": 1}, {"sku": known["sku"], "quantity": known["stock"] + 1}]
     api.expect_error("POST", "/orders", {"lines": too_many}, status=409, code="out_of_stock")
+    short_then_unknown = [{"sku": known["sku"], "quantity": known["stock"] + 1}, {"sku": unknown, "quantity": 1}]
+    api.expect_error("POST", "/orders", {"lines": short_then_unknown}, status=404, code="unknown_product")
     exact = [{"sku": known["sku"], "quantity": min(known["stock"], 1000)}]
     order_id = api.expect("POST", "/orders", {"lines": exact}, status=201).get("order_id")
     api.name(str(order_id), "{order_id}")
-    api.expect("POST", f"/orders/{order_id}/cancel", status=200)
+    api.expect("POST", f"/orders/{order_id}/cancel", raw=b"not JSON: a cancel's body is ignored", status=200)
     api.expect_error("POST", f"/orders/{order_id}/cancel", status=409, code="already_cancelled")
 
 
@@ -134,6 +136,9 @@ def check_malformed_requests_are_refused(api, rng):
     api.expect_error("POST", "/orders", {}, status=422, code="invalid_input")
     api.expect_error("GET", "/warehouses", status=404, code="not_found")
     api.expect_error("DELETE", f"/products/{product['sku']}", status=404, code="not_found")
+    api.expect_error("GET", "/orders", status=404, code="not_found")
+    api.expect_error("PUT", f"/products/{product['sku']}", product, status=404, code="not_found")
+    api.expect_error("GET", f"/products/{product['sku']}/restock", status=404, code="not_found")
     expect(api.send("GET", "/health").status == 200, "GET /health must answer 200 after refused requests")
 
 

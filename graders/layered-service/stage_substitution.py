@@ -111,6 +111,7 @@ def check_domain_errors_are_raised(start_probe, rng):
         (Step("cancel_order", [unknown.lower()]), "UnknownOrder"),
         (Step("add_product", [known["sku"], "Another", 100, 1]), "DuplicateProduct"),
         (Step("place_order", [too_many]), "OutOfStock"),
+        (Step("place_order", [[too_many[1], {"sku": unknown, "quantity": 1}]]), "UnknownProduct"),  # lookups first
         (Step("place_order", [exact]), None),
         (Step("cancel_order", [LAST_ORDER]), None),
         (Step("cancel_order", [LAST_ORDER]), "AlreadyCancelled"),

@@ -42,7 +42,7 @@ def check_limits_on_keys_and_values(store, rng):
 
 
 def check_malformed_requests_get_error(store):
-    """An unknown opcode, a GET with bytes after its key and a STATS with a field get ERROR; the connection serves on"""
+    """Unknown opcodes and bodies whose lengths do not add up (GET, SET, DELETE, STATS, SCAN) get ERROR; serves on"""
     kv = store.start()
     for body, what in (
         (b"", "an empty body"),
@@ -51,6 +51,10 @@ def check_malformed_requests_get_error(store):
         (bytes([GET]) + struct.pack(">H", 1) + b"kx", "a GET with a byte after its key"),
         (b"\x05\x00", "a STATS with a byte after its opcode"),
         (b"\x04\x00\x01", "a SCAN cut inside its start key"),
+        (bytes([DELETE]) + struct.pack(">H", 0), "a DELETE with key_len 0"),
+        (bytes([DELETE]) + struct.pack(">H", 1) + b"kx", "a DELETE with a byte after its key"),
+        (bytes([SET]) + struct.pack(">H", 0) + b"value", "a SET with key_len 0"),
+        (bytes([SET]) + struct.pack(">H", 5) + b"ab", "a SET cut inside its key"),
     ):
         status, _ = kv.exchange(body, what)
         expect(

@@ -34,16 +34,21 @@ def wal_after_kill(store, bodies):
     """Kills the engine and reads its newest WAL, which must end with exactly these request bodies."""
     store.kill()
     path = newest_wal(store.folder)
-    records = wal_records(path.read_bytes(), path.name)
+    return path, expect_wal_ends_with(path.name, path.read_bytes(), bodies)
+
+
+def expect_wal_ends_with(name, data, bodies, changes="SETs"):
+    """The records of a WAL file's bytes, which must end with exactly these request bodies."""
+    records = wal_records(data, name)
     tail = [record.body for record in records[-len(bodies) :]]
     if tail != bodies:
         fail(
-            f"{path.name} does not end with the {len(bodies)} SETs just acknowledged",
+            f"{name} does not end with the {len(bodies)} {changes} just acknowledged",
             expected=f"their request bodies, in order, the last: {escape_bytes(bodies[-1], 40)}",
             got=f"{len(records)} records, the last: {escape_bytes(records[-1].body, 40) if records else 'none'}",
-            hint="log each SET's body exactly as the client sent it (opcode, key_len, key, value)",
+            hint="log each SET's and DELETE's body exactly as the client sent it (opcode, key_len, key, value)",
         )
-    return path, records
+    return records
 
 
 def damage_and_restart(store, rng, damage):
@@ -108,7 +113,7 @@ def check_tail_cut_inside_the_body(open_store, rng):
 
 
 def check_garbled_last_record(open_store, rng):
-    """One byte of the last record's body changed: its CRC fails, it is dropped and reported"""
+    """One byte of the last record's body changed, or its length set to 0: it is dropped and reported"""
     store = open_store(memtable_bytes=NO_FLUSH)
 
     def garble(data, last):
@@ -117,6 +122,12 @@ def check_garbled_last_record(open_store, rng):
         return f"one bit flipped at offset {at}, in the last record's body"
 
     damage_and_restart(store, rng, garble)
+
+    def zero_length(data, last):
+        data[last.offset : last.offset + 8] = bytes(8)  # length 0 and crc 0, which is the CRC-32 of no bytes
+        return "the last record's length and crc set to 0"
+
+    damage_and_restart(open_store(memtable_bytes=NO_FLUSH), rng, zero_length)
 
 
 def check_writes_after_recovery_survive(open_store, rng):
@@ -130,12 +141,19 @@ def check_writes_after_recovery_survive(open_store, rng):
 
     model = damage_and_restart(store, rng, cut)
     kv = store.connect("after recovery")
+    bodies = []
     for key in distinct_keys(rng, 4, "n"):
         value = random_value(rng)
         kv.set(key, value)
         model.data[key] = value
         model.touched.add(key)
+        bodies.append(request(SET, key, value)[4:])
+    kv.call(DELETE, key)  # a DELETE's record is its request body too: 03, key_len, key
+    del model.data[key]
+    bodies.append(request(DELETE, key)[4:])
     store.kill()
+    wal = newest_wal(store.folder)
+    logged = wal.read_bytes()  # read while the server is down; judged once the restart is
     kv = store.start()
     leftover = DROPPED.findall(store.stderr_since_start())
     if leftover:
@@ -145,3 +163,4 @@ def check_writes_after_recovery_survive(open_store, rng):
             hint="cut the file at the first bad record before accepting writes",
         )
     compare_with_model(kv, model, "writes after a recovery, a SIGKILL and a restart")
+    expect_wal_ends_with(wal.name, logged, bodies, changes="SETs and DELETE")

@@ -71,3 +71,17 @@ def boundary_orders() -> list[Order]:
               for q in (9, 10, 11)]  # fmt: skip
     found += [merchandise_of(c, tier="gold", zone="home", coupon="SAVE10") for c in (5555, 6000, 11000, 11111)]
     return found
+
+
+def name_variants() -> list[Order]:
+    """Names the rules do not know, or know in another case: compared exactly, never folded or guessed."""
+    found = [order([line(f"{category.upper()}-1", category, 400, q)], zone=zone)
+             for category in ("Socks", "SOCKS", "Gift-Card", "garden", "food")
+             for q in (3, 12, 60) for zone in ("home", "world")]  # fmt: skip
+    found += [merchandise_of(c, tier=t) for c in (12000, 25000) for t in ("GOLD", "Silver", " gold", "")]
+    found += [merchandise_of(c, zone=z) for c in (1200, 6000, 16000) for z in ("Home", "EU", " eu", "")]
+    found += [merchandise_of(c, zone=z, coupon=code) for c in (900, 6000) for z in ("home", "eu")
+              for code in ("\tsave10\n", "\nFreeShip\t", " TenPercent\r\n", "SAVE10.", "FREE SHIP")]  # fmt: skip
+    found += [order([line("GC-4", "Gift-Card", 3000, 1), line("SOCK-4", "socks", 300, 6)], coupon="SAVE10", zone=z)
+              for z in ("home", "world")]  # fmt: skip
+    return found

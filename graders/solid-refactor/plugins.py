@@ -13,7 +13,7 @@ from models import Adjustment
 
 
 class _Rounding:
-    priority = 900
+    priority = {priority}
 
     def apply(self, order, quote):
         cents = quote.total % 100
@@ -43,7 +43,7 @@ from models import Adjustment
 
 
 class _Marker:
-    priority = 150
+    priority = {priority}
 
     def apply(self, order, quote):
         if order.lines:
@@ -77,10 +77,29 @@ class Plugin:
     rule: model.Rule
 
 
-ROUNDING_LAST = Plugin("grader_rounding", ROUNDING, model.Rule("grader_rounding", 900, rounding))
+def marker_plugin(module: str, name: str, priority: int, cents: int) -> Plugin:
+    source = MARKER.format(name=name, priority=priority, cents=cents)
+    return Plugin(module, source, model.Rule(module, priority, marker(name, cents)))
+
+
+def rounding_plugin(module: str, priority: int) -> Plugin:
+    return Plugin(module, ROUNDING.format(priority=priority), model.Rule(module, priority, rounding))
+
+
+ROUNDING_LAST = rounding_plugin("grader_rounding", 900)
 LOYALTY_MIDDLE = Plugin("grader_loyalty", LOYALTY, model.Rule("grader_loyalty", 250, loyalty))
 # Written zz_last first, so a discovery that keeps the file system's order (creation order, often) shows.
-TIED = (
-    Plugin("zz_last", MARKER.format(name="last", cents=-2), model.Rule("zz_last", 150, marker("last", -2))),
-    Plugin("aa_first", MARKER.format(name="first", cents=-1), model.Rule("aa_first", 150, marker("first", -1))),
-)
+TIED = (marker_plugin("zz_last", "last", 150, -2), marker_plugin("aa_first", "first", 150, -1))
+# Priorities are numbers: 5 runs before 110 and 1000 after 400, which text order ("1000" < "110" < "5") turns round.
+WIDE_PRIORITIES = (marker_plugin("grader_early", "early", 5, -3), rounding_plugin("grader_late", 1000))
+# A module whose name starts with "_" is a helper, never a rule, even when it defines RULE.
+HELPER_WITH_RULE = marker_plugin("_grader_helper", "helper", 150, -4)
+
+
+def around_priority(priority: int) -> tuple[Plugin, Plugin]:
+    """Two rules at exactly ``priority``, named to sort before and after every rule module of the README: the
+    table's rule of that priority must run between them, so its priority is exactly the table's."""
+    return (
+        marker_plugin(f"aa_at_{priority}", f"before {priority}", priority, -1),
+        marker_plugin(f"zz_at_{priority}", f"after {priority}", priority, -1),
+    )

@@ -33,6 +33,12 @@ def clearance_orders(rng):
     return orders.random_orders(rng, SEEDED, WITH_CLEARANCE)
 
 
+def other_cases():
+    """Lines whose category is clearance in another case: not clearance (names are compared exactly)."""
+    return [orders.order([orders.line(f"LAMP-{n}", category, 2000, 12), line(f"PIN-{n}", 3000, 1)])
+            for n, category in enumerate(("Clearance", "CLEARANCE", "clearance ", " clearance"))]  # fmt: skip
+
+
 def check_the_readme_examples(pricer, impl_dir):
     """The README's clearance examples quote exactly as shown"""
     if "clearance" not in rule_modules(impl_dir):
@@ -43,11 +49,16 @@ def check_the_readme_examples(pricer, impl_dir):
 
 
 def check_clearance_alone(pricer, rng):
-    """rules/clearance.py alone quotes what the clearance rule gives"""
+    """rules/clearance.py alone quotes what the clearance rule gives, and nothing for a category in another case"""
     batch = clearance_orders(rng)
     expected = [model.quote(order, (model.CLEARANCE,)) for order in batch]
     expect_same_quotes(batch, pricer.learner(batch, keep=("clearance",)), expected, source="the clearance rule alone",
                        where="a copy whose rules/ holds only clearance.py", hint=HINT)  # fmt: skip
+    batch = other_cases()
+    expected = [model.quote(order, (model.CLEARANCE,)) for order in batch]
+    expect_same_quotes(batch, pricer.learner(batch, keep=("clearance",)), expected, source="the clearance rule alone",
+                       where="a copy whose rules/ holds only clearance.py", rule_hints=False,
+                       hint='categories are compared exactly: "Clearance" is not clearance')  # fmt: skip
 
 
 def check_clearance_among_the_other_rules(pricer, rng):

@@ -6,15 +6,22 @@ from quotes import expect_same_quotes
 
 SEEDED = 2000
 ONE_BY_ONE = 40
+NAMES_HINT = (
+    'names are compared exactly ("Socks" is not socks, "EU" is world); a category no rule names still '
+    "earns bulk; a coupon code loses all surrounding white space (tabs and newlines too), then is upper-cased"
+)
 HINT = "the legacy code is the spec here: compare each threshold exactly as it does (>= or >), round down with //"
 
 
 def check_every_threshold_on_both_sides(pricer):
-    """Orders on both sides of every threshold get the legacy code's quotes"""
+    """Orders on both sides of every threshold, and names in other cases or unknown, get the legacy code's quotes"""
     batch = orders.boundary_orders()
     expect_same_quotes(
         batch, pricer.learner(batch), pricer.legacy(batch), source="the legacy code", where="your folder", hint=HINT
     )
+    variants = orders.name_variants()
+    expect_same_quotes(variants, pricer.learner(variants), pricer.legacy(variants), source="the legacy code",
+                       where="your folder", hint=NAMES_HINT, rule_hints=False)  # fmt: skip
 
 
 def check_thousands_of_seeded_orders(pricer, rng):

@@ -1,6 +1,7 @@
 """Stage 1: every rule in its own module behind one protocol, found by discovery, each one runnable alone."""
 
 import orders
+import plugins
 import pricing_model as model
 from copies import rule_modules
 from labkit.checks import fail
@@ -43,7 +44,7 @@ def check_the_rules_package_holds_one_module_per_rule(impl_dir):
 
 
 def check_with_no_rule_module_a_quote_is_its_subtotal(pricer, rng):
-    """With every rule module removed, quotes have no adjustment: no rule is left in pricing.py or named anywhere"""
+    """With no rule module, quotes have no adjustment: no rule is left in pricing.py, and a _helper is no rule"""
     batch = orders.boundary_orders() + orders.random_orders(rng, SEEDED)
     got = pricer.learner(batch, keep=())
     expected = [model.quote(order, ()) for order in batch]
@@ -54,6 +55,16 @@ def check_with_no_rule_module_a_quote_is_its_subtotal(pricer, rng):
         source="the subtotal alone",
         where="a copy with no rule module",
         hint="pricing.py applies the rules it discovers and nothing else; with none, a quote is its subtotal",
+        rule_hints=False,
+    )
+    helper = plugins.HELPER_WITH_RULE
+    expect_same_quotes(
+        batch,
+        pricer.learner(batch, keep=(), add={helper.module: helper.source}),
+        expected,
+        source="the subtotal alone",
+        where=f"a copy with no rule module and the grader's {helper.module}.py, which defines RULE",
+        hint='a module whose name starts with "_" is a helper, never a rule module, even when it defines RULE',
         rule_hints=False,
     )
 
