@@ -20,13 +20,15 @@ def _longest(text):
 
 
 def check_put_then_get_returns_the_last_value(lone_kv, rng):
-    """A get returns the last value put, for several keys (the longest allowed among them) and overwrites"""
+    """A get returns the last value put, for several keys (the shortest and longest allowed) and overwrites"""
     client = lone_kv.client()
     latest = {}
     for n in range(4):
         key = f"key-{rng.randrange(100, 1000)}-{n}"
         values = _values(rng, 2)
-        if n == 3:  # request lines of about 2 KiB: keys and values may have 1024 characters
+        if n == 2:  # the shortest keys and values: one character
+            key, values = rng.choice("ABCDEFGH"), ["x", "y"]
+        elif n == 3:  # request lines of about 2 KiB: keys and values may have 1024 characters
             key, values = _longest(key), [_longest(value) for value in values]
         for value in values:
             put = f"put {_short(key)}={_short(value)}"
