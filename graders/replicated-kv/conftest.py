@@ -7,6 +7,7 @@ import pytest
 from kvclient import Kv
 from labkit.learners import Cluster
 from links import Links
+from yardstick import start_reference_cluster
 
 CLUSTER_SIZE = 3
 
@@ -45,3 +46,22 @@ def lone_kv(single, rng) -> Iterator[Kv]:
     kv = Kv(single, rng)
     yield kv
     kv.close()
+
+
+@pytest.fixture
+def reference_links() -> Iterator[Links]:
+    links = Links()
+    yield links
+    links.close()
+
+
+@pytest.fixture
+def reference(grading, reference_links, rng) -> Iterator[Kv]:
+    """The clients of a cluster of the kit's reference solution, running beside the learner's (see yardstick)."""
+    cluster = start_reference_cluster(grading, reference_links, CLUSTER_SIZE)
+    kv = Kv(cluster, rng)
+    try:
+        yield kv
+    finally:
+        kv.close()
+        cluster.stop()

@@ -130,7 +130,7 @@ class Client:
             request.update({"from": expected, "to": value})
         node = self.kv.leader if via is None else via
         deadline = time.monotonic() + within
-        uncertain = False
+        uncertain = redirected = False
         while True:
             reply = self.ask(node, request, min(wait, max(0.5, deadline - time.monotonic())))
             error = None if reply is None else reply.get("error")
@@ -149,8 +149,11 @@ class Client:
                     got=json.dumps(reply)[:300],
                     hint="errors are not_found, cas_mismatch, not_leader, unavailable, unknown and bad_request",
                 )
+            named = reply is not None and error == "not_leader" and reply.get("leader") not in (None, node)
             node = self._next_target(node, reply)
-            time.sleep(RETRY_PAUSE_S)
+            if not named or redirected:  # a leader named is asked at once, once; otherwise the cluster gets a moment
+                time.sleep(RETRY_PAUSE_S)
+            redirected = named
 
     def _next_target(self, node: int, reply: dict[str, Any] | None) -> int:
         hint = None if reply is None else reply.get("leader")

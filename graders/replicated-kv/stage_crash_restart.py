@@ -1,6 +1,6 @@
 """Stage 5: nodes crash and restart on their data folders: writes persist, and a restarted node catches up."""
 
-from helpers import expect_all_read, leader_of, values, write_all
+from helpers import expect_all_read, leader_of, run_together, values, write_all
 from labkit.checks import log
 
 PERSIST_HINT = (
@@ -21,8 +21,7 @@ def check_writes_survive_a_full_restart(cluster, kv, rng):
     write_all(client, pairs, "writes before every node is killed")
     for node in range(3):
         cluster.kill(node)
-    for node in range(3):
-        cluster.restart(node)
+    run_together(*(lambda n=n: cluster.restart(n) for n in range(3)))  # all at once: none waits for another
     leader_of(kv, "after every node was killed and restarted")
     expect_all_read(client, pairs, "after every node was killed and restarted", hint=PERSIST_HINT)
 

@@ -11,16 +11,23 @@ REDIRECT_HINT = "a node that is not the leader answers not_leader with the leade
 
 
 def check_followers_name_the_leader(cluster, kv):
-    """The nodes that are not the leader answer not_leader and name the leader"""
+    """The nodes that are not the leader answer not_leader and name the leader, to a put, a get and a cas"""
     leader = leader_of(kv, "three fresh nodes")
     write_all(kv.client(), {"named": "leader-known"}, "a first write")
     probe = kv.client()
+    requests = {
+        "put": {"op": "put", "key": "named", "value": "x"},
+        "get": {"op": "get", "key": "named"},
+        "cas": {"op": "cas", "key": "named", "from": "leader-known", "to": "y"},
+    }
     for node in range(3):
         if node == leader:
             continue
-        reply = probe.ask(node, {"rid": probe.next_rid(), "op": "put", "key": "redirected", "value": "x"})
-        got = None if reply is None else (reply.get("error"), reply.get("leader"))
-        expect_equal(got, ("not_leader", leader), f"node {node}'s answer to a put (error, leader)", hint=REDIRECT_HINT)
+        for kind, request in requests.items():
+            reply = probe.ask(node, {"rid": probe.next_rid(), **request})
+            got = None if reply is None else (reply.get("error"), reply.get("leader"))
+            situation = f"node {node}'s answer to a {kind} (error, leader)"
+            expect_equal(got, ("not_leader", leader), situation, hint=REDIRECT_HINT)
 
 
 def check_acknowledged_writes_are_read_through_every_node(cluster, kv, rng):

@@ -7,24 +7,42 @@ RETRY_HINT = (
     "remember the answer given to each rid: a request whose rid was already applied gets that same answer "
     "and changes nothing (README, 'Retries')"
 )
+LONGEST = 1024  # README: keys and values are strings of 1 to 1024 characters
 
 
 def _values(rng, count):
     return [f"v{rng.randrange(10, 10_000)}-{n}" for n in range(count)]
 
 
+def _longest(text):
+    """``text`` padded to the README's longest key or value: 1024 characters."""
+    return text.ljust(LONGEST, "z")
+
+
 def check_put_then_get_returns_the_last_value(lone_kv, rng):
-    """A get returns the last value put, for several keys and overwrites"""
+    """A get returns the last value put, for several keys (the shortest and longest allowed) and overwrites"""
     client = lone_kv.client()
     latest = {}
     for n in range(4):
         key = f"key-{rng.randrange(100, 1000)}-{n}"
-        for value in _values(rng, 2):
-            expect_equal(client.put(key, value, via=0).result(), "→ ok", f"put {key}={value}", hint=SEMANTICS_HINT)
+        values = _values(rng, 2)
+        if n == 2:  # the shortest keys and values: one character
+            key, values = rng.choice("ABCDEFGH"), ["x", "y"]
+        elif n == 3:  # request lines of about 2 KiB: keys and values may have 1024 characters
+            key, values = _longest(key), [_longest(value) for value in values]
+        for value in values:
+            put = f"put {_short(key)}={_short(value)}"
+            expect_equal(client.put(key, value, via=0).result(), "→ ok", put, hint=SEMANTICS_HINT)
             latest[key] = value
-        expect_equal(client.get(key, via=0).output, latest[key], f"get {key} after two puts", hint=SEMANTICS_HINT)
+        _expect_read(client, key, latest[key], "after two puts")
     for key, value in latest.items():
-        expect_equal(client.get(key, via=0).output, value, f"get {key} after the other keys' puts")
+        _expect_read(client, key, value, "after the other keys' puts")
+
+
+def _expect_read(client, key, value, when):
+    got = client.get(key, via=0).output
+    expect_equal(_short(got), _short(value), f"get {_short(key)} {when}", hint=SEMANTICS_HINT)
+    expect(got == value, f"get {_short(key)} {when} returned another value of the same length", hint=SEMANTICS_HINT)
 
 
 def check_missing_key_is_not_found(lone_kv, rng):
@@ -69,6 +87,13 @@ def check_retried_request_is_applied_once(lone_kv, rng):
     again = client.ask(0, swap)
     expect_equal(_error(again) or "ok", "ok", f"cas {key} {second}→{third} sent again, same rid", hint=RETRY_HINT)
     expect_equal(client.get(key, via=0).output, third, f"get {key} after the retried cas", hint=RETRY_HINT)
+    # A cas that answered cas_mismatch was applied too: sent again once it would match, it answers as it did.
+    missed = {"rid": client.next_rid(), "op": "cas", "key": key, "from": second, "to": first}
+    expect_equal(_mismatch(client.ask(0, missed)), ("cas_mismatch", third), f"cas {key} {second}→{first}")
+    client.put(key, second, via=0)
+    retried = _mismatch(client.ask(0, missed))
+    expect_equal(retried, ("cas_mismatch", third), f"cas {key} {second}→{first} sent again, same rid", hint=RETRY_HINT)
+    expect_equal(client.get(key, via=0).output, second, f"get {key} after the retried cas_mismatch", hint=RETRY_HINT)
 
 
 def check_malformed_requests_get_bad_request(lone_kv):
@@ -88,6 +113,16 @@ def check_malformed_requests_get_bad_request(lone_kv):
     extra = {"rid": client.next_rid(), "op": "put", "key": "after-bad", "value": "still-here", "trace": "t-1"}
     expect_equal((client.ask(0, extra) or {}).get("ok"), True, "a put with an extra field, on the same connection")
     expect_equal(client.get("after-bad", via=0).output, "still-here", "get after-bad")
+
+
+def _short(text):
+    """A value as a message shows it: the longest keys and values only by their start and length."""
+    return text if not isinstance(text, str) or len(text) <= 40 else f"{text[:16]}… ({len(text)} characters)"
+
+
+def _mismatch(reply):
+    """(error, value) of a cas answer: ("cas_mismatch", the value it saw) for a mismatch."""
+    return None if reply is None else (reply.get("error"), reply.get("value"))
 
 
 def _error(reply):

@@ -21,7 +21,7 @@ from typing import Any
 HOST = "127.0.0.1"
 HEARTBEAT_S = 0.075
 ELECTION_S = (0.4, 0.8)
-ANSWER_WITHIN_S = 1.5
+ANSWER_WITHIN_S = 1.0  # the README's 2 s, with room; no sooner, or a loaded machine's commits would be unknown
 BATCH = 64
 MAX_LINE = 16 * 1024
 
