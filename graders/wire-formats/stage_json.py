@@ -46,6 +46,9 @@ def check_from_json_reads_official_json_and_its_variants(codec, rng):
         ("Parcel", {"label": None, "sender": None, "weightGrams": None, "payload": "AP8="}),
         ("Parcel", {"inner": {"inner": {"label": "deep"}}, "recipient": {}}),
         ("Lists", {"sint32Values": [-1, "2"], "strings": ["a", ""], "addresses": [{"city": "Lyon"}, {}]}),
+        ("Scalars", {"uint32Value": "4294967295", "fixed32Value": "7", "sint32Value": "-3", "sfixed64Value": -12}),
+        ("Lists", {"enumValues": ["PAID", 2, 9], "blobs": ["AP8=", ""], "double_values": [1, -0.5]}),
+        ("Order", {"order_id": "5", "shipping_address": {"country_code": "DE"}, "warehouse_ids": ["1", 2]}),
     ]
     for name, value in variants:
         codec.expect_from_json(name, json.dumps(value, ensure_ascii=False))

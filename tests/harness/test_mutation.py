@@ -75,6 +75,17 @@ def test_the_same_change_to_identical_lines_gets_two_ids(tmp_path: Path) -> None
     assert len(ids) == 2 and ids[1] == ids[0] + "~2"
 
 
+def test_a_dotted_exception_class_is_passed_over_and_the_plain_ones_mutated(tmp_path: Path) -> None:
+    source = (
+        "import binascii\n\ntry:\n    x = 1\nexcept (binascii.Error, KeyError):\n    x = 2\n"
+        "except ValueError:\n    x = 3\n"
+    )
+    write(tmp_path / "tokens.py", source)
+    changed = [m.after.strip() for m in mutants_of(tmp_path) if m.operator == "core/ExceptionReplacer"]
+    assert "except (binascii.Error, type('NeverRaised', (Exception,), {})):" in changed
+    assert "except type('NeverRaised', (Exception,), {}):" in changed
+
+
 def test_a_mutant_keeps_its_id_when_other_lines_change(tmp_path: Path) -> None:
     write(tmp_path / "calc.py", CALC)
     before = {mutant.id for mutant in mutants_of(tmp_path)}

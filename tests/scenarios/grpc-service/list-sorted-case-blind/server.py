@@ -155,7 +155,8 @@ class Store:
 
     def page(self, prefix: str, after: str | None, size: int):
         with self.lock:
-            matching = sorted((s for s in self.items if s.startswith(prefix) and (after is None or s.lower() > after.lower())), key=str.lower)
+            keys = (s for s in self.items if s.startswith(prefix) and (after is None or s.lower() > after.lower()))
+            matching = sorted(keys, key=str.lower)
             return [self.items[s] for s in matching[:size]], len(matching) > size
 
     def add_watcher(self, watcher: Watcher) -> None:
