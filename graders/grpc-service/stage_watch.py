@@ -57,10 +57,9 @@ def fields(sku: str, name: str = "widget", quantity: int = 1, price_cents: int =
 
 def refuse_without_a_change(inv: Inventory, sku: str) -> None:
     """Three refused calls on an existing item: none is a change, so none may take a sequence number."""
-    fields = {"sku": sku, "quantity": 1, "price_cents": 1}
-    inv.refuses("CreateItem", grpc.StatusCode.ALREADY_EXISTS, name="again", **fields)
-    inv.refuses("UpdateItem", grpc.StatusCode.FAILED_PRECONDITION, name="stale", version=5, **fields)
-    inv.refuses("UpdateItem", grpc.StatusCode.INVALID_ARGUMENT, name="", version=1, **fields)
+    inv.refuses("CreateItem", grpc.StatusCode.ALREADY_EXISTS, sku=sku, name="again", quantity=1)
+    inv.refuses("UpdateItem", grpc.StatusCode.FAILED_PRECONDITION, sku=sku, name="stale", quantity=1, version=5)
+    inv.refuses("UpdateItem", grpc.StatusCode.INVALID_ARGUMENT, sku=sku, name="", quantity=1, version=1)
 
 
 def check_watch_delivers_every_change_in_order(inv, watches, pb, prefix):
