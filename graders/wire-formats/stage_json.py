@@ -20,6 +20,10 @@ def check_names_defaults_and_unknown_enum_numbers(codec, rng):
         "Order", {"order_id": 0, "customer_email": "", "gift": False, "tags": [], "total": None, "note": "n"}
     )
     codec.expect_to_json("Scalars", {"enum_value": 9, "int32_value": 0, "double_value": 0.0})
+    # Every named value of the other enums, by name: each version of the customer's tier has its own list.
+    for tier in range(1, 5):
+        codec.expect_to_json("CustomerV2", {"id": 1, "tier": tier})
+        codec.expect_to_json("CustomerV1", {"id": 1, "tier": tier})
 
 
 def check_bytes_nested_and_repeated_values(codec):
