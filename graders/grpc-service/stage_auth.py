@@ -72,6 +72,9 @@ BAD_HEADERS = [
     ((("authorization", "admin-secret"),), "a caller whose token lacks 'Bearer '"),
     ((("authorization", "Basic admin-secret"),), "a caller using the Basic scheme"),
     ((("authorization", "Bearer "),), "a caller with an empty token"),
+    ((("authorization", "Bearer  admin-secret"),), "a caller with two spaces after 'Bearer'"),
+    ((("authorization", "bearer admin-secret"),), "a caller writing 'bearer' in lower case"),
+    ((("authorization", "Bearer admin-secret2"),), "a caller with a known token plus a character"),
 ]
 
 
@@ -117,11 +120,17 @@ def check_reader_may_read_but_not_write(client, inv, watches, prefix):
     reader.expect_status("CreateItem", reader.request("CreateItem", sku="", name=""), DENIED)
 
 
-def check_writer_may_write_but_not_reindex(client, prefix):
-    """A writer may create, update, delete and import; Reindex is PERMISSION_DENIED"""
+def check_writer_may_write_but_not_reindex(client, inv, watches, prefix):
+    """A writer may read, create, update, delete and import; Reindex is PERMISSION_DENIED"""
     writer = client("writer")
     sku = prefix + "w"
     writer.create(sku, name="by writer")
+    inv.create(prefix + "target", name="target")
+    hint = "roles are ordered: a writer may call everything a reader may"
+    for method, request in every_call(writer, prefix)[:3]:
+        writer.call(method, request, hint=hint)
+    before = inv.stats().active_watchers
+    inv.wait_for_watchers(before + 1, [watches(prefix, label="Watch as writer", role="writer")])
     writer.do("UpdateItem", sku=sku, name="edited", quantity=2, price_cents=100, version=1)
     writer.call("BulkImport", RequestStream([writer.request("CreateItem", sku=prefix + "b", name="b", quantity=1)]))
     writer.do("DeleteItem", sku=sku)

@@ -57,8 +57,10 @@ def expect_pages(pages: list[list[str]], skus: list[str], page_size: int, what: 
 
 
 def check_pages_follow_sku_order_and_end_with_an_empty_token(inv, prefix, rng):
-    """Pages hold page_size items in sku order; the last token is empty"""
-    skus = [f"{prefix}{n:03d}" for n in rng.sample(range(1000), 20)]
+    """Pages hold page_size items in plain character order of sku; the last token is empty"""
+    numbers = [f"{n:03d}" for n in rng.sample(range(1000), 13)]
+    # Plain character order: "010" < "0105" < "011", "-x" < "Z" < "_x" < "a" (no natural or case-blind sort).
+    skus = [prefix + suffix for suffix in numbers + [f"{n}5" for n in numbers[:3]] + ["-x", "Z", "_x", "a"]]
     for sku in rng.sample(skus, len(skus)):
         inv.create(sku)
     inv.create(prefix.rstrip("-") + "_other")  # shares the first characters, but not the prefix
@@ -67,12 +69,21 @@ def check_pages_follow_sku_order_and_end_with_an_empty_token(inv, prefix, rng):
 
 
 def check_default_and_largest_page_size(inv, prefix):
-    """page_size 0 means 50; a page_size above 1000 means 1000"""
+    """page_size 0 means 50; a page_size above 1000 means 1000; the prefix "" matches every item"""
     skus = [f"{prefix}{n:03d}" for n in range(60)]
     for sku in skus:
         inv.create(sku)
     expect_pages(list_all(inv, prefix, 0), skus, 50, f"ListItems(prefix={prefix!r}, page_size=0)")
     expect_pages(list_all(inv, prefix, 5000), skus, 1000, f"ListItems(prefix={prefix!r}, page_size=5000)")
+    everything = [sku for page in list_all(inv, "", 1000) for sku in page]
+    mine = [sku for sku in everything if sku.startswith(prefix)]
+    if mine != skus or everything != sorted(set(everything)):
+        fail(
+            "ListItems(prefix='') did not list every item once, in ascending sku order",
+            expected=f"all items, among them the {len(skus)} of {prefix!r} in order",
+            got=f"{len(everything)} items, {len(mine)} of them under {prefix!r}",
+            hint="the empty prefix matches every item",
+        )
 
 
 def check_bad_page_size_and_token_are_invalid_argument(inv, prefix):

@@ -11,11 +11,15 @@ STALE = grpc.StatusCode.FAILED_PRECONDITION
 
 
 def check_missing_items_are_not_found(inv, prefix):
-    """GetItem, UpdateItem and DeleteItem of a missing sku are NOT_FOUND"""
+    """GetItem, UpdateItem and DeleteItem of a missing sku are NOT_FOUND, whatever the sku looks like"""
     sku = prefix + "missing"
     inv.refuses("GetItem", NOT_FOUND, sku=sku)
     inv.refuses("UpdateItem", NOT_FOUND, sku=sku, name="x", quantity=1, price_cents=1, version=1)
     inv.refuses("DeleteItem", NOT_FOUND, sku=sku)
+    hint = "GetItem and DeleteItem never answer INVALID_ARGUMENT: a sku no item can have is simply not found"
+    for malformed in ("", prefix + "no such/sku", "x" * 65):
+        inv.refuses("GetItem", NOT_FOUND, hint=hint, sku=malformed)
+        inv.refuses("DeleteItem", NOT_FOUND, hint=hint, sku=malformed)
 
 
 def check_creating_an_existing_sku_is_already_exists(inv, prefix):
@@ -41,6 +45,8 @@ def check_invalid_fields_are_invalid_argument(inv, prefix):
         {"sku": ""},
         {"sku": prefix + "has space"},
         {"sku": prefix + "slash/sku"},
+        {"sku": prefix + "caf\u00e9"},  # a letter, but not one of A-Z a-z
+        {"sku": prefix + "line\n"},  # a pattern anchored with $ lets a final newline through
         {"sku": prefix + "x" * (65 - len(prefix))},
         {"sku": prefix + "noname", "name": ""},
         {"sku": prefix + "longname", "name": "n" * 201},
@@ -49,7 +55,7 @@ def check_invalid_fields_are_invalid_argument(inv, prefix):
     ]
     for fields in invalid:
         inv.refuses("CreateItem", INVALID, **{**good, **fields})
-    for fields in invalid[4:]:
+    for fields in invalid[6:]:
         inv.refuses(
             "GetItem",
             NOT_FOUND,
@@ -78,8 +84,16 @@ def check_update_is_validated_before_it_is_looked_up(inv, prefix):
     """UpdateItem checks its fields first: INVALID_ARGUMENT before NOT_FOUND"""
     sku = prefix + "valid"
     inv.create(sku, name="Valid", quantity=1, price_cents=100)
-    inv.refuses("UpdateItem", INVALID, sku=sku, name="Valid", quantity=1, price_cents=100, version=0)
-    inv.refuses("UpdateItem", INVALID, sku=sku, name="Valid", quantity=-5, price_cents=100, version=1)
+    for invalid in (
+        {"version": 0},
+        {"version": -3},
+        {"quantity": -5},
+        {"price_cents": -1},
+        {"name": ""},
+        {"name": "n" * 201},
+    ):
+        fields = {"name": "Valid", "quantity": 1, "price_cents": 100, "version": 1, **invalid}
+        inv.refuses("UpdateItem", INVALID, hint="UpdateItem validates its fields as CreateItem does", sku=sku, **fields)
     inv.refuses(
         "UpdateItem",
         INVALID,

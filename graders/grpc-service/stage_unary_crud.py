@@ -29,9 +29,10 @@ def check_update_replaces_fields_and_bumps_the_version(inv, prefix):
     updated = inv.do("UpdateItem", sku=sku, name="Desk lamp", quantity=2, price_cents=2700, version=1)
     hint = "a successful UpdateItem replaces name, quantity and price_cents and adds 1 to the version"
     expect_item(updated, item(sku, "Desk lamp", 2, 2700, version=2), "UpdateItem at version 1", hint=hint)
-    updated = inv.do("UpdateItem", sku=sku, name="Desk lamp", quantity=0, price_cents=2700, version=2)
-    expect_item(updated, item(sku, "Desk lamp", 0, 2700, version=3), "UpdateItem at version 2", hint=hint)
-    expect_item(inv.do("GetItem", sku=sku), item(sku, "Desk lamp", 0, 2700, version=3), "GetItem after two updates")
+    # Zero is a value like any other: an update to quantity 0 and price 0 must store them, not skip them.
+    updated = inv.do("UpdateItem", sku=sku, name="Desk lamp", quantity=0, price_cents=0, version=2)
+    expect_item(updated, item(sku, "Desk lamp", 0, 0, version=3), "UpdateItem at version 2", hint=hint)
+    expect_item(inv.do("GetItem", sku=sku), item(sku, "Desk lamp", 0, 0, version=3), "GetItem after two updates")
 
 
 def check_delete_returns_the_item_and_removes_it(inv, prefix):
@@ -54,13 +55,19 @@ def check_delete_returns_the_item_and_removes_it(inv, prefix):
             got=f"{code.name}: {reply}",
             hint=FAILURE_HINTS[code],
         )
-    if code != grpc.StatusCode.OK:
-        return  # any error status will do here; the next stage checks that it is NOT_FOUND
-    fail(
-        f"GetItem(sku={sku!r}) still finds the item after DeleteItem",
-        expected="an error status (NOT_FOUND, checked in the next stage)",
-        got=f"OK: {show(reply)}",
-        hint="DeleteItem must remove the item from the store",
+    if code == grpc.StatusCode.OK:
+        fail(
+            f"GetItem(sku={sku!r}) still finds the item after DeleteItem",
+            expected="an error status (NOT_FOUND, checked in the next stage)",
+            got=f"OK: {show(reply)}",
+            hint="DeleteItem must remove the item from the store",
+        )
+    # Any error status will do above; the next stage checks that it is NOT_FOUND.
+    expect_item(
+        inv.create(sku, name="Chair again", quantity=1, price_cents=5100),
+        item(sku, "Chair again", 1, 5100),
+        "CreateItem of the deleted sku",
+        hint="a deleted sku is free again, and a new item starts at version 1",
     )
 
 

@@ -5,8 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from types import ModuleType
 
+import grpc
+
 from grpcwire import Message, show
-from inventory import ItemFields, kind_name
+from inventory import Inventory, ItemFields, kind_name
 from labkit.checks import fail
 from watchstream import WatchStream
 
@@ -44,12 +46,20 @@ def expect_increasing(changes: Sequence[Message], label: str, consecutive: bool 
                 f"{label}: sequence numbers are not {'consecutive' if consecutive else 'increasing'}",
                 expected="1 more than the previous change's" if consecutive else "each larger than the previous",
                 got=" ".join(str(s) for s in sequences),
-                hint="number every change with one server-wide counter, incremented while the store is locked",
+                hint="number every change with one server-wide counter, incremented while the store is locked"
+                + ("; a refused call is no change and takes no number" if consecutive else ""),
             )
 
 
 def fields(sku: str, name: str = "widget", quantity: int = 1, price_cents: int = 100, version: int = 1) -> ItemFields:
     return {"sku": sku, "name": name, "quantity": quantity, "price_cents": price_cents, "version": version}
+
+
+def refuse_without_a_change(inv: Inventory, sku: str) -> None:
+    """Three refused calls on an existing item: none is a change, so none may take a sequence number."""
+    inv.refuses("CreateItem", grpc.StatusCode.ALREADY_EXISTS, sku=sku, name="again", quantity=1)
+    inv.refuses("UpdateItem", grpc.StatusCode.FAILED_PRECONDITION, sku=sku, name="stale", quantity=1, version=5)
+    inv.refuses("UpdateItem", grpc.StatusCode.INVALID_ARGUMENT, sku=sku, name="", quantity=1, version=1)
 
 
 def check_watch_delivers_every_change_in_order(inv, watches, pb, prefix):
@@ -77,7 +87,7 @@ def check_watch_delivers_every_change_in_order(inv, watches, pb, prefix):
 
 
 def check_every_watcher_gets_the_changes_for_its_prefix(inv, watches, pb, prefix, rng):
-    """Each watcher gets all changes for its prefix; sequence numbers are server-wide"""
+    """Each watcher gets all changes for its prefix; sequence numbers are server-wide; refusals are no changes"""
     other = f"{prefix[:-1]}{rng.randrange(10)}x-"
     before = inv.stats().active_watchers
     first, second = watches(prefix, label="watcher 1"), watches(prefix, label="watcher 2")
@@ -92,6 +102,7 @@ def check_every_watcher_gets_the_changes_for_its_prefix(inv, watches, pb, prefix
             inv.create(sku, name=f"item {n}")
             skus.append((CREATED, fields(sku, f"item {n}")))
             all_changes.append(skus[-1])
+        refuse_without_a_change(inv, f"{prefix}{n}")
     for stream in (first, second):
         expect_changes(pb, stream, mine, f"the changes under {prefix!r}")
     expect_changes(pb, elsewhere, theirs, f"the changes under {other!r}")

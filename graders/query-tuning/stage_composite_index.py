@@ -1,14 +1,14 @@
 """Stage 3: a composite index whose column order matches the query: equality first, then the sort order."""
 
-from tuning_params import customers
+from tuning_params import customer_with_tied_orders, customers
 from tuning_queries import RECENT_ORDERS
 
 BUFFERS = 40
 
 
 def check_recent_orders_returns_the_original_rows(tuning, rng):
-    """recent_orders returns a customer's ten latest orders, newest first"""
-    for customer in customers(rng):
+    """recent_orders returns a customer's ten latest orders, newest first, ties by id, highest first"""
+    for customer in [*customers(rng), customer_with_tied_orders(tuning, rng)]:
         tuning.expect_same_rows(
             RECENT_ORDERS, (customer,), hint="newest first; orders with the same created_at go by id, highest first"
         )

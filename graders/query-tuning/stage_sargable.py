@@ -1,6 +1,6 @@
 """Stage 2: a function wrapped around an indexed column hides it from the index."""
 
-from tuning_params import DAY_WITHOUT_ORDERS, emails, random_day
+from tuning_params import DAY_WITHOUT_ORDERS, day_bounded_by_orders, emails, random_day
 from tuning_queries import CUSTOMER_BY_EMAIL, ORDERS_ON_DAY
 
 EMAIL_BUFFERS = 16
@@ -22,8 +22,8 @@ def check_customer_by_email_uses_an_index(tuning, rng):
 
 
 def check_orders_on_day_returns_the_original_rows(tuning, rng):
-    """orders_on_day returns the orders of a UTC day, by id"""
-    for day in (random_day(rng), random_day(rng), DAY_WITHOUT_ORDERS):
+    """orders_on_day returns the orders of a UTC day, by id, from its midnight (included) to the next (excluded)"""
+    for day in (day_bounded_by_orders(tuning, rng), day_bounded_by_orders(tuning, rng), DAY_WITHOUT_ORDERS):
         tuning.expect_same_rows(
             ORDERS_ON_DAY, (day,), hint="a day runs from its midnight (included) to the next midnight (excluded), UTC"
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import random
 
+from labkit.errors import HarnessError
 from tuning_queries import ORDERS_PAGE
 from tuning_session import TuningSession
 
@@ -14,10 +15,27 @@ FIRST_DAY = datetime.date(2023, 1, 2)  # the data runs from 2023-01-01 to 2024-0
 LAST_DAY = datetime.date(2024, 6, 3)
 DAY_WITHOUT_ORDERS = datetime.date(2022, 12, 31)
 PAGE = 50
+# The dataset is generated from a fixed seed: these are the customers whose ten newest orders (and the eleventh)
+# include two with the same created_at, so that only the tie-break by id decides their order.
+CUSTOMERS_WITH_TIED_ORDERS = (545, 5518, 35471, 38014, 63366, 78166)
+TIE_AMONG_NEWEST = """SELECT count(*) - count(DISTINCT created_at) FROM (
+    SELECT created_at FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 11) AS newest"""
+AN_ORDER_AT = "SELECT count(*) FROM orders WHERE created_at = $1"
+FIRST_ORDER_OF_STORE = "SELECT min(created_at) FROM orders WHERE store_id = $1 AND created_at >= $2"
 
 
 def random_day(rng: random.Random) -> datetime.date:
     return FIRST_DAY + datetime.timedelta(days=rng.randint(0, (LAST_DAY - FIRST_DAY).days))
+
+
+def day_bounded_by_orders(tuning: TuningSession, rng: random.Random) -> datetime.date:
+    """A random day with an order at its own midnight and one at the next: both ends of the range are probed."""
+    for _ in range(100):
+        day = random_day(rng)
+        midnights = [datetime.datetime.combine(day + datetime.timedelta(days=n), datetime.time(), UTC) for n in (0, 1)]
+        if all(tuning.oracle_rows(AN_ORDER_AT, ("timestamptz",), (at,))[0][0] for at in midnights):
+            return day
+    raise HarnessError("no day of the dataset has orders at both of its midnights: has dataset.sql changed?")
 
 
 def emails(tuning: TuningSession, rng: random.Random) -> list[str]:
@@ -31,6 +49,14 @@ def emails(tuning: TuningSession, rng: random.Random) -> list[str]:
 def customers(rng: random.Random) -> list[int]:
     """An ordinary customer (a handful of orders), one without orders, and one of the three busiest (thousands)."""
     return [rng.randint(60_000, 95_000), rng.randint(95_001, 100_000), rng.randint(1, 3)]
+
+
+def customer_with_tied_orders(tuning: TuningSession, rng: random.Random) -> int:
+    """A customer whose newest orders include two at the same minute: the tie-break by id decides their order."""
+    customer = rng.choice(CUSTOMERS_WITH_TIED_ORDERS)
+    if not tuning.oracle_rows(TIE_AMONG_NEWEST, ("bigint",), (customer,))[0][0]:
+        raise HarnessError(f"customer {customer} has no tie among their newest orders: has dataset.sql changed?")
+    return customer
 
 
 def page_after_a_tie(tuning: TuningSession, skip: int) -> tuple[int, datetime.datetime, int]:
@@ -47,19 +73,26 @@ def page_after_a_tie(tuning: TuningSession, skip: int) -> tuple[int, datetime.da
     return values
 
 
-def quarter(rng: random.Random) -> tuple[int, datetime.datetime, datetime.datetime]:
-    return _store_range(rng, months=3)
+def quarter(tuning: TuningSession, rng: random.Random) -> tuple[int, datetime.datetime, datetime.datetime]:
+    return _store_range(tuning, rng, months=3)
 
 
-def year(rng: random.Random) -> tuple[int, datetime.datetime, datetime.datetime]:
-    return _store_range(rng, months=12)
+def year(tuning: TuningSession, rng: random.Random) -> tuple[int, datetime.datetime, datetime.datetime]:
+    return _store_range(tuning, rng, months=12)
 
 
-def _store_range(rng: random.Random, months: int) -> tuple[int, datetime.datetime, datetime.datetime]:
-    start = rng.randint(0, 17 - months)  # months after 2023-01
-    first = datetime.datetime(2023 + start // 12, 1 + start % 12, 1, tzinfo=UTC)
+def _store_range(
+    tuning: TuningSession, rng: random.Random, months: int
+) -> tuple[int, datetime.datetime, datetime.datetime]:
+    """A store over about ``months`` months, from the time of its first order of a month (which counts) until the
+    time of its first order of a later month (which does not): both bounds of the range are probed."""
+    store, start = rng.randint(1, 200), rng.randint(0, 17 - months)  # months after 2023-01
     end = start + months
-    return rng.randint(1, 200), first, datetime.datetime(2023 + end // 12, 1 + end % 12, 1, tzinfo=UTC)
+    first = datetime.datetime(2023 + start // 12, 1 + start % 12, 1, tzinfo=UTC)
+    last = datetime.datetime(2023 + end // 12, 1 + end % 12, 1, tzinfo=UTC)
+    bounds = [tuning.oracle_rows(FIRST_ORDER_OF_STORE, ("integer", "timestamptz"), (store, at))[0][0] or at
+              for at in (first, last)]  # fmt: skip
+    return store, bounds[0], bounds[1]
 
 
 def before_the_data(rng: random.Random) -> tuple[int, datetime.datetime, datetime.datetime]:

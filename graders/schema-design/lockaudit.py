@@ -8,7 +8,8 @@ installed by the superuser in the check's database, record the second kind deter
   pending statistics, before and after) and which locks the session holds at its end;
 * ``table_rewrite``: the statement is about to rewrite a table.
 
-Separately, the number of rows of users that one transaction of a step changed is read from xmin afterwards.
+Separately, the number of rows of users that one transaction of a step changed is read from xmin afterwards, and
+from a statement trigger on users that notes every row an UPDATE changes, by transaction.
 """
 
 from __future__ import annotations
@@ -81,6 +82,18 @@ BEGIN
     END IF;
 END $$;
 
+-- Every row of users an UPDATE changes, by transaction: a row updated again later keeps only its last xmin, so
+-- xmin alone would hide a transaction whose rows later transactions touched once more.
+CREATE TABLE labkit_audit.changed_rows (xid bigint, id text, PRIMARY KEY (xid, id));
+CREATE FUNCTION labkit_audit.note_changed_rows() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO labkit_audit.changed_rows SELECT txid_current(), id::text FROM changed ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER labkit_audit_changed_rows AFTER UPDATE ON public.users
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION labkit_audit.note_changed_rows();
+
 CREATE EVENT TRIGGER labkit_audit_start ON ddl_command_start EXECUTE FUNCTION labkit_audit.statement_start();
 CREATE EVENT TRIGGER labkit_audit_end ON ddl_command_end EXECUTE FUNCTION labkit_audit.statement_end();
 CREATE EVENT TRIGGER labkit_audit_rewrite ON table_rewrite EXECUTE FUNCTION labkit_audit.rewrite();
@@ -114,11 +127,16 @@ def next_xid(admin: psycopg.Connection) -> int:
 
 
 def largest_transaction(admin: psycopg.Connection, since_xid: int) -> int:
-    """The most rows of users that one transaction begun after ``since_xid`` wrote and that still carry its xmin."""
+    """The most rows of users that one transaction begun after ``since_xid`` changed: rows it inserted or updated
+    that still carry its xmin, or rows its UPDATEs changed (counted once each) even if a later one changed them
+    again."""
     row = admin.execute(
         """SELECT coalesce(max(n), 0) FROM (
-               SELECT count(*) AS n FROM users WHERE xmin::text::bigint >= %s GROUP BY xmin) AS per_transaction""",
-        (since_xid,),
+               SELECT count(*) AS n FROM users WHERE xmin::text::bigint >= %s GROUP BY xmin
+               UNION ALL
+               SELECT count(*) FROM labkit_audit.changed_rows WHERE xid %% 4294967296 >= %s GROUP BY xid
+           ) AS per_transaction""",
+        (since_xid, since_xid),
     ).fetchone()
     return int(row[0]) if row else 0
 

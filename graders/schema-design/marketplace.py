@@ -41,12 +41,18 @@ class Shop:
         return self._insert("users", {"email": email, "full_name": full_name}, "a new user")
 
     def product(
-        self, seller: object, *, sku: str | None = None, price: Decimal = Decimal("9.99"), stock: int | None = 5
+        self,
+        seller: object,
+        *,
+        sku: str | None = None,
+        title: str = "Desk lamp",
+        price: Decimal = Decimal("9.99"),
+        stock: int | None = 5,
     ) -> object:
         values: dict[str, object] = {
             "seller_id": seller,
             "sku": sku or f"{self.prefix}SKU-{self._next()}",
-            "title": "Desk lamp",
+            "title": title,
             "price": price,
         }
         if stock is not None:

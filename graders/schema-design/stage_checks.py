@@ -38,7 +38,7 @@ def check_amounts_and_counts_respect_their_bounds(app, world):
             broken("an order line has a positive quantity", "order_lines", {**line, "quantity": -2},
                    "add CHECK (quantity > 0) to order_lines"),
             fine("a quantity of 1 is fine", "order_lines", line),
-            broken("a unit price is never negative", "order_lines", {**line, "unit_price": Decimal("-1.00")},
+            broken("a unit price is never negative", "order_lines", {**line, "unit_price": Decimal("-0.01")},
                    "add CHECK (unit_price >= 0) to order_lines"),
             broken("a payment amount is positive", "payments", {**payment, "amount": Decimal("0.00")},
                    "add CHECK (amount > 0) to payments"),
@@ -72,5 +72,6 @@ def check_ratings_statuses_and_emails_follow_the_rules(app, world):
                "add a CHECK on users.email, e.g. email LIKE '_%@_%'"),
         broken("an email has something after the @", "users", {"email": "bob@", "full_name": "Bob Nomail"},
                "add a CHECK on users.email, e.g. email LIKE '_%@_%'"),
+        fine("one character on each side of the @ is enough", "users", {"email": "b@c", "full_name": "Bo Short"}),
     ]  # fmt: skip
     expect_probes(app, probes)

@@ -32,14 +32,15 @@ def check_valid_data_is_accepted_and_defaults_apply(app):
     """A complete, valid marketplace is accepted, and omitted columns take their documented defaults"""
     shop = Shop(app)
     seller = shop.user("zoë.ångström@example.com", "Zoë Ångström-Nakamura")
-    buyer = shop.user("a" * 240 + "@example.com", "B" * 200 + " Long")
-    free = shop.product(seller, sku="FREE-" + "x" * 60, price=Decimal("0.00"), stock=None)
+    # The README's shortest lengths a text column must hold, exactly: 254, 300, 100, 100 and 10 000 characters.
+    buyer = shop.user("a" * 242 + "@example.com", "B" * 295 + " Long")
+    free = shop.product(seller, sku="FREE-" + "x" * 95, title="T" * 300, price=Decimal("0.00"), stock=None)
     lamp = shop.product(seller, price=Decimal("12345678.99"), stock=0)
     order = shop.order(buyer)
     shop.line(order, free, 1, Decimal("0.00"))
     shop.line(order, lamp, 3, Decimal("12345678.99"))
-    shop.payment(order, Decimal("0.01"))
-    shop.review(buyer, lamp, 5, "Works. " * 300)
+    shop.payment(order, Decimal("0.01"), provider_ref="ch_" + "9" * 97)
+    shop.review(buyer, lamp, 5, "Works. " * 1428 + "Good")
     shop.review(seller, free, 1, None)
     shop.order(seller, "paid")
     recent = "abs(extract(epoch FROM clock_timestamp() - created_at)) < 3600"

@@ -111,7 +111,13 @@ def check_malformed_input_raises_value_error(codec, rng):
         ("Scalars", b"\x0e\x01", "wire type 6, which does not exist"),
         ("Scalars", b"\x0f\x01", "wire type 7, which does not exist"),
         ("Scalars", b"\x00\x01", "field number 0, which is not allowed"),
+        ("Scalars", b"\x02\x00", "field number 0 with wire type LEN"),
+        ("Scalars", b"\x05\x00\x00\x00\x00", "field number 0 with wire type I32"),
+        ("Lists", b"\x4a\x06" + b"\x01" * 6, "packed fixed32_values of 6 bytes: the second value runs past the end"),
+        ("Lists", b"\x0a\x02\x01\x80", "packed int32_values whose last varint runs past the end of the record"),
         ("Address", b"\x0a\x02\xc3\x28", "a string that is not valid UTF-8"),
+        ("Parcel", b"\x1a\x04\x0a\x02\xc3\x28", "a nested Address whose street is not valid UTF-8"),
+        ("Lists", b"\x7a\x01a\x7a\x02\xc3\x28", "a list of strings whose second one is not valid UTF-8"),
     ]
     for name, data, what in cases:
         codec.expect_rejected(name, data, what)

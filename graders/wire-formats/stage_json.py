@@ -20,6 +20,10 @@ def check_names_defaults_and_unknown_enum_numbers(codec, rng):
         "Order", {"order_id": 0, "customer_email": "", "gift": False, "tags": [], "total": None, "note": "n"}
     )
     codec.expect_to_json("Scalars", {"enum_value": 9, "int32_value": 0, "double_value": 0.0})
+    # Every named value of the other enums, by name: each version of the customer's tier has its own list.
+    for tier in range(1, 5):
+        codec.expect_to_json("CustomerV2", {"id": 1, "tier": tier})
+        codec.expect_to_json("CustomerV1", {"id": 1, "tier": tier})
 
 
 def check_bytes_nested_and_repeated_values(codec):
@@ -46,6 +50,9 @@ def check_from_json_reads_official_json_and_its_variants(codec, rng):
         ("Parcel", {"label": None, "sender": None, "weightGrams": None, "payload": "AP8="}),
         ("Parcel", {"inner": {"inner": {"label": "deep"}}, "recipient": {}}),
         ("Lists", {"sint32Values": [-1, "2"], "strings": ["a", ""], "addresses": [{"city": "Lyon"}, {}]}),
+        ("Scalars", {"uint32Value": "4294967295", "fixed32Value": "7", "sint32Value": "-3", "sfixed64Value": -12}),
+        ("Lists", {"enumValues": ["PAID", 2, 9], "blobs": ["AP8=", ""], "double_values": [1, -0.5]}),
+        ("Order", {"order_id": "5", "shipping_address": {"country_code": "DE"}, "warehouse_ids": ["1", 2]}),
     ]
     for name, value in variants:
         codec.expect_from_json(name, json.dumps(value, ensure_ascii=False))

@@ -18,6 +18,21 @@ ADA_V2 = {
 GRACE_V1 = {"id": 7, "name": "Grace Hopper", "email": "grace@example.com", "loyalty_points": 10, "tier": 1}
 
 
+# (Scalars field, its tag byte, a varint value wider than the field, a writer that could have sent it)
+WIDER_WRITERS = [
+    ("int32_value", 0x08, 2**40 + 5, "an int64"),
+    ("uint32_value", 0x18, 2**40 + 5, "a uint64"),
+    ("sint32_value", 0x28, 2**33 + 3, "a sint64"),
+    ("bool_value", 0x38, 2, "an int32 2"),
+    ("bool_value", 0x38, 2**40, "an int64 2**40"),
+    ("enum_value", 0x40, 2**40 + 2, "an int64"),
+]
+NARROW_HINT = (
+    "convert a varint's 64 bits as C++ casts them: int32 and enums keep the low 32 bits as signed, uint32 the low "
+    "32 bits, sint32 the low 32 bits then un-zigzags; bool is true for any non-zero value"
+)
+
+
 def check_an_old_reader_skips_what_it_does_not_know(codec):
     """A CustomerV2 read as CustomerV1 keeps the fields version 1 knows"""
     data = codec.oracle.encode("CustomerV2", ADA_V2)
@@ -31,7 +46,8 @@ def check_a_new_reader_sees_defaults_for_what_an_old_writer_never_wrote(codec):
 
 
 def check_a_widened_integer_keeps_its_value(codec):
-    """int32 loyalty_points became int64: negative values survive, large ones are cut to 32 bits by old readers"""
+    """int32 loyalty_points became int64: negative values survive, large ones are cut to 32 bits by old readers;
+    every narrower varint type keeps the bits it keeps"""
     for points in [-250, -(2**31)]:
         old = {"id": 1, "loyalty_points": points}
         data = codec.oracle.encode("CustomerV1", old)
@@ -42,6 +58,11 @@ def check_a_widened_integer_keeps_its_value(codec):
         new = {"id": 2, "loyalty_points": points}
         data = codec.oracle.encode("CustomerV2", new)
         codec.expect_decoding("CustomerV1", data, what=f"the official encoding of this CustomerV2: {new}")
+    # The same rule for every narrower varint type: a reader keeps the bits its own type keeps.
+    for name, key, value, writer in WIDER_WRITERS:
+        data = bytes([key]) + codec.oracle.encode("Scalars", {"uint64_value": value})[1:]  # the varint alone
+        what = f"Scalars.{name} holding the varint {value} (as {writer} would write it)"
+        codec.expect_decoding("Scalars", data, what=what, hint=NARROW_HINT)
 
 
 def check_an_enum_value_added_later_survives_an_old_service(codec):

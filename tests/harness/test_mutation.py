@@ -82,6 +82,17 @@ def test_a_dotted_exception_name_does_not_stop_the_other_mutants(tmp_path: Path)
     assert "core/ReplaceComparisonOperator_Gt_GtE" in operators
 
 
+def test_a_dotted_exception_class_is_passed_over_and_the_plain_ones_mutated(tmp_path: Path) -> None:
+    source = (
+        "import binascii\n\ntry:\n    x = 1\nexcept (binascii.Error, KeyError):\n    x = 2\n"
+        "except ValueError:\n    x = 3\n"
+    )
+    write(tmp_path / "tokens.py", source)
+    changed = [m.after.strip() for m in mutants_of(tmp_path) if m.operator == "core/ExceptionReplacer"]
+    assert "except (binascii.Error, type('NeverRaised', (Exception,), {})):" in changed
+    assert "except type('NeverRaised', (Exception,), {}):" in changed
+
+
 def test_a_mutant_keeps_its_id_when_other_lines_change(tmp_path: Path) -> None:
     write(tmp_path / "calc.py", CALC)
     before = {mutant.id for mutant in mutants_of(tmp_path)}
