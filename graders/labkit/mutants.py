@@ -45,6 +45,8 @@ NEVER_RAISED = "type('NeverRaised', (Exception,), {})"
 
 # The kit's operators on SQL and Lua, in .sql files and in Python string literals that hold a query or a script.
 EMBEDDED_CODE = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|redis\.call)\b", re.IGNORECASE)
+# SQL's and Lua's comments: a line from --, or (SQL) a /* ... */ block.
+COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 TextSwap = tuple[str, re.Pattern[str], str]
 TEXT_OPERATORS: tuple[TextSwap, ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE), replacement)
@@ -208,8 +210,11 @@ def _string_mutants(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _text_mutants(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[str, str]]:
+    comments = [(match.start(), match.end()) for match in COMMENT.finditer(text)]
     for name, pattern, replacement in TEXT_OPERATORS:
         for begin, end in spans:
             for match in pattern.finditer(text, begin, end):
+                if any(first <= match.start() < last for first, last in comments):
+                    continue  # a change to a comment is no bug: every one would be an equivalent mutant to review
                 replaced = match.expand(replacement) if "\\" in replacement else replacement
                 yield name, text[: match.start()] + replaced + text[match.end() :]

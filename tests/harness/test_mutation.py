@@ -69,6 +69,17 @@ def test_python_sql_and_lua_mutants_each_change_one_thing(tmp_path: Path) -> Non
     assert len({mutant.id for mutant in mutants}) == len(mutants)
 
 
+def test_comments_in_sql_and_lua_are_never_mutated(tmp_path: Path) -> None:
+    write(tmp_path / "m.sql", "-- keep a > b AND c\nSELECT 1 WHERE a > b; /* x < y\n AND z */ SELECT 2 WHERE c < d;\n")
+    write(tmp_path / "q.py", 'Q = """SELECT id FROM t -- newest first, DESC\n WHERE a >= 1 ORDER BY id DESC"""\n')
+    changed = sorted(m.after.strip() for m in mutants_of(tmp_path) if m.operator.startswith("text/"))
+    assert not [line for line in changed if line.startswith("-- keep")], "a line comment was mutated"
+    assert "SELECT 1 WHERE a >= b; /* x < y" in changed and "SELECT 1 WHERE a > b; /* x <= y" not in changed
+    assert "AND z */ SELECT 2 WHERE c <= d;" in changed and "OR z */ SELECT 2 WHERE c < d;" not in changed
+    assert 'Q = """SELECT id FROM t -- newest first, ASC' not in changed, "a comment inside a query was mutated"
+    assert 'WHERE a > 1 ORDER BY id DESC"""' in changed and 'WHERE a >= 1 ORDER BY id ASC"""' in changed
+
+
 def test_the_same_change_to_identical_lines_gets_two_ids(tmp_path: Path) -> None:
     write(tmp_path / "flags.py", "def first():\n    done = True\n\n\ndef second():\n    done = True\n")
     ids = [m.id for m in mutants_of(tmp_path) if m.operator == "core/ReplaceTrueWithFalse"]
