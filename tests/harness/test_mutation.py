@@ -69,6 +69,15 @@ def test_python_sql_and_lua_mutants_each_change_one_thing(tmp_path: Path) -> Non
     assert len({mutant.id for mutant in mutants}) == len(mutants)
 
 
+def test_a_tuple_of_dotted_exception_names_does_not_stop_the_run(tmp_path: Path) -> None:
+    # cosmic-ray's ExceptionReplacer raises on `except (asyncio.TimeoutError, ValueError):`; the others still come.
+    source = "import asyncio\n\ntry:\n    pass\nexcept (asyncio.TimeoutError, ValueError):\n    pass\n"
+    source += "except KeyError:\n    pass\n"
+    write(tmp_path / "server.py", source)
+    replaced = [m.before.strip() for m in mutants_of(tmp_path) if m.operator == "core/ExceptionReplacer"]
+    assert "except KeyError:" in replaced
+
+
 def test_the_same_change_to_identical_lines_gets_two_ids(tmp_path: Path) -> None:
     write(tmp_path / "flags.py", "def first():\n    done = True\n\n\ndef second():\n    done = True\n")
     ids = [m.id for m in mutants_of(tmp_path) if m.operator == "core/ReplaceTrueWithFalse"]
