@@ -34,6 +34,17 @@ def check_chain_into_nxdomain(stub, world, rng):
     resolve(stub, world, rng, "dangling")
 
 
+def check_chain_limit_on_both_sides(stub, world, rng):
+    """A chain of 8 CNAMEs is followed to its end; a chain of 9 is SERVFAIL"""
+    name = world.name("chain8")
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expected = world.resolve(name, dns.rdatatype.A)
+    expect_resolution(reply, expected, f"{name} A (a chain of 8 CNAMEs)", hint="only chains of more than 8 fail")
+    name = world.name("chain9")
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_rcode(reply, dns.rcode.SERVFAIL, f"{name} A (a chain of 9 CNAMEs)", hint="a chain of more than 8 fails")
+
+
 def check_cname_loop_is_servfail(stub, world, rng):
     """A CNAME loop ends in SERVFAIL, and the resolver still answers afterwards"""
     name = world.name("loopa")
