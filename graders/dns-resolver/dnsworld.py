@@ -299,6 +299,9 @@ def build_world(seed: int) -> World:
         target = names["solo"]
         for hop in range(length):
             target = cname(main if hop % 2 else remote, role, target)  # the last one made is the chain's head
+    # An MX reached through a CNAME: the reply's question is not the MX's owner, so names in its data that were
+    # compressed upstream point elsewhere in the resolver's reply unless it expands them.
+    cname(remote, "mxalias", names["mx"])
 
     behaviour = {address: "normal" for address in serving}
     behaviour.update({silent[0]: "silent", silent[1]: "silent", silent[2]: "silent"})

@@ -13,8 +13,9 @@ def resolve(stub, world, rng, role, rdtype="A"):
 
 
 def check_one_cname_to_another_tld(stub, world, rng):
-    """A CNAME into another TLD is followed: the CNAME, then the target's A records"""
+    """A CNAME into another TLD is followed: the CNAME, then the target's A records (or MX records, names expanded)"""
     resolve(stub, world, rng, "alias")
+    resolve(stub, world, rng, "mxalias", "MX")
 
 
 def check_chain_of_three_cnames(stub, world, rng):

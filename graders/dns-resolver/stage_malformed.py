@@ -101,6 +101,7 @@ def check_counts_and_sections(stub, world, rng):
         "two questions": header(ident, qd=2) + question + question,
         "QDCOUNT 1 and no question": header(ident),
         "a question cut before its QCLASS": header(ident) + question[:-2],
+        "a question one byte short": header(ident) + question[:-1],
         "an answer record (ANCOUNT 1)": header(ident, an=1) + question + record,
         "an authority record (NSCOUNT 1)": header(ident, ns=1) + question + record,
         "an A record where the OPT record goes": header(ident, ar=1) + question + record,
