@@ -16,7 +16,7 @@ CATALOG = load_catalog(KIT)
 NOT_YET_TRACED = {
     "grpc-service", "query-tuning", "layered-service",
     "schema-design", "solid-refactor", "btree-index", "lsm-store", "replicated-kv",
-    "tls-mtls", "udp-reliable", "wire-formats",
+    "udp-reliable", "wire-formats",
 }  # fmt: skip
 
 
