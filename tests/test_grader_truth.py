@@ -16,7 +16,7 @@ from support import KIT
 CATALOG = load_catalog(KIT)
 # Labs whose trace is still to be written: the list only shrinks as traces land.
 NOT_YET_TRACED = {
-    "dns-resolver", "tls-mtls", "udp-reliable", "websocket-chat",
+    "udp-reliable",
 }  # fmt: skip
 
 

@@ -137,3 +137,11 @@ def check_negative_answers_are_cached(stub, world, rng, queries):
     for rdtype in ("MX", "TXT", "AAAA"):
         resolve(stub, world, rng, "nx-main", rdtype)
     expect_no_traffic(queries, mark, f"{world.name('nx-main')} does not exist, cached for every type")
+    name = world.name("nodata-leaf")
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_resolution(
+        reply,
+        world.resolve(name, dns.rdatatype.A),
+        f"{name} A, after its NODATA for AAAA",
+        hint="NODATA is cached for its own type only; NXDOMAIN is the one cached for every type",
+    )

@@ -13,8 +13,9 @@ def resolve(stub, world, rng, role, rdtype="A"):
 
 
 def check_one_cname_to_another_tld(stub, world, rng):
-    """A CNAME into another TLD is followed: the CNAME, then the target's A records"""
+    """A CNAME into another TLD is followed: the CNAME, then the target's A records (or MX records, names expanded)"""
     resolve(stub, world, rng, "alias")
+    resolve(stub, world, rng, "mxalias", "MX")
 
 
 def check_chain_of_three_cnames(stub, world, rng):
@@ -32,6 +33,17 @@ def check_cname_question_gets_the_cname(stub, world, rng):
 def check_chain_into_nxdomain(stub, world, rng):
     """A chain that ends at a missing name: NXDOMAIN, the chain, and the last zone's SOA"""
     resolve(stub, world, rng, "dangling")
+
+
+def check_chain_limit_on_both_sides(stub, world, rng):
+    """A chain of 8 CNAMEs is followed to its end; a chain of 9 is SERVFAIL"""
+    name = world.name("chain8")
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expected = world.resolve(name, dns.rdatatype.A)
+    expect_resolution(reply, expected, f"{name} A (a chain of 8 CNAMEs)", hint="only chains of more than 8 fail")
+    name = world.name("chain9")
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_rcode(reply, dns.rcode.SERVFAIL, f"{name} A (a chain of 9 CNAMEs)", hint="a chain of more than 8 fails")
 
 
 def check_cname_loop_is_servfail(stub, world, rng):

@@ -9,6 +9,7 @@ from dnsstub import expect_reply_header, strict
 from labkit.checks import expect, fail
 
 QTYPE_A = struct.pack(">HH", 1, 1)
+OPT_RECORD = b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)  # root name, TYPE OPT, CLASS 1232, no RDATA
 
 
 def header(ident, qd=1, an=0, ns=0, ar=0, flags=0x0100):
@@ -100,10 +101,13 @@ def check_counts_and_sections(stub, world, rng):
         "two questions": header(ident, qd=2) + question + question,
         "QDCOUNT 1 and no question": header(ident),
         "a question cut before its QCLASS": header(ident) + question[:-2],
+        "a question one byte short": header(ident) + question[:-1],
         "an answer record (ANCOUNT 1)": header(ident, an=1) + question + record,
         "an authority record (NSCOUNT 1)": header(ident, ns=1) + question + record,
         "an A record where the OPT record goes": header(ident, ar=1) + question + record,
         "three bytes after the question": header(ident) + question + b"\0\0\0",
+        "two OPT records (ARCOUNT 2)": header(ident, ar=2) + question + OPT_RECORD + OPT_RECORD,
+        "two bytes after the OPT record": header(ident, ar=1) + question + OPT_RECORD + b"\0\0",
         "QCLASS 3 (CHAOS) instead of 1 (IN)": header(ident) + question[:-2] + b"\0\3",
     }
     for what, wire in cases.items():

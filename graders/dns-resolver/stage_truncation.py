@@ -63,6 +63,20 @@ def check_opt_record_raises_the_limit(stub, world, rng):
         expect_whole(reply, world, role, f"{name} TXT with an OPT record of {payload}")
 
 
+def check_opt_limit_is_exact(stub, world, rng):
+    """With an OPT record of exactly the reply's size it comes whole over UDP; one byte less, TC=1"""
+    name = world.name("large")
+    size = len(stub.ask(name, "TXT", ident=rng.randrange(0x10000), tcp=True).wire)
+    expect_whole(stub.ask(name, "TXT", ident=rng.randrange(0x10000), payload=size), world, "large", f"{name} TXT")
+    reply = stub.ask(name, "TXT", ident=rng.randrange(0x10000), payload=size - 1)
+    expect(
+        reply.flag(dns.flags.TC) and struct.unpack_from(">3H", reply.wire, 6) == (0, 0, 0),
+        f"the reply to {name} TXT is {size} bytes, over the OPT record's {size - 1}, but came without TC=1 "
+        f"({len(reply.wire)} bytes)",
+        hint="the OPT record's CLASS is the client's limit when it is over 512: a longer reply gets TC=1, no record",
+    )
+
+
 def check_tcp_serves_several_queries_on_one_connection(stub, world, rng):
     """Over TCP, three queries on one connection get three whole replies, in order"""
     asked = [("large", "TXT"), ("www", "A"), ("fit512", "TXT")]

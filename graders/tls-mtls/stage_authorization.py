@@ -16,6 +16,11 @@ def _key(rng, size=8):
     return "".join(rng.choice(KEY_CHARS) for _ in range(size))
 
 
+def _name(rng, size):
+    """A DNS name of exactly ``size`` characters: letters, with a dot every 50 (labels stay under 63)."""
+    return "".join("." if n % 50 == 49 and n < size - 1 else rng.choice(string.ascii_lowercase) for n in range(size))
+
+
 def _value(rng, size=12):
     return "".join(rng.choice(VALUE_CHARS) for _ in range(size))
 
@@ -86,6 +91,7 @@ def check_malformed_requests_get_400_before_authorization(connect, clients, name
         f"PUT {_key(rng)}", f"PUT {_key(rng, 33)} {_value(rng)}", f"PUT {_key(rng)} {_value(rng, 201)}",
         f"GET {_key(rng)} extra", "GET bad/key", f"CALL {names.upstreams[0]} 0", f"CALL {names.upstreams[0]} 65536",
         f"CALL {names.upstreams[0]}", f"CALL bad_name {rng.randrange(1, 65536)}",
+        f"GET {_key(rng, 33)}", f"PUT {_key(rng)} caf\x7f", f"GET  {_key(rng)}",
     ]  # fmt: skip
     for line in malformed:
         reply = reader.request(line)
@@ -100,3 +106,15 @@ def check_malformed_requests_get_400_before_authorization(connect, clients, name
         writer.request(f"PUT {key} {value}"), "200 stored", "a PUT of a 32-character key and 200-character value"
     )
     expect_equal(reader.request(f"GET {key}"), f"200 {value}", "a GET of the 32-character key")
+    short_key, short_value = rng.choice(KEY_CHARS), rng.choice(VALUE_CHARS)
+    expect_equal(writer.request(f"PUT {short_key} {short_value}"), "200 stored", "a PUT of a 1-character key and value")
+    expect_equal(reader.request(f"GET {short_key}"), f"200 {short_value}", "a GET of the 1-character key")
+    # Well-formed at every limit, so the reader's CALL is parsed and then forbidden: 403, not 400.
+    # 248 characters: the longest name a 256-byte line can carry (the 253 of the name rule never fit).
+    for size, port in ((248, 1), (1, 65535)):
+        expect_equal(
+            reader.request(f"CALL {_name(rng, size)} {port}"),
+            FORBIDDEN,
+            f"a reader's CALL of a {size}-character name at port {port}",
+            hint="a port is 1 to 65535 and a name up to 253 characters: inclusive limits, then authorization",
+        )

@@ -65,8 +65,11 @@ def check_line_limit(connect, clients):
     reply = session.request(longest)
     expect(reply.startswith("400 "), f"a 256-byte request got {reply!r}, not 400", hint="a key has 1 to 32 characters")
     expect_equal(session.request("PING"), "200 PONG", "the reply to PING after a 256-byte line")
-    session.send(b"GET " + b"k" * 253)  # 257 bytes, no LF among them: too long
-    reply = session.reply("a 400 reply to a line longer than 256 bytes")
+    session.send(b"GET " + b"k" * 252)  # 256 bytes and no LF: the limit is reached, nothing more is sent
+    reply = session.reply(
+        "a 400 reply to 256 bytes without a newline",
+        hint="the limit counts the LF: once 256 bytes are in without one, reply 400 and close, waiting for no more",
+    )
     expect(reply.startswith("400 "), f"an over-long line got {reply!r}, not 400")
     expect(
         session.is_closed_by_peer(within=3.0),

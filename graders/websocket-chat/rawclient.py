@@ -293,7 +293,7 @@ class RawWebSocket:
                 hint=hint,
             )
         self.reply_close(result.payload[:2])
-        self.expect_tcp_closed(f"{describe_code(code)} Close frame")
+        self.expect_tcp_closed(f"{describe_code(code)} Close frame", last_frame=True)
 
     def reply_close(self, payload: bytes) -> None:
         """Completes the closing handshake as a polite client: echo the status, then send FIN."""
@@ -303,10 +303,19 @@ class RawWebSocket:
         except OSError:
             log(f"{self.label}: the connection was already gone")
 
-    def expect_tcp_closed(self, after: str, within: float = 2.0) -> None:
+    def expect_tcp_closed(self, after: str, within: float = 2.0, *, last_frame: bool = False) -> None:
+        """The server closes the connection within ``within`` seconds; with ``last_frame``, after sending nothing
+        more (a Close is the last frame a WebSocket endpoint sends)."""
         deadline = time.monotonic() + within
-        while (reason := self._pull(deadline)) is None:
+        while True:
+            if last_frame and self.buffer:
+                fail(
+                    f"after its {after}, your server sent more: {escape_bytes(bytes(self.buffer), 32)}",
+                    hint="after its Close frame a server sends nothing more and stops handling data (RFC 6455 7.1.7)",
+                )
             self.buffer.clear()
+            if (reason := self._pull(deadline)) is not None:
+                break
         if reason == "timeout":
             fail(
                 f"after the {after}, your server kept the TCP connection open for {within:g} s",
@@ -376,11 +385,17 @@ class RawWebSocket:
                 hint=hint,
             )
         length = response.header("content-length")
-        if length is not None and length.isdigit() and int(length) <= MAX_HEAD:
-            deadline = time.monotonic() + self.tcp.timeout
-            while len(self.buffer) < int(length) and self._pull(deadline) is None:
-                pass
-            self.buffer.clear()
+        deadline = time.monotonic() + self.tcp.timeout
+        while len(self.buffer) <= MAX_HEAD and self._pull(deadline) is None:
+            pass  # the body, up to the server's close
+        body = bytes(self.buffer)
+        if length is None or not length.isdigit() or int(length) != len(body):
+            fail(
+                f"the {status} response to {what} has a body of {len(body)} bytes before the connection ends",
+                expected=f"Content-Length: {len(body)}",
+                got=f"Content-Length: {length}" if length is not None else "no Content-Length header",
+                hint="an error response has a Content-Length that matches its body (README: Refusing)",
+            )
         self.expect_tcp_closed(f"{status} response")
         return response
 

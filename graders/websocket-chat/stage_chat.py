@@ -96,6 +96,8 @@ def check_bad_names_get_400_and_a_taken_name_409(chat, raw):
         ("?name=" + "x" * 33, "a 33-character name"),
         ("?name=al%20ice", "the name al%20ice"),
         ("?name=al.ice", "the name al.ice"),
+        ("?name=bob&name=bob", "the name given twice"),
+        ("?name=bob&name=", "the name given twice, once empty"),
     ):
         client = raw(path=None)
         client.send_upgrade(f"/chat{query}")
@@ -113,7 +115,16 @@ def check_invalid_chat_messages_get_an_error_event(chat):
     alice = chat("alice")
     bob = chat("bob", ["alice"])
     alice.expect(join_event("bob"), "the join event for bob")
-    for message in ("not json", "[1, 2]", '{"type": "shout", "text": "hey"}', '{"type": "message", "text": 42}'):
+    invalid = (
+        "not json",
+        "[1, 2]",
+        '"message"',
+        '{"type": "shout", "text": "hey"}',
+        '{"type": "message", "text": 42}',
+        '{"type": "message"}',
+        '{"text": "no type"}',
+    )
+    for message in invalid:
         bob.send(message, note="an invalid chat message")
         error = bob.event(f"the error event for {message!r}", hint="answer an invalid message with an error event")
         if set(error) != {"type", "reason"} or error["type"] != "error":
@@ -140,3 +151,25 @@ def check_binary_message_closes_with_1003(chat, raw):
     mallory.send_frame(BINARY, b"\x00\x01\x02")
     mallory.expect_close(1003, "a binary message in the chat", hint="the chat speaks text only: Close 1003")
     alice.expect(leave_event("mallory"), "the leave event for mallory", hint=LEAVE_HINT)
+
+
+def check_every_name_character_and_length_joins(chat, raw):
+    """Names of 1 character and of every allowed kind (A-Z a-z 0-9 _ -) join; other query parameters are ignored"""
+    alice = chat("alice")
+    present = ["alice"]
+    for name in ("x", "Z", "7", "_", "-", "Bob_the-2nd", "0123456789"):
+        chat(name, present)
+        alice.expect(join_event(name), f"the join event for {name!r}", hint="a name is 1 to 32 of A-Z a-z 0-9 _ -")
+        present.append(name)
+    guest = raw("guest", path="/chat?lang=en&name=guest&x=")
+    guest.read_frame("the welcome event for guest, who joined with other query parameters")
+    alice.expect(join_event("guest"), "the join event for guest", hint="other query parameters are ignored")
+
+
+def check_extra_fields_are_ignored_and_empty_text_is_forwarded(chat):
+    """A chat message with extra fields is forwarded with only its text; an empty text is forwarded too"""
+    alice = chat("alice")
+    bob = chat("bob", ["alice"])
+    alice.expect(join_event("bob"), "the join event for bob")
+    bob.send('{"mood": "happy", "type": "message", "text": "", "to": "carol"}', note="a message with extra fields")
+    alice.expect(message_event("bob", ""), "bob's empty message, without his extra fields")

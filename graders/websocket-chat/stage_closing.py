@@ -12,7 +12,7 @@ CLOSE_HINT = (
 
 def expect_close_reply(client: RawWebSocket, code: int) -> None:
     client.expect_frame(CLOSE, close_payload(code), f"the Close reply with status {code}", hint=CLOSE_HINT)
-    client.expect_tcp_closed("closing handshake")
+    client.expect_tcp_closed("Close reply", last_frame=True)
 
 
 def check_close_1000_is_answered_and_tcp_closed(raw):
@@ -23,8 +23,8 @@ def check_close_1000_is_answered_and_tcp_closed(raw):
 
 
 def check_close_status_code_is_echoed(raw):
-    """The Close reply carries the client's own status code (1001, 4000)"""
-    for code in (1001, 4000):
+    """The Close reply carries the client's own status code, at both ends of each valid range"""
+    for code in (1001, 1003, 1007, 1014, 3000, 4000, 4999):
         client = raw(f"client closing with {code}")
         client.send_close(code, b"see you" if code == 4000 else b"")
         expect_close_reply(client, code)

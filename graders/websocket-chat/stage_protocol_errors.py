@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 from typing import Unpack
 
 from rawclient import FrameOptions, RawWebSocket
-from wsframes import BINARY, CLOSE, CONT, MAX_MESSAGE, PING, TEXT, close_payload
+from wsframes import BINARY, CLOSE, CONT, MAX_MESSAGE, OPCODE_NAMES, PING, PONG, TEXT, close_payload
 
 PROTOCOL_HINT = "a frame that breaks RFC 6455 section 5 fails the connection: send Close 1002, then close TCP"
 UTF8_HINT = (
@@ -53,9 +53,10 @@ def check_unmasked_frame_gets_1002(raw, alive):
 
 
 def check_reserved_bits_and_opcodes_get_1002(raw):
-    """A frame with RSV1 set, and frames with reserved opcodes 0x3 and 0xB, get Close 1002"""
-    expect_violation(raw, [spec(TEXT, b"rsv", rsv=0b100)], 1002, "a text frame with RSV1 set", PROTOCOL_HINT)
-    for opcode in (0x3, 0xB):
+    """Frames with RSV1, RSV2 or RSV3 set, and frames with each reserved opcode (0x3-0x7, 0xB-0xF), get Close 1002"""
+    for number, rsv in ((1, 0b100), (2, 0b010), (3, 0b001)):
+        expect_violation(raw, [spec(TEXT, b"rsv", rsv=rsv)], 1002, f"a text frame with RSV{number} set", PROTOCOL_HINT)
+    for opcode in (*range(0x3, 0x8), *range(0xB, 0x10)):
         expect_violation(raw, [spec(opcode, b"?")], 1002, f"a frame with opcode 0x{opcode:x}", PROTOCOL_HINT)
 
 
@@ -72,10 +73,15 @@ def check_broken_fragmentation_gets_1002(raw):
 
 
 def check_invalid_control_frames_get_1002(raw):
-    """A Ping of 126 bytes, a fragmented Ping, a 1-byte Close and a Close with status 1005 get Close 1002"""
+    """Pings, Pongs and Closes of 126 bytes or with FIN=0, a 1-byte Close and a Close with status 1005 get 1002"""
     control_hint = "control frames are final and carry at most 125 bytes (RFC 6455 section 5.5)"
-    expect_violation(raw, [spec(PING, b"p" * 126)], 1002, "a Ping of 126 bytes", control_hint)
-    expect_violation(raw, [spec(PING, b"frag", fin=False)], 1002, "a Ping with FIN=0", control_hint)
+    long_close = close_payload(1000) + b"r" * 124
+    for opcode, payload in ((PING, b"p" * 126), (PONG, b"p" * 126), (CLOSE, long_close)):
+        name = OPCODE_NAMES[opcode]
+        expect_violation(raw, [spec(opcode, payload)], 1002, f"a {name} of 126 bytes", control_hint)
+    for opcode, payload in ((PING, b"frag"), (PONG, b"frag"), (CLOSE, close_payload(1000))):
+        name = OPCODE_NAMES[opcode]
+        expect_violation(raw, [spec(opcode, payload, fin=False)], 1002, f"a {name} with FIN=0", control_hint)
     expect_violation(
         raw,
         [spec(CLOSE, b"\x03")],
@@ -109,6 +115,52 @@ def check_invalid_utf8_gets_1007(raw, alive):
         UTF8_HINT,
     )
     expect_echo_still_works(raw, alive, "after invalid UTF-8")
+
+
+def check_invalid_close_status_codes_get_1002(raw):
+    """Close status codes outside 1000-1003, 1007-1014 and 3000-4999 get Close 1002, on both sides of each range"""
+    for code in (0, 999, 1004, 1006, 1015, 1016, 2000, 2999, 5000, 65535):
+        expect_violation(
+            raw,
+            [spec(CLOSE, close_payload(code))],
+            1002,
+            f"a Close with status {code}",
+            "a Close status must be one of 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 section 7.4)",
+        )
+
+
+def check_close_reason_that_is_not_utf8_gets_1007(raw):
+    """A Close whose reason is not UTF-8 gets Close 1007"""
+    for reason, what in ((b"bye \xff", "the byte 0xFF"), (b"\xed\xa0\x80", "a surrogate")):
+        expect_violation(
+            raw,
+            [spec(CLOSE, close_payload(1000) + reason)],
+            1007,
+            f"a Close whose reason holds {what}",
+            "the reason of a Close is UTF-8 text; invalid text fails the connection with 1007 (RFC 6455 section 5.5.1)",
+        )
+
+
+def check_64_bit_length_with_its_top_bit_set_gets_1002(raw):
+    """A 64-bit length with its most significant bit set gets Close 1002 (not 1009: the length is malformed)"""
+    expect_violation(
+        raw,
+        [spec(BINARY, b"", announce=(1 << 63) | 5)],
+        1002,
+        "a frame header whose 64-bit length has its top bit set",
+        "the most significant bit of a 64-bit length must be 0 (RFC 6455 section 5.2): that is a protocol error",
+    )
+
+
+def check_nothing_is_sent_or_read_after_failing(raw):
+    """After failing a connection the server sends nothing more: a message behind the violation is not echoed"""
+    expect_violation(
+        raw,
+        [spec(TEXT, b"caf\xff"), spec(TEXT, b"after the violation")],
+        1007,
+        "invalid UTF-8 followed by a valid text frame in the same write",
+        "after its Close frame the server sends nothing and stops reading data frames (RFC 6455 section 7.1.7)",
+    )
 
 
 def check_oversize_header_gets_1009_at_once(raw, alive):
