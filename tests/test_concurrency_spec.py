@@ -81,15 +81,6 @@ def test_retry_budget_and_outcomes_follow_the_rules(grader: tuple[ModuleType, Mo
     ]
 
 
-def test_slot_arithmetic_tells_busy_slots_from_batches(grader: tuple[ModuleType, ModuleType]) -> None:
-    jobs, _ = grader
-    assert jobs.makespan([0.2] * 20, 5) == pytest.approx(0.8)
-    assert jobs.makespan([0.2] * 20, 1) == pytest.approx(4.0)
-    delays = [0.9 if i % 4 == 0 else 0.1 for i in range(16)]  # the bounded stage's pattern
-    batched = sum(max(delays[i : i + 4]) for i in range(0, 16, 4))
-    assert 1.5 * jobs.makespan(delays, 4) + 0.5 < batched, "the stage's bound must fail batches of LIMIT"
-
-
 @pytest.fixture
 def server(grader: tuple[ModuleType, ModuleType]) -> Iterator[Any]:
     _, upstream = grader
@@ -161,3 +152,50 @@ def test_the_upstream_numbers_retries_and_sees_an_abandoned_attempt(
     ]
     assert record.attempts[2].closed is not None and record.attempts[2].answered is None
     assert record.unknown == ["GET /doc/unknown"] and record.in_flight == 0
+
+
+def fetch_together(port: int, paths: list[str]) -> list[bytes]:
+    answers: list[bytes] = []
+    threads = [threading.Thread(target=lambda p=path: answers.append(get(port, p)[2])) for path in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    return answers
+
+
+@pytest.mark.parametrize("sent", [3, 5])
+def test_the_gate_holds_the_first_answers_until_the_client_shows_its_limit(
+    grader: tuple[ModuleType, ModuleType], server: Any, sent: int
+) -> None:
+    jobs, upstream = grader
+    work = [jobs.Job("GET", f"/doc/{i}", (jobs.Reply(200, f"body-{i}"),)) for i in range(8)]
+    server.load(work, upstream.Gate(limit=3, quiet=0.5))
+    answers = fetch_together(server.server_address[1], [job.path for job in work[:sent]])
+    record = server.snapshot()
+    assert sorted(answers) == sorted(f"body-{i}".encode() for i in range(sent))
+    # Up to the limit, every attempt sent together is in flight before the first answer; one more opens the gate.
+    assert record.peak == min(sent, 3 + 1)
+    first_answer = min(attempt.answered for attempt in record.attempts)
+    assert sum(attempt.arrived < first_answer for attempt in record.attempts) >= min(sent, 3 + 1)
+
+
+def test_a_held_answer_waits_until_every_other_job_has_started(
+    grader: tuple[ModuleType, ModuleType], server: Any
+) -> None:
+    jobs, _ = grader
+    held = jobs.Job("GET", "/doc/held", (jobs.Reply(200, "late", held=True),))
+    others = [jobs.Job("GET", f"/doc/{i}", (jobs.Reply(200, f"body-{i}"),)) for i in range(4)]
+    server.load([held, *others])
+    port = server.server_address[1]
+    waiting = threading.Thread(target=lambda: get(port, held.path))
+    waiting.start()
+    deadline = time.monotonic() + 5
+    while not server.attempts_of(held.path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for job in others:
+        assert get(port, job.path)[0] == 200, "the other jobs are answered while the held one waits"
+    waiting.join(timeout=10)
+    (attempt,) = server.attempts_of(held.path)
+    last_other = max(seen.arrived for seen in server.snapshot().attempts if seen.path != held.path)
+    assert attempt.answered is not None and attempt.answered > last_other

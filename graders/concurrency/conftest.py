@@ -9,7 +9,7 @@ import pytest
 
 from jobs import Job, Knobs, Names
 from runs import Run, run_jobs
-from upstream import Upstream
+from upstream import Gate, Upstream
 
 RunJobs = Callable[..., Run]
 
@@ -30,7 +30,14 @@ def names(rng: random.Random) -> Names:
 def client(run_client, upstream: Upstream) -> RunJobs:
     """``client(jobs, knobs, deadline=8)`` runs the learner's program on ``jobs`` and returns what happened."""
 
-    def run(jobs: Sequence[Job], knobs: Knobs, *, deadline: float = 8.0, env: dict[str, str] | None = None) -> Run:
-        return run_jobs(run_client, upstream, jobs, knobs, deadline=deadline, extra_env=env)
+    def run(
+        jobs: Sequence[Job],
+        knobs: Knobs,
+        *,
+        deadline: float = 8.0,
+        env: dict[str, str] | None = None,
+        gate: Gate | None = None,
+    ) -> Run:
+        return run_jobs(run_client, upstream, jobs, knobs, deadline=deadline, extra_env=env, gate=gate)
 
     return run

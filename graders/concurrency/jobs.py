@@ -1,10 +1,8 @@
-"""The job lists the grader serves, what the README says a client must print for them, and the arithmetic of a
-run with LIMIT slots kept busy."""
+"""The job lists the grader serves, and what the README says a client must print for them."""
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +45,7 @@ class Reply:
     delay: float = 0.0  # seconds before the answer
     retry_after: int | None = None  # seconds, sent as a Retry-After header
     blackhole: bool = False  # read the request, never answer
+    held: bool = False  # answered only once every other job has sent its first attempt (or after HOLD_MAX_S)
 
 
 @dataclass(frozen=True)
@@ -121,17 +120,6 @@ def attempts_expected(job: Job, knobs: Knobs) -> int:
             break
         attempt += 1
     return attempt + 1
-
-
-def makespan(delays: Sequence[float], limit: int) -> float:
-    """How long jobs of these delays take when each, in order, takes the next free one of ``limit`` slots."""
-    slots = [0.0] * limit
-    end = 0.0
-    for delay in delays:
-        start = heapq.heappop(slots)
-        heapq.heappush(slots, start + delay)
-        end = max(end, start + delay)
-    return end
 
 
 class Names:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from jobs import Job, Knobs, expected_lines
 from labkit.checks import fail, log
 from labkit.learners import ClientResult
-from upstream import Record, Upstream
+from upstream import Gate, Record, Upstream
 
 RunClient = Callable[..., ClientResult]
 
@@ -84,9 +84,10 @@ def run_jobs(
     *,
     deadline: float,
     extra_env: dict[str, str] | None = None,
+    gate: Gate | None = None,
 ) -> Run:
     """Runs the learner's client to completion (or ``deadline`` seconds) against ``jobs``."""
-    upstream.load(jobs)
+    upstream.load(jobs, gate)
     log(
         f"{len(jobs)} jobs, LIMIT={knobs.limit} TIMEOUT_MS={knobs.timeout_ms} RETRIES={knobs.retries} "
         f"BACKOFF_MS={knobs.backoff_ms} ROUNDS={knobs.rounds} WORKERS={knobs.workers}"

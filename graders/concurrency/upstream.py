@@ -21,6 +21,7 @@ from jobs import Job, Reply
 JOBS_PATH = "/jobs"
 READ_CHUNK = 65536
 IDLE_POLL_S = 0.05  # how often a held connection looks for its client's close and for shutdown
+HOLD_MAX_S = 3.0  # a held answer is released after this even if other jobs never start (a client in batches)
 
 
 @dataclass
@@ -44,6 +45,18 @@ class Record:
     in_flight: int = 0
     peak: int = 0
     jobs_fetched: int = 0
+    last_arrival: float = 0.0
+
+
+@dataclass
+class Gate:
+    """Holds every answer until the client has shown how many attempts it keeps in flight: the gate opens when
+    more than ``limit`` are in flight at once, or once no attempt has arrived for ``quiet`` seconds. A client that
+    sends its first attempts together cannot slip an extra one past it by being slow, however busy the machine."""
+
+    limit: int
+    quiet: float
+    open: bool = False
 
 
 class Upstream(socketserver.ThreadingTCPServer):
@@ -59,18 +72,20 @@ class Upstream(socketserver.ThreadingTCPServer):
         self.record = Record()
         self.connections: set[socket.socket] = set()
         self.before_jobs: Callable[[], object] = lambda: None  # e.g. wait for the heartbeat's first pong
+        self.gate: Gate | None = None
         self.thread = threading.Thread(target=self.serve_forever, name="upstream", daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def load(self, jobs: Sequence[Job]) -> None:
-        """Serves ``jobs`` from now on, with a fresh record."""
+    def load(self, jobs: Sequence[Job], gate: Gate | None = None) -> None:
+        """Serves ``jobs`` from now on, with a fresh record, its answers held by ``gate`` until it opens."""
         with self.lock:
             self.order = list(jobs)
             self.jobs = {job.path: job for job in jobs}
             self.record = Record()
+            self.gate = gate
 
     def attempts_of(self, path: str) -> list[Attempt]:
         with self.lock:
@@ -86,6 +101,7 @@ class Upstream(socketserver.ThreadingTCPServer):
                 record.in_flight,
                 record.peak,
                 record.jobs_fetched,
+                record.last_arrival,
             )
 
     def start(self) -> Upstream:
@@ -114,7 +130,21 @@ class Upstream(socketserver.ThreadingTCPServer):
             self.record.attempts.append(attempt)
             self.record.in_flight += 1
             self.record.peak = max(self.record.peak, self.record.in_flight)
+            self.record.last_arrival = attempt.arrived
             return attempt, job.reply(number)
+
+    def may_answer(self, attempt: Attempt, reply: Reply) -> bool:
+        """Whether the gate and a held reply let ``attempt`` be answered now (its delay aside)."""
+        with self.lock:
+            now, gate = time.monotonic(), self.gate
+            if gate is not None and not gate.open:
+                gate.open = self.record.in_flight > gate.limit or now - self.record.last_arrival >= gate.quiet
+                if not gate.open:
+                    return False
+            if not reply.held or now - attempt.arrived >= HOLD_MAX_S:
+                return True
+            started = {seen.path for seen in self.record.attempts}
+            return all(path in started for path in self.jobs)
 
     def end(self, attempt: Attempt, *, answered: bool) -> None:
         with self.lock:
@@ -207,11 +237,13 @@ class _Handler(socketserver.BaseRequestHandler):
         cannot read it, and start its next job, any sooner, so a fast client never shows one attempt too many."""
         attempt.status = None if reply.blackhole else reply.status
         deadline = None if reply.blackhole else time.monotonic() + reply.delay
-        while deadline is None or (left := deadline - time.monotonic()) > 0:
+        while deadline is None or not self.server.may_answer(attempt, reply) or deadline > time.monotonic():
             if self.server.stopping.is_set():
                 self.server.end(attempt, answered=False)
                 return False
-            connection.settimeout(IDLE_POLL_S if deadline is None else min(IDLE_POLL_S, left))
+            left = IDLE_POLL_S if deadline is None else deadline - time.monotonic()
+            wait = min(IDLE_POLL_S, left) if left > 0 else IDLE_POLL_S
+            connection.settimeout(wait)
             try:
                 if connection.recv(1, socket.MSG_PEEK) == b"":
                     self.server.end(attempt, answered=False)
@@ -221,7 +253,7 @@ class _Handler(socketserver.BaseRequestHandler):
             except OSError:
                 self.server.end(attempt, answered=False)
                 return False
-            time.sleep(IDLE_POLL_S if deadline is None else max(0.0, min(IDLE_POLL_S, deadline - time.monotonic())))
+            time.sleep(wait)
         self.server.end(attempt, answered=True)
         try:
             self.answer(connection, http, reply)
