@@ -85,13 +85,19 @@ class Runner:
         self.config = config
         self.pool = pool
         self.slots = asyncio.Semaphore(config.limit)
+        # The tally: every task updates it, but only between two awaits, so no update can be lost.
+        self.attempts = 0
+        self.bytes = 0
 
     async def attempt(self, method: str, path: str) -> Answer | str:
         """An answer, or the final outcome of an attempt that got none."""
         async with self.slots:
+            self.attempts += 1
             try:
                 async with asyncio.timeout(self.config.timeout_s):
-                    return await request(self.config, method, path)
+                    answer = await request(self.config, method, path)
+                self.bytes += len(answer.body)
+                return answer
             except TimeoutError:
                 return "TIMEOUT"
             except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
@@ -146,10 +152,10 @@ async def run(config: Config) -> int:
     jobs: list[tuple[str, str]] = []
     outcomes: dict[int, str] = {}
     pool = ProcessPoolExecutor(max_workers=config.workers)
+    runner = Runner(config, pool)
     tasks: list[asyncio.Task[None]] = []
     try:
         jobs = await fetch_jobs(config)
-        runner = Runner(config, pool)
 
         async def settle(index: int, method: str, path: str) -> None:
             outcomes[index] = await runner.job(method, path)
@@ -164,13 +170,17 @@ async def run(config: Config) -> int:
         code = 130
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    lines = (f"{method} {path} {outcomes.get(i, 'CANCELLED')}\n" for i, (method, path) in enumerate(jobs))
+    lines = [f"{method} {path} {outcomes.get(i, 'CANCELLED')}\n" for i, (method, path) in enumerate(jobs)]
+    if os.environ.get("TALLY") == "1":
+        lines.append(f"TALLY {runner.attempts} {runner.bytes}\n")
     sys.stdout.write("".join(lines))
     sys.stdout.flush()
     return code
 
 
 def main() -> int:
+    if interval := os.environ.get("SWITCH_INTERVAL_US"):
+        sys.setswitchinterval(int(interval) / 1_000_000)
     return asyncio.run(run(Config.from_env()))
 
 

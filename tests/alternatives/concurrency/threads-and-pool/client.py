@@ -80,6 +80,10 @@ class Scheduler:
         self.waiting: list[tuple[float, int]] = []  # (when, job) retries
         self.digesting = 0
         self.next_job = 0
+        # The tally, updated by the pool's threads: a read-modify-write needs the lock, or updates get lost.
+        self.tally_lock = threading.Lock()
+        self.attempts = 0
+        self.bytes = 0
 
     def exchange(self, attempt: Attempt) -> tuple[int, str, bytes] | None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -89,9 +93,16 @@ class Scheduler:
             attempt.connection = connection
         try:
             headers = {"Content-Length": "0"} if attempt.method == "POST" else {}
+            if attempt.index >= 0:
+                with self.tally_lock:
+                    self.attempts += 1
             connection.request(attempt.method, attempt.path, headers=headers)
             response = connection.getresponse()
-            return response.status, response.getheader("Retry-After") or "", response.read()
+            body = response.read()
+            if attempt.index >= 0:
+                with self.tally_lock:
+                    self.bytes += len(body)
+            return response.status, response.getheader("Retry-After") or "", body
         except (OSError, http.client.HTTPException):
             return None
         finally:
@@ -121,7 +132,9 @@ class Scheduler:
         attempt = self.in_flight.pop(index)
         method = attempt.method
         if not isinstance(answer, tuple):
-            self.outcomes[index] = "TIMEOUT" if attempt.cut else "FAILED 0"
+            # The socket's own timeout may fire before the scheduler cuts the attempt: past its deadline either way.
+            timed_out = attempt.cut or time.monotonic() >= attempt.deadline
+            self.outcomes[index] = "TIMEOUT" if timed_out else "FAILED 0"
             return
         status, retry_after, body = answer
         if status == 200:
@@ -165,11 +178,15 @@ class Scheduler:
 
     def report(self) -> None:
         lines = [f"{m} {p} {self.outcomes.get(i, 'CANCELLED')}\n" for i, (m, p) in enumerate(self.jobs)]
+        if os.environ.get("TALLY") == "1":
+            lines.append(f"TALLY {self.attempts} {self.bytes}\n")
         sys.stdout.write("".join(lines))
         sys.stdout.flush()
 
 
 def main() -> None:
+    if interval := os.environ.get("SWITCH_INTERVAL_US"):
+        sys.setswitchinterval(int(interval) / 1_000_000)
     if port := os.environ.get("PORT"):
         pong = PongServer(("127.0.0.1", int(port)), Pong)
         threading.Thread(target=pong.serve_forever, daemon=True).start()
