@@ -51,12 +51,18 @@ class Record:
 @dataclass
 class Gate:
     """Holds every answer until the client has shown how many attempts it keeps in flight: the gate opens when
-    more than ``limit`` are in flight at once, or once no attempt has arrived for ``quiet`` seconds. A client that
-    sends its first attempts together cannot slip an extra one past it by being slow, however busy the machine."""
+    more than ``limit`` are in flight at once, once ``limit`` are and no attempt has arrived for ``quiet`` seconds,
+    or, for a client that never reaches ``limit``, after ``quiet_below`` seconds without an arrival. A client that
+    keeps ``limit`` in flight shows exactly that peak however busy the machine, and one that sends more at once
+    shows more."""
 
     limit: int
     quiet: float
+    quiet_below: float
     open: bool = False
+
+    def opens(self, in_flight: int, idle: float) -> bool:
+        return in_flight > self.limit or idle >= (self.quiet if in_flight == self.limit else self.quiet_below)
 
 
 class Upstream(socketserver.ThreadingTCPServer):
@@ -73,7 +79,8 @@ class Upstream(socketserver.ThreadingTCPServer):
         self.connections: set[socket.socket] = set()
         self.before_jobs: Callable[[], object] = lambda: None  # e.g. wait for the heartbeat's first pong
         self.gate: Gate | None = None
-        self.thread = threading.Thread(target=self.serve_forever, name="upstream", daemon=True)
+        # serve_forever's default poll of 0.5 s would make every close (one per check) wait that long.
+        self.thread = threading.Thread(target=self.serve_forever, args=(IDLE_POLL_S,), name="upstream", daemon=True)
 
     @property
     def url(self) -> str:
@@ -138,7 +145,7 @@ class Upstream(socketserver.ThreadingTCPServer):
         with self.lock:
             now, gate = time.monotonic(), self.gate
             if gate is not None and not gate.open:
-                gate.open = self.record.in_flight > gate.limit or now - self.record.last_arrival >= gate.quiet
+                gate.open = gate.opens(self.record.in_flight, now - self.record.last_arrival)
                 if not gate.open:
                     return False
             if not reply.held or now - attempt.arrived >= HOLD_MAX_S:
