@@ -9,14 +9,14 @@ from labkit.checks import fail, log
 from upstream import HOLD_MAX_S, Gate
 
 QUIET_S = 0.8  # README: the first answers wait until LIMIT are in flight and none arrived for this long,
-QUIET_BELOW_S = 2.0  # or, with fewer than LIMIT in flight, for this long (or at once when LIMIT + 1 are)
+QUIET_BELOW_S = 1.0  # or, with fewer than LIMIT in flight, for this long (or at once when LIMIT + 1 are)
 
 
 def check_keeps_limit_requests_in_flight(client, names, rng):
     """LIMIT 3, then LIMIT 6: the upstream's peak in flight equals LIMIT each time"""
     for limit in (3, 6):
         jobs = [names.ok(delay=0.05) for _ in range(2 * limit + rng.randrange(1, limit))]
-        run = client(jobs, Knobs(limit=limit), gate=Gate(limit, QUIET_S, QUIET_BELOW_S))
+        run = client(jobs, Knobs(limit=limit), gate=Gate(limit, QUIET_S, QUIET_BELOW_S), deadline=15.0)
         run.expect_results()
         peak = run.record.peak
         log(f"LIMIT={limit}: at most {peak} attempts were in flight at once")
@@ -43,7 +43,7 @@ def check_refills_a_slot_as_soon_as_it_frees(client, names, rng):
     limit = rng.randrange(3, 6)
     slow = names.failing(Reply(200, names.body(), held=True), then_ok=False)
     jobs = [slow, *(names.ok(delay=0.02) for _ in range(3 * limit))]
-    run = client(jobs, Knobs(limit=limit, timeout_ms=10_000, rounds=rng.randrange(1, 10)))
+    run = client(jobs, Knobs(limit=limit, timeout_ms=10_000, rounds=rng.randrange(1, 10)), deadline=15.0)
     run.expect_results()
     first = next(attempt for attempt in run.record.attempts if attempt.path == slow.path)  # its line is right
     if first.answered is None:
