@@ -12,7 +12,7 @@ def check_black_holes_time_out_and_are_closed(client, names, rng):
     knobs = Knobs(limit=2, timeout_ms=1000, rounds=rng.randrange(1, 10))
     holes = [names.failing(Reply(blackhole=True), then_ok=False) for _ in range(2)]
     # Both slots are held by black holes for TIMEOUT_MS: the jobs behind them wait that long for a slot.
-    jobs = [*holes, names.ok(delay=0.6), *(names.ok(delay=0.05) for _ in range(rng.randrange(3, 6)))]
+    jobs = [*holes, names.ok(delay=0.5), *(names.ok(delay=0.05) for _ in range(rng.randrange(3, 6)))]
     run = client(jobs, knobs, deadline=8.0)
     run.expect_results()
     for hole in holes:
@@ -43,7 +43,7 @@ def check_black_holes_time_out_and_are_closed(client, names, rng):
 
 def check_the_timeout_is_timeout_ms(client, names, rng):
     """A shorter TIMEOUT_MS: an answer that comes after it ends as TIMEOUT, one well before it as OK"""
-    knobs = Knobs(limit=3, timeout_ms=300, rounds=rng.randrange(1, 10))
+    knobs = Knobs(limit=3, timeout_ms=500, rounds=rng.randrange(1, 10))  # 0.4 s either side of the slow answers
     jobs = [names.ok(delay=0.05), names.ok(delay=0.9), names.ok(delay=0.02), names.ok(delay=1.2)]
     rng.shuffle(jobs)
     client(jobs, knobs, deadline=8.0).expect_results()
