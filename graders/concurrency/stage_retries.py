@@ -13,7 +13,9 @@ from runs import Run
 
 EARLY_S = 0.025  # README: never shorter than B / 2 minus 25 ms
 LATE_S = 2.5  # README: up to 2.5 s longer than the rule allows
-JITTERED_BELOW = 0.9  # README: at least a quarter of the waits are shorter than 0.9 B
+# README: at least a quarter of the waits are shorter than B. A fixed wait of B is never measured shorter, since the
+# upstream times it from before its answer leaves; a loaded machine's late wake-ups only lengthen the others.
+JITTERED_BELOW = 1.0
 JITTERED_SHARE = 0.25
 RETRYABLE_ONCE = (500, 502, 503, 504, 429)
 
@@ -34,7 +36,7 @@ def retry_run(client, names, rng, shared_runs) -> Run:
         ]
         jobs = [*flaky, *always, *never, *posts]
         rng.shuffle(jobs)
-        shared_runs["run"] = client(jobs, Knobs(limit=8, retries=2, backoff_ms=200, rounds=3), deadline=10.0)
+        shared_runs["run"] = client(jobs, Knobs(limit=8, retries=2, backoff_ms=400, rounds=3), deadline=12.0)
     run: Run = shared_runs["run"]
     run.expect_finished()
     return run
@@ -107,7 +109,7 @@ def check_backoff_is_jittered(retry_run):
     log("waits / B: " + ", ".join(f"{ratio:.2f}" for ratio in sorted(ratios)))
     if len(ratios) < 8:
         fail("too few backoff waits to judge", got=f"{len(ratios)} waits", hint="retry retryable GETs at all")
-    # A wait of exactly B is never measured shorter than B; a uniform draw is below 0.9 B 80 % of the time.
+    # A uniform draw between B/2 and B is below B however late the wake-up, up to B/2 late; a fixed B never is.
     short = sum(ratio < JITTERED_BELOW for ratio in ratios)
     if short < len(ratios) * JITTERED_SHARE:
         fail(
