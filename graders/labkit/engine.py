@@ -23,7 +23,7 @@ from labkit.catalog import Lab
 from labkit.errors import HarnessError, LabConfigError
 from labkit.results import LabResult, lab_from_dict
 from labkit.run_config import RunConfig
-from labkit.settings import SANDBOX_POD
+from labkit.settings import SANDBOX_CPUS, SANDBOX_POD
 
 if TYPE_CHECKING:
     from labkit.sandbox import SandboxNetwork
@@ -114,7 +114,7 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
             process = subprocess.Popen(
                 pytest_command(request, config_path, write_fd),
                 cwd=config.run_dir,
-                env=grader_env() if network is None else {**grader_env(), **network.grader_env()},
+                env=_grader_env(request.lab, network),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -166,6 +166,23 @@ def _grader_preexec(network: SandboxNetwork | None) -> Callable[[], None]:
             network.enter()
 
     return preexec
+
+
+def _grader_env(lab: Lab, network: SandboxNetwork | None) -> dict[str, str]:
+    env = grader_env()
+    return env if network is None else {**env, **network.grader_env(), **sandbox_cores_env(lab, env)}
+
+
+def sandbox_cores_env(lab: Lab, env: dict[str, str]) -> dict[str, str]:
+    """A lab with a stage that needs N cores (``cores:N``) gets them for its sandboxed program, as many as this
+    machine's processes may use, unless LABKIT_SANDBOX_CPUS says otherwise: its default of one core would turn the
+    stage into "not run" in the sandbox only, and the sandbox must not change a verdict."""
+    if env.get(SANDBOX_CPUS, "").strip():
+        return {}
+    needed = [int(req.name) for stage in lab.stages for req in stage.requires if req.kind == "cores"]
+    if not needed:
+        return {}
+    return {SANDBOX_CPUS: str(min(max(needed), len(os.sched_getaffinity(0))))}
 
 
 def _sandbox_network(config: RunConfig) -> SandboxNetwork | None:

@@ -254,3 +254,18 @@ def test_a_cores_requirement_counts_the_cores_the_program_gets(
     assert enough.met and enough.detail.startswith(f"{here} core")
     assert not too_many.met and too_many.detail.startswith(f"only {here} core")
     assert ("LABKIT_SANDBOX_CPUS" in too_many.detail) is sandboxed
+
+
+def test_the_sandbox_gives_a_lab_the_cores_its_stages_need() -> None:
+    from labkit.catalog import load_catalog
+    from labkit.engine import sandbox_cores_env
+    from support import KIT
+
+    catalog = load_catalog(KIT)
+    needy = next(lab for lab in catalog.labs if any(r.kind == "cores" for s in lab.stages for r in s.requires))
+    content = next(lab for lab in catalog.labs if not any(s.requires for s in lab.stages))
+    wanted = max(int(r.name) for s in needy.stages for r in s.requires if r.kind == "cores")
+    given = str(min(wanted, len(os.sched_getaffinity(0))))
+    assert sandbox_cores_env(needy, {}) == {"LABKIT_SANDBOX_CPUS": given}
+    assert sandbox_cores_env(needy, {"LABKIT_SANDBOX_CPUS": "1"}) == {}, "a user's own setting stands"
+    assert sandbox_cores_env(content, {}) == {}, "a lab that needs no cores keeps the default of one"

@@ -1,0 +1,32 @@
+"""Stage 1: every job's result line, in job-list order, whatever order the answers came in."""
+
+from jobs import Knobs, Reply
+
+
+def check_prints_every_result_in_job_order(client, names, rng):
+    """Fast jobs answered out of order: one OK line per job, with body and digest, in job-list order"""
+    count = rng.randrange(12, 16)
+    # Later jobs answer sooner, so completion order is not job-list order.
+    jobs = [names.ok(delay=0.02 + 0.15 * (count - i) / count) for i in range(count)]
+    client(jobs, Knobs(limit=4, rounds=rng.randrange(3, 40))).expect_results()
+
+
+def check_reports_other_statuses_as_failed(client, names, rng):
+    """400, 403 and 404 end as FAILED with their status; a POST answered 200 is OK"""
+    kinds = ["ok", "404", "post", "400", "ok", "403"]
+    rng.shuffle(kinds)
+    jobs = []
+    for position, kind in enumerate(kinds):
+        delay = 0.03 * (len(kinds) - position)  # later jobs answer sooner, as in the first check
+        if kind == "ok":
+            jobs.append(names.ok(delay=delay))
+        elif kind == "post":
+            jobs.append(names.ok(delay=delay, method="POST", prefix="orders"))
+        else:
+            jobs.append(names.failing(Reply(int(kind), "refused", delay=delay), then_ok=False))
+    client(jobs, Knobs(limit=3, rounds=rng.randrange(1, 10))).expect_results()
+
+
+def check_an_empty_job_list_prints_nothing(client, rng):
+    """An empty job list: nothing printed, exit status 0"""
+    client([], Knobs(limit=rng.randrange(2, 6))).expect_results()

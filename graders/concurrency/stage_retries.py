@@ -1,0 +1,179 @@
+"""Stage 4: only retryable statuses of GETs are retried, after waits of exponential backoff with jitter, or of
+Retry-After; within a budget of RETRIES retries."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from jobs import Knobs, Reply, attempts_expected
+from labkit.checks import fail, log
+from runs import Run
+
+EARLY_S = 0.025  # README: never shorter than B / 2 minus 25 ms
+LATE_S = 2.5  # README: up to 2.5 s longer than the rule allows
+# README: at least a quarter of the waits are shorter than B. A fixed wait of B is never measured shorter, since the
+# upstream times it from before its answer leaves; a loaded machine's late wake-ups only lengthen the others.
+JITTERED_BELOW = 1.0
+JITTERED_SHARE = 0.25
+RETRYABLE_ONCE = (500, 502, 503, 504, 429)
+
+
+@pytest.fixture
+def retry_run(client, names, rng, shared_runs) -> Run:
+    """One run for the whole stage (its checks judge different jobs of it): jobs failing once or twice with each
+    retryable status, jobs that always fail, and statuses and POSTs never retried."""
+    if "run" not in shared_runs:
+        flaky = [
+            names.failing(*(Reply(status, "try again"),) * (1 + i % 2)) for i, status in enumerate(RETRYABLE_ONCE * 2)
+        ]
+        always = [names.failing(Reply(status, "down"), then_ok=False) for status in (503, 429)]
+        never = [names.failing(Reply(status, "no"), then_ok=False) for status in (400, 404, 501)]
+        posts = [
+            names.failing(Reply(503, "busy"), method="POST", then_ok=False),
+            names.failing(Reply(502, "busy"), method="POST"),
+        ]
+        jobs = [*flaky, *always, *never, *posts]
+        rng.shuffle(jobs)
+        shared_runs["run"] = client(jobs, Knobs(limit=8, retries=2, backoff_ms=400, rounds=3), deadline=12.0)
+    run: Run = shared_runs["run"]
+    run.expect_finished()
+    return run
+
+
+@pytest.fixture(scope="module")
+def shared_runs() -> dict[str, Run]:
+    return {}
+
+
+def waits(run: Run, path: str) -> list[float]:
+    """Seconds from each failed answer to the next attempt's arrival."""
+    attempts = [attempt for attempt in run.record.attempts if attempt.path == path]
+    return [
+        after.arrived - before.answered for before, after in itertools.pairwise(attempts) if before.answered is not None
+    ]
+
+
+def expect_attempts(run: Run, job_line: str, path: str, wanted: int, why: str) -> None:
+    sent = sum(1 for attempt in run.record.attempts if attempt.path == path)
+    if sent != wanted:
+        fail(f"{job_line} was sent {sent} times", expected=f"{wanted} attempts", got=f"{sent}", hint=why)
+
+
+def check_reports_each_jobs_final_outcome(retry_run):
+    """Each job's line: OK once a retry succeeded, else FAILED with its last attempt's status"""
+    retry_run.expect_results()
+
+
+def check_retries_with_exponential_backoff(retry_run):
+    """GETs failing once or twice with 429, 500, 502, 503 or 504: retried, each wait within its backoff's bounds"""
+    knobs = retry_run.knobs
+    for job in retry_run.jobs:
+        if job.method != "GET" or job.reply(-1).status != 200:
+            continue
+        expect_attempts(
+            retry_run,
+            job.line,
+            job.path,
+            attempts_expected(job, knobs),
+            f"retry a GET answered {job.reply(0).status} until it succeeds, at most RETRIES times",
+        )
+        for k, wait in enumerate(waits(retry_run, job.path), start=1):
+            ceiling = knobs.backoff_ms * 2 ** (k - 1) / 1000
+            log(f"{job.line}: waited {wait * 1000:.0f} ms before retry {k} (B = {ceiling * 1000:.0f} ms)")
+            if wait < ceiling / 2 - EARLY_S:
+                fail(
+                    f"{job.line}: your program sent retry {k} sooner than B/2 after the failed answer",
+                    expected=f"a wait between {ceiling * 500:.0f} and {ceiling * 1000:.0f} ms "
+                    f"(B = BACKOFF_MS × 2^{k - 1})",
+                    got=f"{wait * 1000:.0f} ms",
+                    hint="wait before every retry, and double B each time: retrying at once makes a retry storm",
+                )
+            if wait > ceiling + LATE_S:
+                fail(
+                    f"{job.line}: your program waited longer than B before retry {k}",
+                    expected=f"at most {ceiling * 1000:.0f} ms (+ {LATE_S} s for a loaded machine)",
+                    got=f"{wait:.2f} s",
+                    hint="B = BACKOFF_MS × 2^(k-1) milliseconds, k = 1 for the first retry",
+                )
+
+
+def check_backoff_is_jittered(retry_run):
+    """The backoff waits are drawn at random between B/2 and B, not all B"""
+    knobs = retry_run.knobs
+    ratios = []
+    for job in retry_run.jobs:
+        if job.method == "GET":
+            ratios += [wait * 1000 / (knobs.backoff_ms * 2**k) for k, wait in enumerate(waits(retry_run, job.path))]
+    log("waits / B: " + ", ".join(f"{ratio:.2f}" for ratio in sorted(ratios)))
+    if len(ratios) < 8:
+        fail("too few backoff waits to judge", got=f"{len(ratios)} waits", hint="retry retryable GETs at all")
+    # A uniform draw between B/2 and B is below B however late the wake-up, up to B/2 late; a fixed B never is.
+    short = sum(ratio < JITTERED_BELOW for ratio in ratios)
+    if short < len(ratios) * JITTERED_SHARE:
+        fail(
+            "your backoff waits are (nearly) all B: they are not drawn at random",
+            expected=f"at least {JITTERED_SHARE:.0%} of the waits shorter than {JITTERED_BELOW} × B",
+            got=f"{short} of {len(ratios)} waits, from {min(ratios):.2f} B to {max(ratios):.2f} B",
+            hint="draw every wait anew (random.uniform(B / 2, B)), so clients that failed together do not retry "
+            "together",
+        )
+
+
+def check_stops_at_the_retry_budget(retry_run, client, names, rng):
+    """GETs that always fail: RETRIES retries then FAILED, with RETRIES 2 and then 3"""
+    for job in retry_run.jobs:
+        if job.method == "GET" and job.reply(0).status in (503, 429) and job.reply(-1).status != 200:
+            expect_attempts(
+                retry_run,
+                job.line,
+                job.path,
+                retry_run.knobs.retries + 1,
+                "at most RETRIES retries, then FAILED with the last status",
+            )
+    knobs = Knobs(limit=2, retries=3, backoff_ms=20, rounds=2)
+    jobs = [names.failing(Reply(502, "down"), then_ok=False), names.ok(), names.failing(Reply(504, "down"))]
+    run = client(jobs, knobs, deadline=8.0)
+    run.expect_results()
+    expect_attempts(run, jobs[0].line, jobs[0].path, 4, "with RETRIES=3: 4 attempts, then FAILED 502")
+
+
+def check_never_retries_what_must_not_be(retry_run):
+    """POSTs, 400, 404 and 501 are sent exactly once"""
+    for job in retry_run.jobs:
+        if job.method == "POST":
+            expect_attempts(
+                retry_run, job.line, job.path, 1, "a POST is not idempotent: never send it twice, whatever its answer"
+            )
+        elif job.reply(0).status in (400, 404, 501):
+            expect_attempts(
+                retry_run,
+                job.line,
+                job.path,
+                1,
+                f"{job.reply(0).status} will not change on retry: only 429, 500, 502, 503 and 504 are retryable",
+            )
+
+
+def check_honours_retry_after(client, names, rng):
+    """A 503 and a 429 with Retry-After: 1 are retried after one second, not sooner"""
+    after = [names.failing(Reply(status, "later", retry_after=1)) for status in (503, 429)]
+    jobs = [*after, names.ok(delay=0.3), names.ok(delay=0.3)]
+    rng.shuffle(jobs)
+    run = client(jobs, Knobs(limit=4, timeout_ms=5000, retries=2, backoff_ms=50, rounds=2))
+    run.expect_results()
+    for job in after:
+        expect_attempts(run, job.line, job.path, 2, "retry it once its Retry-After has passed")
+        (wait,) = waits(run, job.path)
+        log(f"{job.line}: waited {wait:.2f} s after Retry-After: 1")
+        if wait < 1.0 - EARLY_S or wait > 2.0 + LATE_S:
+            fail(
+                f"{job.line} was answered {job.reply(0).status} with Retry-After: 1, and your program did not wait "
+                "one second before its retry"
+                if wait < 1.0
+                else f"{job.line}: your program waited far longer than its Retry-After: 1",
+                expected="a wait of 1 s (at most 2 s)",
+                got=f"{wait:.2f} s",
+                hint="Retry-After: N replaces the backoff: wait N seconds, no less",
+            )

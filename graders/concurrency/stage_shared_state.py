@@ -1,0 +1,114 @@
+"""Stage 8: a tally that every worker updates stays exact. With TALLY=1 the program adds a line with the attempts
+it sent and the body bytes it read; the grader compares both with what its upstream counted itself, in runs where
+the program's threads (if it has any) switch every few microseconds, so that an unguarded update shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs import Job, Knobs, Names, Reply, expected_lines
+from labkit.checks import fail, log
+from runs import Run, expect_lines
+from upstream import Record
+
+SWITCH_INTERVAL_US = 5  # README: what the grader sets SWITCH_INTERVAL_US to
+LIMITS = (6, 16)
+
+
+def tally_jobs(names: Names, rng) -> list[Job]:
+    """Fast jobs with bodies of many lengths, some retried once or twice, some failing for good."""
+    jobs = []
+    for index in range(rng.randrange(48, 60)):
+        body = names.body() + "x" * rng.randrange(0, 1500)
+        kind = index % 6
+        if kind == 0:
+            jobs.append(names.failing(Reply(503, "busy-" + "b" * rng.randrange(0, 300)), Reply(200, body)))
+        elif kind == 1:
+            jobs.append(names.failing(Reply(429, "slow-down"), Reply(502, "bad-gateway"), Reply(200, body)))
+        elif kind == 2:
+            jobs.append(names.failing(Reply(404, "no-" + "n" * rng.randrange(0, 200)), then_ok=False))
+        elif kind == 3:
+            jobs.append(names.failing(Reply(200, body), method="POST", then_ok=False))
+        else:
+            jobs.append(Job("GET", names.path(), (Reply(200, body),)))
+    rng.shuffle(jobs)
+    return jobs
+
+
+def upstream_tally(run: Run) -> tuple[int, int]:
+    """The attempts the upstream read and the body bytes of the answers it wrote, counted on its side."""
+    record: Record = run.record
+    by_path = {job.path: job for job in run.jobs}
+    answered = [a for a in record.attempts if a.answered is not None]
+    return len(record.attempts), sum(len(by_path[a.path].reply(a.number).body.encode()) for a in answered)
+
+
+@pytest.fixture
+def tallied(client, names, rng, shared_runs) -> list[Run]:
+    """One run per LIMIT, with TALLY=1 and SWITCH_INTERVAL_US set."""
+    if "runs" not in shared_runs:
+        env = {"TALLY": "1", "SWITCH_INTERVAL_US": str(SWITCH_INTERVAL_US)}
+        shared_runs["runs"] = [
+            client(tally_jobs(names, rng), Knobs(limit=limit, retries=2, backoff_ms=20, rounds=2), env=env)
+            for limit in LIMITS
+        ]
+    runs: list[Run] = shared_runs["runs"]
+    return runs
+
+
+@pytest.fixture(scope="module")
+def shared_runs() -> dict[str, list[Run]]:
+    return {}
+
+
+def reported_tally(run: Run) -> tuple[int, int]:
+    """The program's TALLY line, after the result lines that must come first, exactly as in every other stage."""
+    run.expect_finished()
+    lines = run.lines
+    expect_lines(lines[: len(run.jobs)], expected_lines(run.jobs, run.knobs), True)
+    last = lines[len(run.jobs)] if len(lines) > len(run.jobs) else "no line"
+    fields = last.split(" ")
+    if (
+        len(lines) != len(run.jobs) + 1
+        or len(fields) != 3
+        or fields[0] != "TALLY"
+        or not all(field.isdigit() for field in fields[1:])
+    ):
+        fail(
+            "with TALLY=1, your last line is not the tally",
+            expected="TALLY ATTEMPTS BYTES, after the result lines",
+            got=last if len(lines) <= len(run.jobs) + 1 else f"{len(lines) - len(run.jobs)} lines after the results",
+            hint="when TALLY is 1, print one more line: TALLY, the attempts sent, the body bytes read",
+        )
+    return int(fields[1]), int(fields[2])
+
+
+def check_the_tally_counts_every_attempt(tallied):
+    """TALLY's attempts equal the requests the upstream read, retries included, with LIMIT 6 and 16"""
+    for run in tallied:
+        (attempts, _), (counted, _) = reported_tally(run), upstream_tally(run)
+        log(f"LIMIT={run.knobs.limit}: your tally says {attempts} attempts, the upstream read {counted}")
+        if attempts != counted:
+            fail(
+                f"with LIMIT={run.knobs.limit}, your tally of attempts is not what the upstream counted",
+                expected=f"{counted} attempts",
+                got=f"{attempts}",
+                hint="count every attempt, retries included, once: an update of shared state from many workers "
+                "needs a lock (threads) or no await between its read and its write (asyncio)",
+            )
+
+
+def check_the_tally_counts_every_byte(tallied):
+    """TALLY's bytes equal the body bytes the upstream wrote, however many workers read them at once"""
+    for run in tallied:
+        (_, size), (_, counted) = reported_tally(run), upstream_tally(run)
+        log(f"LIMIT={run.knobs.limit}: your tally says {size} bytes, the upstream wrote {counted}")
+        if size != counted:
+            fail(
+                f"with LIMIT={run.knobs.limit}, your tally of body bytes is not what the upstream wrote",
+                expected=f"{counted} bytes",
+                got=f"{size}" + (" (updates were lost)" if size < counted else ""),
+                hint="the total is read and written by many workers: an update between whose read and write "
+                "another worker can run (an await, a thread switch) loses the other's update; use a lock, or add "
+                "without an await in between",
+            )
