@@ -296,9 +296,9 @@ def build_world(seed: int) -> World:
 
     # The chain limit on both sides: 8 CNAMEs are followed, 9 are SERVFAIL (drawn last: earlier names keep theirs).
     for role, length in (("chain8", MAX_CHAIN), ("chain9", MAX_CHAIN + 1)):
-        target = names["solo"]
+        head = names["solo"]
         for hop in range(length):
-            target = cname(main if hop % 2 else remote, role, target)  # the last one made is the chain's head
+            head = cname(main if hop % 2 else remote, role, head)  # the last one made is the chain's head
     # An MX reached through a CNAME: the reply's question is not the MX's owner, so names in its data that were
     # compressed upstream point elsewhere in the resolver's reply unless it expands them.
     cname(remote, "mxalias", names["mx"])

@@ -5,6 +5,7 @@ import statistics
 import time
 
 from helpers import leader_of, values, write_all
+from history import Record
 from labkit.checks import expect, log
 
 IDLE_RATIO = 8  # README: idle traffic at most 8 times the reference's, in the same window
@@ -67,7 +68,7 @@ def check_writes_cost_few_bytes_and_little_time(cluster, kv, links, reference, r
     clients = kv.client(), reference.client()
     bytes_before, started = links.bytes_moved(), reference_links.bytes_moved()
     began = time.monotonic()
-    rounds = [[], []]
+    rounds: list[list[Record]] = [[], []]
     situations = "writes in a row", "writes in a row (the reference)"
     for n, (key, value) in enumerate(pairs.items()):  # interleaved, each first in turn: both meet the same load
         for side in (n % 2, 1 - n % 2):
@@ -75,7 +76,10 @@ def check_writes_cost_few_bytes_and_little_time(cluster, kv, links, reference, r
     elapsed = time.monotonic() - began
     moved = links.bytes_moved() - bytes_before, reference_links.bytes_moved() - started
     per_write = [max(1.0, (moved[n] - idle[n] * elapsed) / WRITES) for n in range(2)]
-    latency = [statistics.median(r.completed - r.invoked for r in records) for records in rounds]
+    # write_all fails a write that never completed, so every record here has its completion time.
+    latency = [
+        statistics.median(r.completed - r.invoked for r in records if r.completed is not None) for records in rounds
+    ]
     log(f"{WRITES} writes each: yours {per_write[0]:.0f} bytes per write beyond idle, median {latency[0] * 1000:.1f} "
         f"ms; the reference {per_write[1]:.0f} bytes, {latency[1] * 1000:.1f} ms")  # fmt: skip
     expect(
