@@ -13,6 +13,9 @@ from labkit.sweep import marked_processes
 from support import RUN_PREFIX, SCRATCH, STATE_DIR
 
 MAX_WORKERS = 8
+# Implementations, not the kit's tests: testing-quality's solutions and broken scenarios are pytest suites of their
+# own, which the grader runs as learner code; this suite must never collect them.
+collect_ignore_glob = ["alternatives/*", "scenarios/*", "hostile/*", "polyglot/*"]
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

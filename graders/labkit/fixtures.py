@@ -85,15 +85,17 @@ def launch_spec(
     impl: Path | None = None,
     module: str | None = None,
     module_path: Sequence[Path] = (),
+    program: Path | None = None,
 ) -> LaunchSpec:
     """``port``: a free one is chosen by default; a cluster node brings its own, a client run has none.
     ``args`` are appended to the lab's (or run.toml's) command. ``impl``: a driver's folder other than the
     implementation's (a copy the grader prepared); the command and limits stay the implementation's.
     ``module`` starts a driver for that module instead (in a lab of any kind), found first in ``module_path``
-    (folders under the run folder), then in the learner's."""
+    (folders under the run folder), then in the learner's. ``program``: another implementation folder, run with
+    its own command (the kit's reference solution, as a yardstick)."""
     config = grading.config
-    run = resolve_run(grading.lab, config.impl)
-    folder = impl or config.impl
+    run = resolve_run(grading.lab, program or config.impl)
+    folder = impl or program or config.impl
     port = free_port() if port == "free" else port
     substitutions = {"{python}": sys.executable, **({"{port}": str(port)} if port is not None else {})}
     command = tuple(substitutions.get(part, part) for part in run.command) + tuple(args)

@@ -64,7 +64,10 @@ def start_cluster(grading: GradingState) -> Iterator[StartCluster]:
     """A factory: ``start_cluster(3, env={...})`` starts three nodes of the learner's program (see
     :mod:`labkit.cluster` for what each finds in its environment), waits until each is ready by the lab's
     strategy on its client port, and returns the :class:`labkit.cluster.Cluster`. ``peer_address=f`` routes
-    node i's traffic to node j through ``f(i, j, direct_address)`` (a fault proxy's address, say)."""
+    node i's traffic to node j through ``f(i, j, direct_address)`` (a fault proxy's address, say).
+    ``reference=True`` starts the kit's reference solution instead, as a yardstick measured beside the learner's
+    cluster in the same check (ratios, not absolute times): the kit's own code, run as a plain process on this
+    machine like the grader's helpers, and never shown as the learner's output."""
     run = _program_run(grading, "start_cluster")
     clusters: list[Cluster] = []
 
@@ -74,19 +77,27 @@ def start_cluster(grading: GradingState) -> Iterator[StartCluster]:
         *,
         peer_address: PeerAddress | None = None,
         ready: Readiness | None = None,
+        reference: bool = False,
     ) -> Cluster:
+        program = grading.lab.solution_folder if reference else None
+        node_run = resolve_run(grading.lab, program) if program is not None else run
+
         def launch(node: ClusterNode, node_env: Mapping[str, str]) -> LearnerProcess:
-            spec = launch_spec(grading, {**(env or {}), **node_env}, port=node.port)
-            process = start_process(grading, replace(spec, writable=(node.data_dir,)))
-            context.current().processes.append(NodeOutput(node.id, process))
-            context.log(f"started node {node.id} (pid {process.pid}) with PORT={node.port} PEER_PORT={node.peer_port}")
+            spec = launch_spec(grading, {**(env or {}), **node_env}, port=node.port, program=program)
+            spec = replace(spec, writable=(node.data_dir,))
+            whose = "reference node" if reference else "node"
+            process = LearnerProcess.start(spec) if reference else start_process(grading, spec)
+            if not reference:
+                context.current().processes.append(NodeOutput(node.id, process))
+            ports = f"PORT={node.port} PEER_PORT={node.peer_port}"
+            context.log(f"started {whose} {node.id} (pid {process.pid}) with {ports}")
             return process
 
         cluster = Cluster(
             size,
-            data_root=grading.config.run_dir / "cluster" / str(next(_clusters)),
+            data_root=grading.config.run_dir / ("reference" if reference else "cluster") / str(next(_clusters)),
             launch=launch,
-            wait_ready=lambda process: (ready or run.ready).wait(process, run.ready_timeout),
+            wait_ready=lambda process: (ready or node_run.ready).wait(process, node_run.ready_timeout),
             peer_address=peer_address,
         )
         clusters.append(cluster)

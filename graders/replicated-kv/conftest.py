@@ -7,7 +7,6 @@ import pytest
 from kvclient import Kv
 from labkit.learners import Cluster
 from links import Links
-from yardstick import start_reference_cluster
 
 CLUSTER_SIZE = 3
 
@@ -56,9 +55,10 @@ def reference_links() -> Iterator[Links]:
 
 
 @pytest.fixture
-def reference(grading, reference_links, rng) -> Iterator[Kv]:
-    """The clients of a cluster of the kit's reference solution, running beside the learner's (see yardstick)."""
-    cluster = start_reference_cluster(grading, reference_links, CLUSTER_SIZE)
+def reference(start_cluster, reference_links, rng) -> Iterator[Kv]:
+    """The clients of a cluster of the kit's reference solution, running beside the learner's through fault
+    proxies of its own, so that a loaded machine slows both alike and Efficiency compares ratios."""
+    cluster: Cluster = start_cluster(CLUSTER_SIZE, peer_address=reference_links.route, reference=True)
     kv = Kv(cluster, rng)
     try:
         yield kv

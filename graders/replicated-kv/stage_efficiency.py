@@ -1,5 +1,5 @@
 """Stage 3: the links stay quiet and writes are quick, as ratios to the reference solution run beside the learner's
-cluster in the same check (see yardstick): a loaded machine slows both alike."""
+cluster in the same check (the reference fixture): a loaded machine slows both alike."""
 
 import statistics
 import time

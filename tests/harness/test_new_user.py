@@ -159,7 +159,7 @@ def test_the_catalog_table_is_not_folded_in_a_pipe() -> None:
     [
         ("labkit gr", ["grade"]),
         ("labkit grade --serv", ["--services"]),
-        ("labkit grade t", ["tcp-kv", "tls-mtls", "transactions"]),
+        ("labkit grade t", ["tcp-kv", "testing-quality", "tls-mtls", "transactions"]),
         ("labkit services up q", ["query-tuning"]),
     ],
 )
