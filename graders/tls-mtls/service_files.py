@@ -109,6 +109,20 @@ class ServiceFiles:
             "server.pem", b"-----BEGIN CERTIFICATE-----\nthis is not a certificate\n-----END CERTIFICATE-----\n"
         )
 
+    def new_main_without_alt_key(self, main: Leaf) -> None:
+        """A good new TLS_CERT and TLS_KEY, while TLS_ALT_KEY is missing: the reload as a whole must fail."""
+        self._write("server.key", main.key_pem)
+        self._write("server.pem", main.cert_pem)
+        (self.folder / "alt.key").unlink()
+
+    def mismatch_server_key(self, stranger: Leaf) -> None:
+        """TLS_KEY becomes another certificate's key: it no longer matches TLS_CERT."""
+        self._write("server.key", stranger.key_pem)
+
+    def restore(self) -> None:
+        """The files of the certificates in service, whatever a breakage did to them (no signal is sent)."""
+        self.rotate(self.leaves)
+
     def _write(self, relative: str, data: bytes) -> None:
         target = self.folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)

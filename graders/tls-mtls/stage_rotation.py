@@ -5,6 +5,7 @@ from labkit.wait import until
 from rotation import EXIT_GRACE_S, expect_alive, expect_new_serial, send_sighup, session_serial
 from service_files import ServerLeaves
 
+BROKEN_WATCH_S = 0.8  # how long new sessions are watched after a broken reload
 KEEP_HINT = "a reload changes what new connections get: never close open connections or the listener, never restart"
 
 
@@ -45,23 +46,42 @@ def check_open_connections_survive_a_reload(own_service, connector, pki, names, 
 
 
 def check_broken_files_keep_the_old_certificate(own_service, pki, names, clients):
-    """A SIGHUP with a broken TLS_CERT keeps the old certificate; a later good one is picked up"""
-    old = own_service.files.leaves.main.serial
-    own_service.files.break_server_cert()
-    send_sighup(own_service.process)
-    served = []
-
-    def broke() -> bool:  # new sessions for 1 s: any that fails or gets another serial is the verdict
-        served.append(session_serial(own_service.port, pki, clients.reader, names.service))
-        return bool(served[-1] != old)
-
-    if until(broke, 1.0, interval=0.1):
-        expect_alive(own_service.process, "after SIGHUP with a broken TLS_CERT", grace=EXIT_GRACE_S)
-        fail(
-            "after a SIGHUP with a broken TLS_CERT, a new connection did not get the old certificate",
-            expected=f"a session with the old certificate (serial {old})",
-            got=f"serial {served[-1]}" if served[-1] is not None else "no session",
-            hint="load all the new files first; if any fails, keep everything as it was and log a line to stderr",
-        )
+    """A SIGHUP with a broken, missing or mismatched file keeps every old certificate; a later good one is picked up"""
+    files = own_service.files
+    old = {names.service: files.leaves.main.serial, names.alt: files.leaves.alt.serial}
+    breakages = (
+        ("a TLS_CERT that is not a certificate", files.break_server_cert),
+        ("a good new TLS_CERT and TLS_KEY but no TLS_ALT_KEY file", lambda: files.new_main_without_alt_key(
+            pki.issue(names.service))),
+        ("a TLS_KEY that does not match TLS_CERT", lambda: files.mismatch_server_key(pki.issue(names.service))),
+    )  # fmt: skip
+    for what, breakage in breakages:
+        breakage()
+        send_sighup(own_service.process)
+        _expect_old_certificates(own_service, pki, clients, old, what)
+        files.restore()
     leaves = _rotate(own_service, pki, names)
     expect_new_serial(own_service.process, own_service.port, pki, clients.reader, names.service, leaves.main.serial)
+
+
+def _expect_old_certificates(own, pki, clients, old: dict[str, int], what: str) -> None:
+    """New sessions for both names, for a while after the signal, all get the certificates served before it."""
+    served: list[tuple[str, int | None]] = []
+
+    def broke() -> bool:  # any session that fails or gets another serial is the verdict
+        for name, serial in old.items():
+            served.append((name, session_serial(own.port, pki, clients.reader, name)))
+            if served[-1][1] != serial:
+                return True
+        return False
+
+    if until(broke, BROKEN_WATCH_S, interval=0.1):
+        expect_alive(own.process, f"after SIGHUP with {what}", grace=EXIT_GRACE_S)
+        name, serial = served[-1]
+        fail(
+            f"after a SIGHUP with {what}, a new connection for {name} did not get the old certificate",
+            expected=f"a session with the old certificate (serial {old[name]})",
+            got=f"serial {serial}" if serial is not None else "no session",
+            hint="load all the new files first (any may be missing, malformed or mismatched: catch every error, "
+            "OSError included); if any fails, keep everything as it was and log a line to stderr",
+        )
