@@ -44,6 +44,7 @@ class SenderUnderTest:
         self.arrivals: list[Arrival] = []
         self.sent_acks: list[tuple[float, int, int]] = []  # (time, ackno offset, window) of every ack sent
         self._address: tuple[str, int] | None = None
+        self.started_at = time.monotonic()  # before the process starts: it cannot send anything sooner
         self.exited_at = 0.0
         self._result: ClientResult | None = None
         self._timeout = timeout

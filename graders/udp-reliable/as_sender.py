@@ -61,6 +61,18 @@ class ReceiverUnderTest:
             fail(f"your receiver sent a malformed acknowledgement: {problem}", got=segment.describe(self.isn))
         return segment
 
+    def reply_elsewhere(self, segment: Segment, within: float = 2.0) -> Segment | None:
+        """Sends ``segment`` from a second socket; the valid reply that reaches that socket, if any."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.connect(("127.0.0.1", self.receiver.port or 0))
+            other.send(segment.encode())
+            log(f"→ {segment.describe(self.isn)} (from another address)")
+            other.settimeout(within)
+            try:
+                return decode(other.recv(65535))
+            except (TimeoutError, ConnectionRefusedError):
+                return None
+
     def expect_ack(self, position: int, what: str, hint: str, within: float = 2.0) -> None:
         """One acknowledgement, whose ackno must be offset ``position``."""
         segment = self.reply(what, within)

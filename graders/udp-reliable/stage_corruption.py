@@ -42,7 +42,7 @@ def check_receiver_ignores_invalid_datagrams(receiver_alone, stream, rng):
 
 
 def check_sender_ignores_a_corrupted_ack(sender_alone, stream, rng):
-    """A corrupted acknowledgement that would acknowledge everything is ignored: the sender retransmits"""
+    """A corrupted acknowledgement, or one without the ACK flag, that would acknowledge everything is ignored"""
     with sender_alone(stream(3000), rto_ms=150) as sender:
         sender.handshake(10_000)
         sender.segments_until(sender.fin + 1, "the whole stream and the FIN")
@@ -54,6 +54,14 @@ def check_sender_ignores_a_corrupted_ack(sender_alone, stream, rng):
             1,
             within=2.0,
             hint="check the CRC-32 of every acknowledgement before believing any field of it",
+        )
+        without_ack = Segment(ackno=wire(sender.fin + 1, sender.isn), window=10_000)
+        sender.send(without_ack, note=" (valid, but without the ACK flag)")
+        sender.expect_segment(
+            "another retransmission of ISN+1 (a datagram without the ACK flag acknowledged nothing)",
+            1,
+            within=2.0,
+            hint="only a valid datagram with the ACK flag can acknowledge anything: ignore any other",
         )
         sender.ack(sender.fin + 1, 10_000)
         sender.finish().expect_exit(0)

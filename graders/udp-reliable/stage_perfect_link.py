@@ -78,7 +78,7 @@ def expect_receiver_layout(done: Transfer) -> None:
 
 
 def check_receiver_answers_the_probe_and_waits_for_the_syn(receiver_alone, stream):
-    """The probe gets ackno 0; data before the SYN is ignored; the first SYN sets ackno to ISN+1, later ones nothing"""
+    """The probe gets ackno 0, early data is ignored, the first SYN sets ackno; later ones (any address) nothing"""
     receiver = receiver_alone(window=4000)
     data = stream(900)
     receiver.send_raw(PROBE, "the probe")
@@ -95,6 +95,15 @@ def check_receiver_answers_the_probe_and_waits_for_the_syn(receiver_alone, strea
         receiver.send(Segment(seqno=seqno, flags=SYN), " (a SYN again)")
         receiver.expect_ack(1 + len(data), f"a second SYN (seqno {seqno})", "a SYN after the first changes nothing")
     receiver.expect_delivered(data, "after two more SYNs")
+    elsewhere = receiver.reply_elsewhere(Segment(seqno=receiver.isn, flags=SYN))
+    if elsewhere is None or offset(elsewhere.ackno, receiver.isn) != 1 + len(data):
+        fail(
+            "your receiver did not answer a SYN from another address at that address",
+            expected=f"an acknowledgement with ackno ISN+{1 + len(data)}, sent to where the SYN came from",
+            got="nothing at that address" if elsewhere is None else elsewhere.describe(receiver.isn),
+            hint="send each acknowledgement to the address its datagram came from (recvfrom's), not to the first "
+            "peer you saw",
+        )
 
 
 def expect_ackno_zero(reply: Segment | None, what: str) -> None:

@@ -8,8 +8,9 @@ wrong sender is late by many times the margin given.
 
 import time
 
-from as_receiver import Arrival, SenderUnderTest
+from as_receiver import Arrival, SenderUnderTest, expect_flags
 from labkit.checks import fail, log
+from segments import SYN
 
 MAX_RETRANSMISSIONS = 5
 EARLY = 0.9  # a retransmission seen before 90 % of its timeout (minus the margin below) came too early
@@ -71,7 +72,7 @@ def check_an_ack_of_new_data_restarts_the_timer(sender_alone, stream):
 
 
 def check_an_ack_of_new_data_resets_a_doubled_rto(sender_alone, stream):
-    """After four timeouts (RTO doubled to 16 RTO_MS), an ack of new data brings RTO back to RTO_MS"""
+    """After four timeouts (RTO doubled to 16 RTO_MS), an ack of new data brings RTO back to RTO_MS, the count to 0"""
     rto = 0.04
     with sender_alone(stream(3000), rto_ms=40) as sender:
         acked_at = send_everything(sender, 10_000)
@@ -85,6 +86,14 @@ def check_an_ack_of_new_data_resets_a_doubled_rto(sender_alone, stream):
             1001,
             within=0.4,
             hint="an ack of new data sets RTO back to RTO_MS and the count of retransmissions back to 0",
+        )
+        # Five retransmissions in a row now, counting the four before the ack: a count left at 4 gives up here.
+        sender.expect_segment(
+            "a second retransmission of ISN+1001 (the ack of new data set the count of retransmissions back to 0)",
+            1001,
+            within=2.0,
+            hint="an ack of new data sets the count of consecutive retransmissions back to 0: only 5 in a row "
+            "without progress end the sender",
         )
         sender.ack(sender.fin + 1, 10_000)
         sender.finish().expect_exit(0)
@@ -141,3 +150,79 @@ def check_a_dark_link_ends_in_a_failure_exit(sender_alone, stream):
                 got=f"exit {(sender.exited_at - dark_from) * 1000:.0f} ms after the SYN's acknowledgement",
                 hint="after the fifth retransmission the timer runs once more (RTO doubled again) before giving up",
             )
+
+
+DUPLICATE_EVERY_S = 0.04  # a fifth of RTO_MS below: three duplicates arrive before the first timeout
+
+
+def expect_while_duplicating(sender: SenderUnderTest, what: str, until: float) -> Arrival:
+    """The next segment, while the grader acknowledges ISN+1 (nothing new) every DUPLICATE_EVERY_S seconds."""
+    while (left := until - time.monotonic()) > 0:
+        arrival = sender.receive(min(DUPLICATE_EVERY_S, left))
+        if arrival is not None:
+            return arrival
+        sender.ack(1, 10_000)
+    fail(
+        f"your sender sent nothing when the grader waited for {what}",
+        expected=what,
+        got="no datagram while acknowledgements of nothing new kept arriving",
+        hint="an acknowledgement that acknowledges no outstanding segment leaves the timer and RTO alone",
+    )
+
+
+def check_duplicate_acks_leave_the_timer_alone(sender_alone, stream):
+    """Acks of nothing new, five per RTO_MS, neither restart the timer nor reset RTO nor trigger a retransmission"""
+    rto = 0.2
+    with sender_alone(stream(3000), rto_ms=200) as sender:
+        acked_at = send_everything(sender, 10_000)
+        for number in range(1, 4):
+            waited = rto * (2**number - 1)
+            again = expect_while_duplicating(
+                sender, f"retransmission {number} of ISN+1 (RTO_MS=200)", until=acked_at + waited + 2.0
+            )
+            if again.start != 1:
+                fail(
+                    f"retransmission {number} is not of the earliest outstanding segment",
+                    expected="ISN+1",
+                    got=again.segment.describe(sender.isn),
+                    hint="only the earliest outstanding segment is retransmitted, and only when the timer expires",
+                )
+            expect_not_before(
+                again,
+                acked_at,
+                waited,
+                f"timeout {number}, with acknowledgements of nothing new arriving",
+                "only the timer retransmits, and an ack that acknowledges nothing leaves the timer and RTO alone",
+            )
+        sender.ack(sender.fin + 1, 10_000)
+        sender.finish().expect_exit(0)
+
+
+def check_an_unanswered_syn_is_retransmitted_then_given_up(sender_alone, stream):
+    """A SYN never acknowledged is retransmitted 5 times, each wait doubled, nothing else sent; then exit status 1"""
+    rto = 0.02
+    with sender_alone(stream(2000), rto_ms=20, timeout=63 * rto + DARK_SLACK_S + 4) as sender:
+        deadline = sender.started_at + 63 * rto + DARK_SLACK_S + 2.0  # a loaded machine starts programs slowly
+        syns: list[Arrival] = []
+        while not sender.exited and time.monotonic() < deadline:
+            arrival = sender.receive(min(0.05, deadline - time.monotonic()))
+            if arrival is not None:
+                expect_flags(arrival, SYN, "a segment sent before the SYN was acknowledged")
+                syns.append(arrival)
+        syns += sender.quiet(0.05)
+        result = sender.wait_exit(max(0.0, deadline - time.monotonic()))
+        for number, again in enumerate(syns[1 : MAX_RETRANSMISSIONS + 1], 1):
+            expect_flags(again, SYN, "a segment sent before the SYN was acknowledged")
+            expect_not_before(again, sender.started_at, rto * (2**number - 1), f"SYN timeout {number}",
+                              "before the SYN is acknowledged the window counts as not zero: RTO doubles")  # fmt: skip
+        if result is None or len(syns) != 1 + MAX_RETRANSMISSIONS:
+            fail(
+                "your sender did not retransmit an unanswered SYN 5 times and then give up",
+                expected=f"the SYN, {MAX_RETRANSMISSIONS} retransmissions of it, then exit status 1",
+                got=f"the SYN sent {len(syns)} times; your sender "
+                + (
+                    result.outcome if result else f"still running {deadline - sender.started_at:.1f} s after it started"
+                ),
+                hint="the SYN is outstanding like any segment: the timer retransmits it, and gives up after 5",
+            )
+        result.expect_exit(1)

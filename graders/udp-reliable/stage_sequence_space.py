@@ -47,12 +47,38 @@ def check_an_ack_of_unsent_data_is_ignored(sender_alone, stream):
             within=2.0,
             hint=UNSENT_HINT,
         )
-        sender.ack(2501, 10_000)  # 500 bytes past the last one sent
+        sender.ack(2002, 10_000)  # one past the last number sent
         sender.expect_segment(
             "another retransmission of ISN+1 (the ack of unsent bytes acknowledged nothing)",
             1,
             within=2.0,
             hint=UNSENT_HINT,
+        )
+        sender.ack(2001, 10_000)
+        sender.segments_until(sender.fin + 1, "the rest of the stream")
+        sender.ack(sender.fin + 1, 10_000)
+        sender.finish().expect_exit(0)
+
+
+OLD_HINT = (
+    "an ackno below the oldest outstanding sequence number is an old acknowledgement: ignore the whole datagram, "
+    "its window too"
+)
+
+
+def check_an_old_ack_is_ignored(sender_alone, stream):
+    """An ackno below the oldest outstanding number (the SYN's, or one less) acknowledges nothing and opens no window"""
+    with sender_alone(stream(5000), rto_ms=100) as sender:
+        sender.handshake(2000)
+        first, *_ = sender.segments_until(2001, "the first window (2000 bytes)")
+        sender.ack(first.end, 2001 - first.end)  # the first segment acknowledged, the right edge kept at ISN+2001
+        for old in (1, first.end - 1):
+            sender.ack(old, 10_000)
+        sender.expect_segment(
+            f"a retransmission of ISN+{first.end} (the old acknowledgements opened no window)",
+            first.end,
+            within=2.0,
+            hint=OLD_HINT,
         )
         sender.ack(2001, 10_000)
         sender.segments_until(sender.fin + 1, "the rest of the stream")

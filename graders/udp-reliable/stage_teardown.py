@@ -28,7 +28,7 @@ def check_fin_is_retransmitted_until_acknowledged(sender_alone, stream):
 
 
 def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
-    """A FIN sent again 1.2 s later is acknowledged again, with the same ackno (a receiver lingers 2 s)"""
+    """A FIN sent again 1.2 s and 2.4 s later is acknowledged again, with the same ackno (2 s of silence end it)"""
     receiver = receiver_alone(window=10_000)
     data = stream(1800)
     receiver.syn()
@@ -42,32 +42,45 @@ def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
     time.sleep(LINGER_PROBE_S)  # the sender's timer, had the acknowledgement been lost
     receiver.fin(1801)
     receiver.expect_ack(1802, f"the FIN sent again {LINGER_PROBE_S} s later", ACK_FIN_HINT)
+    time.sleep(LINGER_PROBE_S)  # 2.4 s after the first FIN: only a datagram since then keeps the receiver here
+    receiver.fin(1801)
+    receiver.expect_ack(
+        1802,
+        f"the FIN sent a third time, {LINGER_PROBE_S} s after the second",
+        "the 2 s of silence count from the latest datagram, not from the FIN's first acknowledgement",
+    )
     receiver.data(1001, data[1000:], " (an old segment)")
     receiver.expect_ack(1802, "an old data segment after the FIN", ACK_FIN_HINT)
     receiver.expect_delivered(data, "at the end")
 
 
 def check_fin_counts_only_after_every_byte_before_it(receiver_alone, stream):
-    """A FIN ahead of a gap waits for the missing bytes; a FIN past the window is discarded"""
-    far = receiver_alone(window=3000)
+    """A FIN ahead of a gap, on the window's last number, waits for the missing bytes; one at the edge is discarded"""
+    far = receiver_alone(window=4500)
     data = stream(4500)
     far.syn()
     far.expect_ack(1, "the SYN", hint="the first SYN sets ackno to its seqno + 1")
     far.fin(4501)
-    far.expect_ack(1, "a FIN past the window's right edge (ISN+3001)", "a FIN beyond the window is discarded")
+    far.expect_ack(
+        1, "a FIN exactly at the window's right edge (ISN+4501, outside it)", "a FIN beyond the window is discarded"
+    )
     for begin in (0, 1000, 2000, 3000, 4000):
         far.data(1 + begin, data[begin : begin + 1000])
         far.expect_ack(1 + min(begin + 1000, 4500), f"bytes {begin} on", "the discarded FIN does not count")
     far.fin(4501)
     far.expect_ack(4502, "the FIN, sent again", "a FIN in the window counts once every byte before it is in")
     far.expect_delivered(data, "at the end")
-    early = receiver_alone(window=10_000)
+    early = receiver_alone(window=3501)  # after the first 1000 bytes, the FIN is the window's last number
     early.syn()
     early.expect_ack(1, "the SYN", hint="the first SYN sets ackno to its seqno + 1")
     early.data(1, data[:1000])
     early.expect_ack(1001, "the first data segment", hint="ackno = ISN + 1 + bytes delivered")
     early.fin(4501)
-    early.expect_ack(1001, "a FIN that arrived before the last 3500 bytes", "a FIN waits for the bytes before it")
+    early.expect_ack(
+        1001,
+        "a FIN that arrived before the last 3500 bytes (on the window's last number, ISN+4501)",
+        "a FIN waits for the bytes before it; one inside the window, its last number included, is remembered",
+    )
     for begin in (1000, 2000, 3000, 4000):
         early.data(1 + begin, data[begin : begin + 1000])
     for begin in (1000, 2000, 3000):
