@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
-HEARTBEAT_S = 0.075
+HEARTBEAT_S = 0.1  # the README's example interval
 ELECTION_S = (0.4, 0.8)
 ANSWER_WITHIN_S = 1.5
 BATCH = 64
