@@ -17,6 +17,7 @@ import pytest
 from labkit import context, driver_main
 from labkit.catalog import Lab, resolve_run
 from labkit.driver import Driver
+from labkit.errors import CheckFailed
 from labkit.learners import RunInfo
 from labkit.plugin import GradingState, state_of
 from labkit.ports import free_port
@@ -149,6 +150,28 @@ def start_ready(
     context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
     (ready or run.ready).wait(process, run.ready_timeout)
     return process
+
+
+AGAIN_S = 1.0
+
+
+def wait_ready_again(
+    grading: GradingState, process: LearnerProcess, first: CheckFailed, *, ready: Readiness | None
+) -> None:
+    """A program an earlier check started, still running but never ready, gets one short look (it may just have
+    been slow) before this check fails with the earlier check's finding, instead of the whole wait again."""
+    run = resolve_run(grading.lab, grading.config.impl)
+    try:
+        (ready or run.ready).wait(process, AGAIN_S)
+    except CheckFailed:
+        raise CheckFailed(
+            f"{first.message} (when an earlier check of this stage started it; still not ready "
+            f"{AGAIN_S:g} s later, so not waited for again)",
+            expected=first.expected,
+            got=first.got,
+            hint=first.hint,
+        ) from None
+    context.log(f"your program (pid {process.pid}) became ready after an earlier check gave up waiting")
 
 
 @pytest.fixture

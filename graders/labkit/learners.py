@@ -23,6 +23,7 @@ import pytest
 from labkit import context
 from labkit.client import ClientResult
 from labkit.cluster import Cluster, ClusterNode
+from labkit.errors import CheckFailed
 from labkit.plugin import GradingState
 from labkit.readiness import Readiness
 from labkit.supervisor import LearnerProcess
@@ -80,9 +81,10 @@ def learner_fixture(
     *, scope: Scope = "function", env: EnvSource = None, ready: Readiness | None = None, args: Sequence[str] = ()
 ) -> Callable[..., Any]:
     """A fixture giving the learner's program, started and ready, for a lab's conftest.py (see the module doc)."""
-    from labkit.fixtures import start_ready  # labkit.fixtures imports this module for RunInfo
+    from labkit.fixtures import start_ready, wait_ready_again  # labkit.fixtures imports this module for RunInfo
 
     key = pytest.StashKey[list[LearnerProcess]]()
+    unready = pytest.StashKey[tuple[LearnerProcess, CheckFailed]]()
 
     def program(grading: GradingState, request: pytest.FixtureRequest) -> LearnerProcess:
         owner = _owner(request, scope)
@@ -92,8 +94,17 @@ def learner_fixture(
         processes = owner.stash[key]
         if processes and processes[-1].exit_code() is None:
             context.current().processes.append(processes[-1])  # its stderr belongs to this check's report too
+            if (never := owner.stash.get(unready, None)) is not None and never[0] is processes[-1]:
+                # Still running but never ready: one short look, not the full wait again for every check.
+                wait_ready_again(grading, processes[-1], never[1], ready=ready)
+                del owner.stash[unready]
             return processes[-1]
-        return start_ready(grading, processes, fixture_env(env, request), ready=ready, args=args)
+        try:
+            return start_ready(grading, processes, fixture_env(env, request), ready=ready, args=args)
+        except CheckFailed as failure:
+            if scope != "function" and processes and processes[-1].exit_code() is None:
+                owner.stash[unready] = (processes[-1], failure)
+            raise
 
     return pytest.fixture(program)
 

@@ -357,3 +357,103 @@ def test_fixtures_wait_by_the_labs_strategy_and_run_toml_can_change_it(tmp_path:
     assert code == 1
     assert check["message"].startswith("your program did not accept connections on 127.0.0.1:")
     assert check["message"].endswith("within 2 s")
+
+
+PER_STAGE_CONFTEST = """
+from labkit.learners import learner_fixture
+
+learner = learner_fixture(scope="module")
+"""
+
+THREE_CHECKS = """
+def check_one(learner):
+    pass
+
+
+def check_two(learner):
+    pass
+
+
+def check_three(learner):
+    pass
+"""
+
+
+def test_a_program_never_ready_is_not_waited_for_again_by_each_check_of_its_stage(tmp_path: Path) -> None:
+    """One program per stage that binds its port but never answers the probe: the first check waits the full
+    readiness time, the later ones take one short look at the same process and report the first finding."""
+    kit = ThrowawayKit(tmp_path).lab(
+        "never-ready",
+        "server",
+        run={"command": ["{python}", "server.py"], "ready": "udp", "ready_probe": "ping", "ready_timeout": 3},
+        stages={"probe": Stage(THREE_CHECKS, timeout=30)},
+        helpers={"conftest": PER_STAGE_CONFTEST},
+    )
+    impl = kit.impl({"server.py": UDP_ECHO})  # answers only its own probe, never "ping"
+    code, result = kit.grade("never-ready", impl=impl)
+    checks = result["labs"][0]["stages"][0]["checks"]
+    assert code == 1 and [check["status"] for check in checks] == ["failed"] * 3
+    first, *later = checks
+    assert "within 3 s" in first["message"]
+    for check in later:
+        assert check["message"].startswith(first["message"]), check["message"]
+        assert "when an earlier check of this stage started it" in check["message"]
+    started = [line for check in checks for line in check["transcript"] if line.startswith("started your program")]
+    assert len(started) == 1, "the same process serves the stage: it is not started again for every check"
+
+
+GATED_UDP_ECHO = (
+    """
+import os, time
+while not os.path.exists(os.environ["GO_FILE"]):
+    time.sleep(0.01)
+"""
+    + UDP_ECHO
+)
+
+GATED_CONFTEST = """
+from pathlib import Path
+
+import pytest
+
+from labkit.learners import learner_fixture
+
+GO_FILE = Path({go!r})
+learner = learner_fixture(scope="module", env={{"GO_FILE": str(GO_FILE)}})
+
+
+@pytest.fixture
+def go():
+    GO_FILE.touch()
+"""
+
+GATED_CHECKS = """
+def check_one(learner):
+    pass
+
+
+def check_two(go, learner):
+    pass
+"""
+
+
+def test_a_late_starter_that_became_ready_serves_the_next_check(tmp_path: Path) -> None:
+    """Not ready while the first check waits; ready during the next check's short look, which then uses it."""
+    go = tmp_path / "go"
+    kit = ThrowawayKit(tmp_path).lab(
+        "late-start",
+        "server",
+        run={
+            "command": ["{python}", "server.py"],
+            "ready": "udp",
+            "ready_probe_hex": "00 68 65 6c 6c 6f ff",
+            "ready_timeout": 1,
+        },  # fmt: skip
+        stages={"probe": Stage(GATED_CHECKS, timeout=30)},
+        helpers={"conftest": GATED_CONFTEST.format(go=str(go))},
+    )
+    impl = kit.impl({"server.py": GATED_UDP_ECHO})
+    code, result = kit.grade("late-start", impl=impl)
+    checks = result["labs"][0]["stages"][0]["checks"]
+    assert [check["status"] for check in checks] == ["failed", "passed"], checks
+    assert any("became ready after an earlier check" in line for line in checks[1]["transcript"])
