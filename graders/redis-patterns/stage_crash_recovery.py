@@ -1,5 +1,7 @@
 """Stage 8: a consumer that dies with a job in flight does not lose it: reclaim() hands it to another one."""
 
+import time
+
 from labkit.checks import expect_equal, fail, log
 from queuecheck import enqueue_all, expect_ack, expect_nothing_reclaimed, expect_taken, reclaim, reclaim_within, take
 
@@ -89,3 +91,49 @@ def check_a_crashed_consumers_job_is_redelivered(pool, db):
     expect_ack(survivor, "video", first, jobs[first], True, "by the new consumer")
     expect_equal(reclaim(survivor, "video", "beta", 0), None, "reclaim('video', 'beta', 0) once every job is done")
     expect_equal(take(survivor, "video", "beta"), None, "take('video', 'beta', 0) once every job is done")
+
+
+STALE_JOBS = 12  # past XAUTOCLAIM's scan of 10 entries per COUNT 1 call on Redis 7
+STALE_MS = 300
+
+
+def check_every_stale_job_is_reclaimed_one_at_a_time(pool, db):
+    """With 12 jobs idle in flight, 12 reclaims in a row each hand over one job: none is skipped or taken twice"""
+    worker, rescuer = pool.ready(2)
+    jobs = enqueue_all(worker, "batch", [f"page {n}" for n in range(1, STALE_JOBS + 1)])
+    # Job id -> when the call that last delivered it began and returned (the grader's clock): the delivery itself
+    # happened in between, so a job is surely idle STALE_MS after the return, and surely not before the start.
+    delivered: dict[str, tuple[float, float]] = {}
+    for n, (job_id, payload) in enumerate(jobs.items(), start=1):
+        began = time.monotonic()
+        expect_taken(worker, "batch", "alpha", job_id, payload, f"(take {n})")
+        delivered[job_id] = (began, time.monotonic())
+    time.sleep(STALE_MS / 1000 + 0.05)
+    handed: list[str] = []
+    for n in range(1, STALE_JOBS + 1):
+        began = time.monotonic()
+        job = reclaim(rescuer, "batch", "beta", STALE_MS, quiet=True)
+        if job is None:
+            stale = [job_id for job_id, (_, returned) in delivered.items() if began - returned >= STALE_MS / 1000]
+            fail(
+                f"reclaim('batch', 'beta', {STALE_MS}) number {n} returned None while {len(stale)} jobs had been "
+                f"in flight for more than {STALE_MS} ms since their last delivery",
+                expected=f"one job per call: {STALE_JOBS} idle jobs, {STALE_JOBS} reclaims",
+                got=f"{len(handed)} jobs handed over, then None",
+                hint="hand over exactly one job per call and claim no other (XAUTOCLAIM ... COUNT 1 claims one), and "
+                "keep scanning until a qualifying job is found or every job in flight was looked at (XAUTOCLAIM "
+                "returns a cursor: continue from it until it is 0-0)",
+            )
+        if job["id"] not in jobs:
+            fail(f"reclaim('batch', 'beta', {STALE_MS}) handed over a job never enqueued", got=repr(job))
+        if time.monotonic() - delivered[job["id"]][0] < STALE_MS / 1000:
+            fail(
+                f"reclaim('batch', 'beta', {STALE_MS}) handed over {job['payload']!r} again right after a "
+                "previous call had handed it over",
+                expected=f"a job idle for {STALE_MS} ms since its last delivery",
+                got=repr(job),
+                hint=IDLE_HINT,
+            )
+        delivered[job["id"]] = (began, time.monotonic())
+        handed.append(job["id"])
+    log(f"{STALE_JOBS} reclaims handed over {len(set(handed))} different jobs")

@@ -9,7 +9,10 @@ from bankdb import Write
 from labkit.checks import fail
 
 ACCOUNT, START, DEPOSIT = 1, 10_000, 2_500
-SHIFT, DOCTORS, ALREADY_OFF = 7, (71, 72), 73
+SHIFT, DOCTORS, ALREADY_OFF = 7, (71, 72), (70, 73)
+# Another shift whose doctors on call sort before shift 7's, and an off-call doctor of shift 7 with the lowest id:
+# "the on-call doctor with the lowest doctor_id" of *this* shift is neither of them.
+OTHER_SHIFT, OTHER_DOCTORS = 6, (61, 62)
 
 HANG_HINT = (
     "the second transaction waited for a row lock the first still held, and the first could not commit because "
@@ -61,7 +64,8 @@ def check_lost_update_at_read_committed(bank):
 
 def check_write_skew_at_repeatable_read(bank):
     """demonstrate_write_skew() leaves a shift with nobody on call"""
-    bank.db.staff_shift(SHIFT, on_call=DOCTORS, off_call=[ALREADY_OFF])
+    bank.db.staff_shift(OTHER_SHIFT, on_call=OTHER_DOCTORS)
+    bank.db.staff_shift(SHIFT, on_call=DOCTORS, off_call=ALREADY_OFF)
     report = demonstration(
         bank,
         "demonstrate_write_skew",
@@ -69,21 +73,28 @@ def check_write_skew_at_repeatable_read(bank):
         serializable_hint="SERIALIZABLE prevents write skew (you will use that later); this demonstration runs at "
         "REPEATABLE READ, to show that a snapshot alone does not",
     )
-    writes = [write for write in bank.db.writes("on_call") if write.row_key.startswith(f"{SHIFT}/")]
+    writes = bank.db.writes("on_call")
     expect_two_transactions(writes, "repeatable read", f"the on-call flags of shift {SHIFT}")
     doctors = sorted(write.row_key for write in writes)
     if doctors != [f"{SHIFT}/{doctor}" for doctor in DOCTORS] or any(write.new_value for write in writes):
         fail(
             f"each transaction must take a different doctor of shift {SHIFT} off call ({DOCTORS[0]} and "
             f"{DOCTORS[1]}); the grader saw updates of {', '.join(doctors)}",
-            hint="the first transaction sets on_call = false for the doctor with the lowest id, the second for "
-            "the other one",
+            hint="the first transaction sets on_call = false for the doctor of this shift with the lowest id "
+            "among those on call, the second for the other one (other shifts and off-call doctors are not "
+            "candidates)",
         )
     still_on_call = bank.db.doctors_on_call(SHIFT)
     if still_on_call:
         fail(
             f"doctor {still_on_call[0]} is still on call for shift {SHIFT}: the write skew did not happen",
             hint="both transactions count the doctors on call first (both see 2), then each updates its doctor",
+        )
+    if (others := bank.db.doctors_on_call(OTHER_SHIFT)) != list(OTHER_DOCTORS):
+        fail(
+            f"shift {OTHER_SHIFT}'s doctors on call changed to {others}: demonstrate_write_skew({SHIFT}) touches "
+            f"shift {SHIFT} only",
+            hint="every query and update of the demonstration filters on the shift_id it was given",
         )
     expect_report(report, "demonstrate_write_skew", {"first_count": 2, "second_count": 2, "on_call_after": 0})
     bank.expect_no_open_transactions(after="demonstrate_write_skew()")
