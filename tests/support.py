@@ -102,21 +102,6 @@ def stages_that_cannot_run_here(lab_id: str) -> dict[str, str]:
     return {stage.slug: reason for stage in lab.stages if stage.requires and (reason := missing(stage.requires))}
 
 
-def as_with_every_requirement(result: dict[str, Any], cannot_run: dict[str, str]) -> dict[str, Any]:
-    """A broken implementation's result as a machine with every requirement reports it (as verdicts are recorded):
-    a stage after the failing one that could not run here would have been skipped, and its points counted in the
-    maximum."""
-    if not cannot_run:
-        return result
-    copy = json.loads(json.dumps(result))
-    lab = copy["labs"][0]
-    lab["max_points"] += lab.get("not_run_points") or 0
-    for stage in lab["stages"]:
-        if stage["slug"] in cannot_run and stage["status"] == "not_run":
-            stage["status"] = "skipped"
-    return copy
-
-
 def verdict_summary(result: dict[str, Any]) -> str:
     return summarise(result, KIT)
 

@@ -1,6 +1,8 @@
-"""containerize without and with a Docker engine: the static stages grade everywhere and the image stage is reported
-as not run where no engine answers; where one does, nothing the grader built or ran is left on it, also after
-Ctrl-C. And the grader's .dockerignore matcher agrees with the engine's rules on both sides of each."""
+"""containerize without and with a Docker engine and checkov: the static stages grade everywhere, the image stage is
+reported as not run where no engine answers and the policy stage where checkov is not installed (where it is, it
+runs, though the image stage before it did not); where an engine answers, nothing the grader built or ran is left
+on it, also after Ctrl-C. And the grader's .dockerignore matcher agrees with the engine's rules on both sides of
+each."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from types import ModuleType
 
 import pytest
 
+from labkit import fieldtools
 from labkit.catalog import load_catalog
 from labkit.requirements import missing
 from support import KIT, environment, grade_json, session_env
@@ -23,43 +26,76 @@ SOLUTION = KIT / "solutions" / LAB
 SCENARIOS = KIT / "tests" / "scenarios" / LAB
 ALTERNATIVE = KIT / "tests" / "alternatives" / LAB / "multistage-allowlist"
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
-STATIC_POINTS, IMAGE_POINTS = 70, 30
+STATIC_POINTS, IMAGE_POINTS, POLICY_POINTS = 70, 20, 10
+CHECKOV = fieldtools.TOOLS["checkov"]
+
+
+@pytest.fixture
+def fresh_machine(tmp_path: Path) -> dict[str, str]:
+    """No Docker engine, and an empty tools folder: checkov was never installed."""
+    return {**NO_ENGINE, "LABKIT_TOOLS_DIR": str(tmp_path / "tools")}
+
+
+@pytest.fixture
+def checkov_installed() -> None:
+    if fieldtools.python_of(CHECKOV) is None:
+        pytest.skip(f"checkov is {fieldtools.why_missing(CHECKOV)} (.ci/run installs it)")
 
 
 def stage_statuses(result: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {stage["slug"]: stage["status"] for stage in result["labs"][0]["stages"]}
 
 
-def test_without_an_engine_the_static_stages_grade_and_the_image_stage_is_not_run() -> None:
-    code, result = grade_json(LAB, SOLUTION, env=NO_ENGINE)
+def test_a_fresh_machine_grades_the_static_stages_and_says_what_was_not_run(fresh_machine: dict[str, str]) -> None:
+    code, result = grade_json(LAB, SOLUTION, env=fresh_machine)
     lab = result["labs"][0]
     assert code == 0, lab
     assert stage_statuses(result) == {
         "dockerfile": "passed", "compose": "passed", "kubernetes": "passed", "terraform": "passed", "image": "not_run",
+        "policy": "not_run",
     }  # fmt: skip
-    image = lab["stages"][-1]
+    image, policy = lab["stages"][-2:]
     assert "needs a Docker engine" in image["not_run"], image
-    assert all(check["status"] == "not_run" and check["points"] == 0 for check in image["checks"])
-    assert (lab["points"], lab["max_points"], lab["not_run_points"]) == (STATIC_POINTS, STATIC_POINTS, IMAGE_POINTS)
+    assert policy["not_run"] == (
+        f"needs checkov 3.3.30: not installed in {fresh_machine['LABKIT_TOOLS_DIR']}/checkov-3.3.30: "
+        "install it with `labkit tools install checkov`"
+    )
+    assert all(check["status"] == "not_run" and check["points"] == 0 for check in image["checks"] + policy["checks"])
+    assert (lab["points"], lab["max_points"]) == (STATIC_POINTS, STATIC_POINTS)
+    assert lab["not_run_points"] == IMAGE_POINTS + POLICY_POINTS
+    assert not (Path(fresh_machine["LABKIT_TOOLS_DIR"]) / "checkov-3.3.30").exists(), "grading never installs it"
 
 
-def test_without_an_engine_a_runtime_bug_earns_neither_zero_nor_full_marks() -> None:
-    code, result = grade_json(LAB, SCENARIOS / "shell-wrapper-ignores-sigterm", env=NO_ENGINE)
+def test_without_an_engine_a_runtime_bug_earns_neither_zero_nor_full_marks(fresh_machine: dict[str, str]) -> None:
+    code, result = grade_json(LAB, SCENARIOS / "shell-wrapper-ignores-sigterm", env=fresh_machine)
     lab = result["labs"][0]
     assert (code, stage_statuses(result)["image"]) == (0, "not_run")
-    assert (lab["max_points"], lab["not_run_points"]) == (STATIC_POINTS, IMAGE_POINTS), "30 points left out"
+    assert (lab["max_points"], lab["not_run_points"]) == (STATIC_POINTS, IMAGE_POINTS + POLICY_POINTS)
 
 
-def test_without_an_engine_a_static_bug_is_still_caught() -> None:
-    code, result = grade_json(LAB, SCENARIOS / "tf-ssh-open-to-all", env=NO_ENGINE)
+def test_without_an_engine_a_static_bug_is_still_caught(fresh_machine: dict[str, str]) -> None:
+    code, result = grade_json(LAB, SCENARIOS / "tf-ssh-open-to-all", env=fresh_machine)
     statuses = stage_statuses(result)
     assert code == 1
-    assert (statuses["terraform"], statuses["image"]) == ("failed", "not_run")
+    assert (statuses["terraform"], statuses["image"], statuses["policy"]) == ("failed", "not_run", "not_run")
+
+
+@pytest.mark.usefixtures("checkov_installed")
+def test_the_policy_stage_runs_after_an_image_stage_that_could_not() -> None:
+    code, result = grade_json(LAB, SOLUTION, env=NO_ENGINE)
+    lab = result["labs"][0]
+    assert code == 0, lab
+    assert (stage_statuses(result)["image"], stage_statuses(result)["policy"]) == ("not_run", "passed")
+    assert (lab["points"], lab["max_points"]) == (STATIC_POINTS + POLICY_POINTS, STATIC_POINTS + POLICY_POINTS)
+
+    code, result = grade_json(LAB, SCENARIOS / "k8s-privileged-container", env=NO_ENGINE)
+    assert code == 1
+    assert (stage_statuses(result)["image"], stage_statuses(result)["policy"]) == ("not_run", "failed")
 
 
 def engine_unavailable() -> str | None:
     lab = next(lab for lab in load_catalog(KIT).labs if lab.id == LAB)
-    return missing(lab.stages[-1].requires)
+    return missing(lab.stage("image").requires)
 
 
 @pytest.fixture

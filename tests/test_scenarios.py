@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.scenarios import not_caught_as_intended
+from labkit.scenarios import as_with_every_requirement, not_caught_as_intended
 from support import (
     RECORD,
     Scenario,
-    as_with_every_requirement,
     grade_json,
     scenarios,
     stages_that_cannot_run_here,

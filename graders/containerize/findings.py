@@ -10,7 +10,7 @@ from labkit.checks import fail
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str  # a hadolint code (DL3025), kubernetes-validate's name, or this lab's own id (CZ103)
+    rule: str  # a hadolint code (DL3025), a checkov check (CKV_K8S_16), kubernetes-validate, or this lab's (CZ103)
     file: str  # relative to the implementation folder
     line: int  # 1-based; 0 when the finding is about the whole file
     problem: str
@@ -36,4 +36,6 @@ def _where_explained(rule: str) -> str:
         return f"hadolint's wiki explains each rule: https://github.com/hadolint/hadolint/wiki/{rule}"
     if rule.startswith("CZ"):
         return f"README.md explains each rule ({rule}) and what passes it"
+    if rule.startswith(("CKV_", "CKV2_")):
+        return f"README.md lists the checkov checks this lab runs ({rule} among them) and what passes each"
     return "kubectl explain <kind>.<field> (or the Kubernetes API reference) gives every field's exact name and type"

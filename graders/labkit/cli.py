@@ -706,6 +706,55 @@ def services_up(
     raise typer.Exit(code)
 
 
+tools_app = typer.Typer(
+    help="Heavy field tools some stages need, each in its own pinned environment.", no_args_is_help=True
+)
+app.add_typer(tools_app, name="tools")
+
+
+def _tool_names(incomplete: str) -> list[str]:
+    from labkit.fieldtools import TOOLS
+
+    return [name for name in sorted(TOOLS) if name.startswith(incomplete)]
+
+
+@tools_app.command("install")
+def tools_install(
+    name: Annotated[str, typer.Argument(help="the tool, e.g. checkov", autocompletion=_tool_names)],
+) -> None:
+    """Install a field tool at its pinned version in its own environment (nothing happens when it is there)."""
+    from labkit import fieldtools
+
+    try:
+        tool = fieldtools.known(name)
+    except HarnessError as error:
+        _usage(str(error))
+    if (python := fieldtools.python_of(tool)) is None:
+        console.print(f"installing {tool.requirement} into {fieldtools.home(tool)} (a few minutes)…", highlight=False)
+    try:
+        installed = fieldtools.install(tool)
+    except HarnessError as error:
+        errors.print(f"[magenta]labkit: {tool.name} was not installed:[/] {escape(str(error))}", highlight=False)
+        raise typer.Exit(2) from error
+    state = "already installed" if python is not None or installed.already else "installed"
+    console.print(f"{tool.requirement} {state} in {installed.folder}", highlight=False)
+
+
+@tools_app.command("list")
+def tools_list() -> None:
+    """The field tools labkit pins, and whether each is installed here."""
+    from labkit import fieldtools
+
+    table = Table(title=f"field tools (in {fieldtools.tools_dir()})", title_justify="left")
+    for column in ("tool", "version", "status", "what for"):
+        table.add_column(column, overflow="fold")
+    for tool in fieldtools.TOOLS.values():
+        installed = fieldtools.python_of(tool) is not None
+        status = "installed" if installed else f"not installed: `{tool.install_command}`"
+        table.add_row(tool.name, tool.version, status, tool.purpose)
+    console.print(table)
+
+
 def _usage(message: str) -> NoReturn:
     errors.print(f"[red]labkit: usage error:[/] {message}", highlight=False)
     raise typer.Exit(2)

@@ -48,10 +48,27 @@ def run_doctor(console: Console, labs: Sequence[Lab] = ()) -> int:
     for choice in (SandboxChoice.DOCKER, SandboxChoice.POLYGLOT):
         sandbox_ok, sandbox_detail = _sandbox(usable.get("docker", False), choice)
         table.add_row(f"sandbox: {choice}", _mark(sandbox_ok), sandbox_detail)
+    for tool, installed, detail in field_tools():
+        table.add_row(f"tool: {tool}", _mark(installed), detail)
     console.print(table)
     if (requirements := requirements_table(labs)) is not None:
         console.print(requirements)
     return 0 if python_ok and ports_ok and any(usable.values()) else 1
+
+
+def field_tools() -> list[tuple[str, bool, str]]:
+    """Each field tool labkit pins, whether it is installed, and where (or the command that installs it). Optional:
+    only the stages that require one need it, so a missing tool does not change the exit code."""
+    from labkit import fieldtools
+
+    rows = []
+    for tool in fieldtools.TOOLS.values():
+        python = fieldtools.python_of(tool)
+        detail = (
+            f"{tool.version} in {fieldtools.home(tool)}" if python else f"{tool.version} {fieldtools.why_missing(tool)}"
+        )
+        rows.append((tool.name, python is not None, f"{detail} ({tool.purpose})"))
+    return rows
 
 
 def requirements_table(labs: Sequence[Lab]) -> Table | None:

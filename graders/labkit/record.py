@@ -18,11 +18,13 @@ from rich.console import Console
 from labkit.catalog import Catalog
 from labkit.errors import LabConfigError
 from labkit.grading import GradeOptions, grade_labs
+from labkit.requirements import missing
 from labkit.run_config import RunChoices
 from labkit.scenarios import (
     SCENARIO_SEED,
     SCENARIO_SERVICES,
     Scenario,
+    as_with_every_requirement,
     find_scenarios,
     not_caught_as_intended,
     verdict_summary,
@@ -61,12 +63,21 @@ def grade_scenario(catalog: Catalog, scenario: Scenario, console: Console) -> tu
 
 
 def record_scenario(catalog: Catalog, scenario: Scenario, console: Console) -> Recorded:
-    """Grades ``scenario`` and writes its verdict summary to its fixture, if it was caught as intended."""
+    """Grades ``scenario`` and writes its verdict summary to its fixture, if it was caught as intended. A stage
+    this machine cannot run is recorded as a machine with every requirement reports it; a scenario caught at such
+    a stage is not recorded here."""
+    cannot_run = {
+        stage.slug: reason
+        for stage in catalog.get(scenario.lab).stages
+        if stage.requires and (reason := missing(stage.requires)) is not None
+    }
+    if reason := cannot_run.get(scenario.stage):
+        return Recorded(scenario, problem=f"its stage {scenario.stage} cannot run here: {reason}")
     code, results = grade_scenario(catalog, scenario, console)
     problem = not_caught_as_intended(scenario, code, results)
     if problem is not None:
         return Recorded(scenario, problem=problem)
-    summary = verdict_summary(results, catalog.root)
+    summary = verdict_summary(as_with_every_requirement(results, cannot_run), catalog.root)
     before = scenario.fixture.read_text(encoding="utf-8") if scenario.fixture.exists() else ""
     if summary == before:
         return Recorded(scenario)

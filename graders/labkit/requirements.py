@@ -1,5 +1,5 @@
-"""What a stage needs from the machine (``requires = ["docker", "command:gcc", "cores:2"]`` in lab.toml), and whether
-it is here.
+"""What a stage needs from the machine (``requires = ["docker", "command:gcc", "cores:2", "tool:checkov"]`` in
+lab.toml), and whether it is here.
 
 A stage whose requirement is missing is not run: it is reported as "not run" with the reason, and its points count
 neither as earned nor as lost. That is the machine's state, not the learner's work and not a harness failure.
@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from labkit import fieldtools
 from labkit.errors import HarnessError, LabConfigError
 from labkit.settings import settings
 
@@ -22,15 +23,16 @@ COMMAND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 CORES = re.compile(r"^[1-9][0-9]{0,3}$")
 KNOWN = (
     'known: "docker" (a reachable Docker engine), "command:<name>" (an executable on PATH), '
-    '"cores:<n>" (at least n CPU cores for the learner\'s program)'
+    '"cores:<n>" (at least n CPU cores for the learner\'s program), '
+    f'"tool:<name>" (a field tool installed by `labkit tools install`: {", ".join(sorted(fieldtools.TOOLS))})'
 )
 DOCKER_PING_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
 class Requirement:
-    kind: str  # "docker", "command" or "cores"
-    name: str = ""  # the executable, for kind "command"; the number of cores, for kind "cores"
+    kind: str  # "docker", "command", "cores" or "tool"
+    name: str = ""  # the executable, for kind "command"; the number of cores, for "cores"; the tool, for "tool"
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}" if self.name else self.kind
@@ -39,6 +41,8 @@ class Requirement:
     def needs(self) -> str:
         if self.kind == "cores":
             return f"needs {self.name} CPU cores"
+        if self.kind == "tool":
+            return f"needs {self.name} {fieldtools.known(self.name).version}"
         return f"needs the command `{self.name}`" if self.kind == "command" else "needs a Docker engine"
 
 
@@ -62,6 +66,11 @@ def parse_requirement(text: object, where: str) -> Requirement:
         if CORES.match(count):
             return Requirement("cores", count)
         raise LabConfigError(f'{where}: requires {text!r} must give a number of cores, e.g. "cores:2"')
+    if isinstance(text, str) and text.startswith("tool:"):
+        name = text.removeprefix("tool:")
+        if name in fieldtools.TOOLS:
+            return Requirement("tool", name)
+        raise LabConfigError(f"{where}: requires {text!r} names no field tool labkit pins; {KNOWN}")
     raise LabConfigError(f"{where}: unknown requirement {text!r} in requires; {KNOWN}")
 
 
@@ -113,4 +122,15 @@ def _cores(requirement: Requirement) -> Presence:
     return Presence(False, f"only {cores} {'core' if cores == 1 else 'cores'} {where}")
 
 
-CHECKS: dict[str, Callable[[Requirement], Presence]] = {"docker": _docker, "command": _command, "cores": _cores}
+def _tool(requirement: Requirement) -> Presence:
+    tool = fieldtools.known(requirement.name)
+    python = fieldtools.python_of(tool)
+    return Presence(True, f"in {python.parent.parent}") if python else Presence(False, fieldtools.why_missing(tool))
+
+
+CHECKS: dict[str, Callable[[Requirement], Presence]] = {
+    "docker": _docker,
+    "command": _command,
+    "cores": _cores,
+    "tool": _tool,
+}

@@ -8,8 +8,10 @@ both judge a run with the functions here, so a fixture is recorded exactly as it
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,28 @@ def not_caught_as_intended(scenario: Scenario, exit_code: int, result: dict[str,
     if any(check["status"] == "error" for stage in lab["stages"] for check in stage["checks"]):
         return "a broken implementation must never look like a harness error"
     return None
+
+
+def as_with_every_requirement(result: dict[str, Any], cannot_run: Collection[str]) -> dict[str, Any]:
+    """A broken implementation's result as a machine with every requirement grades it, which is how verdicts are
+    recorded. A stage of ``cannot_run`` that was not run here counts as passed, with its points, when it comes
+    before the stage that failed (a scenario's earlier stages pass: where they can run, the scenario test checks
+    it), and as skipped after it; its points are in the maximum either way."""
+    if not cannot_run:
+        return result
+    copy: dict[str, Any] = json.loads(json.dumps(result))
+    lab = copy["labs"][0]
+    failed = False
+    for stage in lab["stages"]:
+        if stage["slug"] in cannot_run and stage["status"] == "not_run":
+            stage["status"] = "skipped" if failed else "passed"
+            lab["max_points"] += stage["max_points"]
+            if not failed:
+                lab["points"] = round(lab["points"] + stage["max_points"], 2)
+                for check in stage["checks"]:
+                    check["status"], check["points"] = "passed", check["max_points"]
+        failed = failed or stage["status"] not in NOT_FAILED
+    return copy
 
 
 VOLATILE = [

@@ -24,6 +24,8 @@ SANDBOX_IMAGE = "LABKIT_SANDBOX_IMAGE"
 POLYGLOT_IMAGE = "LABKIT_POLYGLOT_IMAGE"
 SANDBOX_CPUS = "LABKIT_SANDBOX_CPUS"
 STATE_DIR = "LABKIT_STATE_DIR"
+TOOLS_DIR = "LABKIT_TOOLS_DIR"
+XDG_CACHE_HOME = "XDG_CACHE_HOME"  # the XDG base directory specification's cache folder
 SANDBOX_POD = "LABKIT_SANDBOX_POD"  # set by labkit itself for the grader under --sandbox docker, never by a user
 GITHUB_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"  # set by GitHub Actions
 GITHUB_OUTPUT = "GITHUB_OUTPUT"
@@ -48,6 +50,8 @@ class Settings:
     sandbox_cpus: str = field(default="1", metadata=_read(SANDBOX_CPUS))  # leaves the grader a core of two
     sandbox_pod: str | None = field(default=None, metadata=_read(SANDBOX_POD))  # the docker provider joins it
     state_dir: Path | None = field(default=None, metadata=_read(STATE_DIR, Path))  # progress and backups
+    tools_dir: Path | None = field(default=None, metadata=_read(TOOLS_DIR, Path))  # `labkit tools install`
+    xdg_cache_home: Path | None = field(default=None, metadata=_read(XDG_CACHE_HOME, Path))
     github_step_summary: Path | None = field(default=None, metadata=_read(GITHUB_STEP_SUMMARY, Path))
     github_output: Path | None = field(default=None, metadata=_read(GITHUB_OUTPUT, Path))
     no_color: str | None = field(default=None, metadata=_read(NO_COLOR))  # any value: output without escape codes

@@ -77,6 +77,7 @@ resource "aws_db_instance" "notes" {
   engine_version         = "17"
   instance_class         = var.db_instance_class
   allocated_storage      = 20
+  storage_encrypted      = true
   username               = "notes"
   password               = var.db_password
   vpc_security_group_ids = [aws_security_group.db.id]
