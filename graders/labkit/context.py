@@ -1,8 +1,14 @@
 """Per-check context shared by the plugin and the network tools, so failures can carry a transcript, the
-learner program's stderr and attached files without every grader passing them around."""
+learner program's stderr and attached files without every grader passing them around.
+
+A check may run probes in threads (``labkit.checks.concurrently``): they share the check's context, and each
+probe's thread can collect its log lines apart (:func:`collecting`) so that they reach the transcript together."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -30,12 +36,14 @@ class CheckContext:
     artifacts: list[Artifact] = field(default_factory=list)
     shelf: CheckShelf | None = None  # where this check's attachments go; set by the plugin while a check runs
     stderr_marks: dict[Path, int] = field(default_factory=dict)  # each known stderr file's size as the check began
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def log(self, line: str) -> None:
-        if len(self.transcript) < MAX_TRANSCRIPT_LINES:
-            self.transcript.append(line)
-        else:
-            self.dropped_lines += 1
+        with self._lock:  # a check's probes and helper threads log too
+            if len(self.transcript) < MAX_TRANSCRIPT_LINES:
+                self.transcript.append(line)
+            else:
+                self.dropped_lines += 1
 
     def capped_transcript(self) -> list[str]:
         if self.dropped_lines:
@@ -45,7 +53,8 @@ class CheckContext:
     def attach(self, name: str, content: Content, description: str = "") -> None:
         if self.shelf is None:
             raise HarnessError("attach() works only while a check runs (in the check, or a fixture it uses)")
-        self.artifacts.append(self.shelf.store(name, content, description))
+        with self._lock:  # two probes attaching the same name get two files
+            self.artifacts.append(self.shelf.store(name, content, description))
 
     def stderr_tail(self) -> str | None:
         tails = [tail for process in self.processes if (tail := process.stderr_tail())]
@@ -54,6 +63,7 @@ class CheckContext:
 
 _current = CheckContext()
 _stderr_files: set[Path] = set()  # every learner program's stderr file of this grading run
+_thread = threading.local()  # .lines: where this thread's log lines go instead of the transcript, while collecting
 
 
 def current() -> CheckContext:
@@ -87,4 +97,20 @@ def _size(path: Path) -> int:
 
 
 def log(line: str) -> None:
-    _current.log(line)
+    lines: list[str] | None = getattr(_thread, "lines", None)
+    if lines is None:
+        _current.log(line)
+    else:
+        lines.append(line)
+
+
+@contextlib.contextmanager
+def collecting(lines: list[str]) -> Iterator[None]:
+    """While the block runs, this thread's log lines go to ``lines`` (the caller hands them to the transcript
+    later, together); lines logged by threads it starts still go straight to the transcript."""
+    previous = getattr(_thread, "lines", None)
+    _thread.lines = lines
+    try:
+        yield
+    finally:
+        _thread.lines = previous
