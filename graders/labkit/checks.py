@@ -6,14 +6,13 @@ independent probes at the same time."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from labkit import context
 from labkit.context import log
 from labkit.errors import CheckFailed, HarnessError
+from labkit.probes import concurrently
 from labkit.render import describe_difference, escape_bytes, show_value
 
 __all__ = [
@@ -57,44 +56,4 @@ def attach(name: str, content: str | bytes | Path, description: str = "") -> Non
     points to it. ``name`` is made a plain file name (no folders); a name used twice in a check gets a number.
     At most 5 MiB per artifact and 20 MiB per lab graded are kept: beyond that the file is cut and its report
     line says so."""
-    context.current().attach(name, content, description)
-
-
-def concurrently(probes: Mapping[str, Callable[[], T]]) -> dict[str, T]:
-    """Runs each probe in a thread of its own, all at once, and returns their results by name (in the order of
-    ``probes``) once all ended.
-
-    For probes that mostly wait (on programs, sockets, a link) and share no state, such as transfers that each
-    start their own programs: the check takes as long as the slowest one, not as all of them. A probe whose
-    verdict rests on timing is better run alone, without others competing for the machine.
-
-    Each probe's log lines reach the transcript together, under a line with its name, in the order of
-    ``probes`` (lines logged by threads a probe starts itself go straight to the transcript). When probes fail,
-    the exception of the first one in that order is raised, after every probe ended, as if they had run one
-    after another."""
-    results: dict[str, T] = {}
-    errors: dict[str, BaseException] = {}
-    lines: dict[str, list[str]] = {name: [] for name in probes}
-
-    def run(name: str, probe: Callable[[], T]) -> None:
-        with context.collecting(lines[name]):
-            try:
-                results[name] = probe()
-            except BaseException as error:  # a failed check, a skip, a grader bug: all reported in the check
-                errors[name] = error
-
-    threads = [threading.Thread(target=run, args=item, name=f"probe {item[0]}", daemon=True) for item in probes.items()]
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            thread.join()
-    finally:  # the check's timeout may end the wait: what the probes logged so far still explains it
-        for name in probes:
-            log(f"{name}:")
-            for line in list(lines[name]):
-                log(f"  {line}")
-    for name in probes:
-        if name in errors:
-            raise errors[name]
-    return {name: results[name] for name in probes}
+    context.attach(name, content, description)

@@ -2,7 +2,9 @@
 learner program's stderr and attached files without every grader passing them around.
 
 A check may run probes in threads (``labkit.checks.concurrently``): they share the check's context, and each
-probe's thread can collect its log lines apart (:func:`collecting`) so that they reach the transcript together."""
+probe's thread keeps a :class:`ProbeRecord` of its own (:func:`recording`): its log lines and attachments, handed
+to the check in the probes' order, and the programs it started, so that a failure shows the programs of the probe
+that failed."""
 
 from __future__ import annotations
 
@@ -63,7 +65,16 @@ class CheckContext:
 
 _current = CheckContext()
 _stderr_files: set[Path] = set()  # every learner program's stderr file of this grading run
-_thread = threading.local()  # .lines: where this thread's log lines go instead of the transcript, while collecting
+_thread = threading.local()  # .probe: the ProbeRecord of the probe this thread runs, if any
+
+
+@dataclass
+class ProbeRecord:
+    """What one probe of a check did: its log lines (not yet in the transcript) and the programs it started."""
+
+    lines: list[str] = field(default_factory=list)
+    processes: list[WatchedProcess] = field(default_factory=list)
+    attachments: list[tuple[str, Content, str]] = field(default_factory=list)  # (name, content, description)
 
 
 def current() -> CheckContext:
@@ -97,20 +108,38 @@ def _size(path: Path) -> int:
 
 
 def log(line: str) -> None:
-    lines: list[str] | None = getattr(_thread, "lines", None)
-    if lines is None:
+    probe: ProbeRecord | None = getattr(_thread, "probe", None)
+    if probe is None:
         _current.log(line)
     else:
-        lines.append(line)
+        probe.lines.append(line)
+
+
+def watch(process: WatchedProcess) -> None:
+    """A learner program started for the current check: a failure reports its stderr and how it ended."""
+    _current.processes.append(process)
+    probe: ProbeRecord | None = getattr(_thread, "probe", None)
+    if probe is not None:
+        probe.processes.append(process)
+
+
+def attach(name: str, content: Content, description: str = "") -> None:
+    """Keeps a file with the current check's report; a probe's wait until the probes ended, to be kept in order."""
+    probe: ProbeRecord | None = getattr(_thread, "probe", None)
+    if probe is None:
+        _current.attach(name, content, description)
+    else:
+        probe.attachments.append((name, content, description))
 
 
 @contextlib.contextmanager
-def collecting(lines: list[str]) -> Iterator[None]:
-    """While the block runs, this thread's log lines go to ``lines`` (the caller hands them to the transcript
-    later, together); lines logged by threads it starts still go straight to the transcript."""
-    previous = getattr(_thread, "lines", None)
-    _thread.lines = lines
+def recording(probe: ProbeRecord) -> Iterator[None]:
+    """While the block runs, this thread's log lines and attachments are kept in ``probe`` (for the caller to hand
+    to the check later, in order), and the programs it starts are noted there too; threads it starts log and
+    attach straight to the check."""
+    previous = getattr(_thread, "probe", None)
+    _thread.probe = probe
     try:
         yield
     finally:
-        _thread.lines = previous
+        _thread.probe = previous

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
 from labkit import context
-from labkit.checks import CheckFailed, concurrently, fail, log
+from labkit.artifacts import ArtifactStaging
+from labkit.checks import CheckFailed, attach, concurrently, fail, log
 
 PATIENCE_S = 30.0  # generous: a bound for a loaded machine, never a measurement
 
@@ -112,3 +114,64 @@ def test_log_outside_probes_is_untouched() -> None:
     with pytest.raises(CheckFailed):
         concurrently({"failing": lambda: fail("no")})
     assert context.current().transcript[-1] == "failing:"
+
+
+class Program:
+    """A stand-in for a learner program as the check's report sees it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def stderr_tail(self) -> str:
+        return f"{self.name} crashed"
+
+    def exit_code(self) -> int | None:
+        return 1
+
+
+def test_a_failure_reports_the_programs_of_its_probe_and_those_before_as_one_after_another_would() -> None:
+    everyone = threading.Barrier(3, timeout=PATIENCE_S)  # each has started its program before any fails
+
+    def probe(name: str, fails: bool) -> None:
+        context.watch(Program(name))
+        everyone.wait()
+        if fails:
+            fail(f"{name} failed")
+
+    with pytest.raises(CheckFailed, match="second failed"):
+        concurrently({
+            "first": lambda: probe("first", False),
+            "second": lambda: probe("second", True),
+            "third": lambda: probe("third", True),
+        })  # fmt: skip
+    assert context.current().stderr_tail() == "first crashed\nsecond crashed"
+
+
+def test_programs_started_outside_probes_stay_in_the_report() -> None:
+    context.watch(Program("before"))
+    with pytest.raises(CheckFailed):
+        concurrently({"failing": lambda: fail("no"), "later": lambda: context.watch(Program("later"))})
+    assert context.current().stderr_tail() == "before crashed"
+
+
+def test_attachments_are_kept_in_the_probes_order_up_to_the_first_failure(tmp_path: Path) -> None:
+    context.reset(ArtifactStaging(tmp_path, "demo").shelf("stage_a.py::check_a", "a", "check_a"))
+    everyone = threading.Barrier(3, timeout=PATIENCE_S)
+
+    def probe(name: str, fails: bool) -> None:
+        everyone.wait()
+        attach("log.txt", f"what {name} saw", f"the {name} probe's log")
+        if fails:
+            fail(f"{name} failed")
+
+    with pytest.raises(CheckFailed, match="second failed"):
+        concurrently({
+            "first": lambda: probe("first", False),
+            "second": lambda: probe("second", True),
+            "third": lambda: probe("third", True),
+        })  # fmt: skip
+    kept = context.current().artifacts
+    assert [(artifact.name, artifact.description) for artifact in kept] == [
+        ("log.txt", "the first probe's log"),
+        ("log-2.txt", "the second probe's log"),
+    ]
