@@ -1,7 +1,8 @@
 """The assertions graders use. Each failure is a ``CheckFailed`` the learner reads as Expected / Got / Hint.
 
 ``log(line)`` adds a line to the check's transcript, which the learner sees with ``-v`` and under a failure;
-``attach(name, content)`` keeps a file with the check's report."""
+``attach(name, content)`` keeps a file with the check's report; ``concurrently(probes)`` runs a check's
+independent probes at the same time."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from typing import NoReturn, TypeVar
 from labkit import context
 from labkit.context import log
 from labkit.errors import CheckFailed, HarnessError
+from labkit.probes import concurrently
 from labkit.render import describe_difference, escape_bytes, show_value
 
-__all__ = ["CheckFailed", "HarnessError", "attach", "expect", "expect_bytes", "expect_equal", "fail", "log"]
+__all__ = [
+    "CheckFailed", "HarnessError", "attach", "concurrently", "expect", "expect_bytes", "expect_equal", "fail", "log",
+]  # fmt: skip
 
 T = TypeVar("T")
 
@@ -52,4 +56,4 @@ def attach(name: str, content: str | bytes | Path, description: str = "") -> Non
     points to it. ``name`` is made a plain file name (no folders); a name used twice in a check gets a number.
     At most 5 MiB per artifact and 20 MiB per lab graded are kept: beyond that the file is cut and its report
     line says so."""
-    context.current().attach(name, content, description)
+    context.attach(name, content, description)

@@ -76,7 +76,7 @@ def run_client_program(
     process = start(spec)
     if started is not None:
         started.append(process)
-    context.current().processes.append(process)
+    context.watch(process)
     began = time.monotonic()
     code = process.wait_exit(timeout)
     duration = time.monotonic() - began

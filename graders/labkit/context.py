@@ -1,8 +1,16 @@
 """Per-check context shared by the plugin and the network tools, so failures can carry a transcript, the
-learner program's stderr and attached files without every grader passing them around."""
+learner program's stderr and attached files without every grader passing them around.
+
+A check may run probes in threads (``labkit.checks.concurrently``): they share the check's context, and each
+probe's thread keeps a :class:`ProbeRecord` of its own (:func:`recording`): its log lines and attachments, handed
+to the check in the probes' order, and the programs it started, so that a failure shows the programs of the probe
+that failed."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -30,12 +38,14 @@ class CheckContext:
     artifacts: list[Artifact] = field(default_factory=list)
     shelf: CheckShelf | None = None  # where this check's attachments go; set by the plugin while a check runs
     stderr_marks: dict[Path, int] = field(default_factory=dict)  # each known stderr file's size as the check began
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def log(self, line: str) -> None:
-        if len(self.transcript) < MAX_TRANSCRIPT_LINES:
-            self.transcript.append(line)
-        else:
-            self.dropped_lines += 1
+        with self._lock:  # a check's probes and helper threads log too
+            if len(self.transcript) < MAX_TRANSCRIPT_LINES:
+                self.transcript.append(line)
+            else:
+                self.dropped_lines += 1
 
     def capped_transcript(self) -> list[str]:
         if self.dropped_lines:
@@ -45,7 +55,8 @@ class CheckContext:
     def attach(self, name: str, content: Content, description: str = "") -> None:
         if self.shelf is None:
             raise HarnessError("attach() works only while a check runs (in the check, or a fixture it uses)")
-        self.artifacts.append(self.shelf.store(name, content, description))
+        with self._lock:  # two probes attaching the same name get two files
+            self.artifacts.append(self.shelf.store(name, content, description))
 
     def stderr_tail(self) -> str | None:
         tails = [tail for process in self.processes if (tail := process.stderr_tail())]
@@ -54,6 +65,16 @@ class CheckContext:
 
 _current = CheckContext()
 _stderr_files: set[Path] = set()  # every learner program's stderr file of this grading run
+_thread = threading.local()  # .probe: the ProbeRecord of the probe this thread runs, if any
+
+
+@dataclass
+class ProbeRecord:
+    """What one probe of a check did: its log lines (not yet in the transcript) and the programs it started."""
+
+    lines: list[str] = field(default_factory=list)
+    processes: list[WatchedProcess] = field(default_factory=list)
+    attachments: list[tuple[str, Content, str]] = field(default_factory=list)  # (name, content, description)
 
 
 def current() -> CheckContext:
@@ -87,4 +108,38 @@ def _size(path: Path) -> int:
 
 
 def log(line: str) -> None:
-    _current.log(line)
+    probe: ProbeRecord | None = getattr(_thread, "probe", None)
+    if probe is None:
+        _current.log(line)
+    else:
+        probe.lines.append(line)
+
+
+def watch(process: WatchedProcess) -> None:
+    """A learner program started for the current check: a failure reports its stderr and how it ended."""
+    _current.processes.append(process)
+    probe: ProbeRecord | None = getattr(_thread, "probe", None)
+    if probe is not None:
+        probe.processes.append(process)
+
+
+def attach(name: str, content: Content, description: str = "") -> None:
+    """Keeps a file with the current check's report; a probe's wait until the probes ended, to be kept in order."""
+    probe: ProbeRecord | None = getattr(_thread, "probe", None)
+    if probe is None:
+        _current.attach(name, content, description)
+    else:
+        probe.attachments.append((name, content, description))
+
+
+@contextlib.contextmanager
+def recording(probe: ProbeRecord) -> Iterator[None]:
+    """While the block runs, this thread's log lines and attachments are kept in ``probe`` (for the caller to hand
+    to the check later, in order), and the programs it starts are noted there too; threads it starts log and
+    attach straight to the check."""
+    previous = getattr(_thread, "probe", None)
+    _thread.probe = probe
+    try:
+        yield
+    finally:
+        _thread.probe = previous

@@ -146,7 +146,7 @@ def start_ready(
     spec = replace(launch_spec(grading, env, args=args), writable=tuple(writable))
     process = start_process(grading, spec)
     started.append(process)
-    context.current().processes.append(process)
+    context.watch(process)
     context.log(f"started your program (pid {process.pid}) with PORT={process.port}")
     (ready or run.ready).wait(process, run.ready_timeout)
     return process

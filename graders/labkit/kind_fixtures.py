@@ -88,7 +88,7 @@ def start_cluster(grading: GradingState) -> Iterator[StartCluster]:
             whose = "reference node" if reference else "node"
             process = LearnerProcess.start(spec) if reference else start_process(grading, spec)
             if not reference:
-                context.current().processes.append(NodeOutput(node.id, process))
+                context.watch(NodeOutput(node.id, process))
             ports = f"PORT={node.port} PEER_PORT={node.peer_port}"
             context.log(f"started {whose} {node.id} (pid {process.pid}) with {ports}")
             return process

@@ -23,22 +23,33 @@ def any_isn(rng: random.Random) -> int:
     return rng.randrange(NO_WRAP_BELOW)
 
 
-@pytest.fixture
-def transfer(start_learner: StartLearner, run_client: RunClient, rng: random.Random) -> Callable[..., Transfer]:
-    """``transfer(data, link=Link(...), isn=None, label="...")``: one stream end to end through a fresh proxy."""
+class Transfers:
+    """``transfer(data, link=Link(...), isn=None, label="...")`` runs one stream end to end through a fresh proxy;
+    ``transfer.plan(...)``, with the same arguments, draws its ISN and the proxy's seed now and returns the
+    transfer to run later (in ``labkit.checks.concurrently``), so that a run's randomness does not depend on
+    which thread came first."""
 
-    def run(data: bytes, *, link: Link | None = None, isn: int | None = None, label: str = "link") -> Transfer:
-        return run_transfer(
-            start_learner,
-            run_client,
-            data,
-            isn=any_isn(rng) if isn is None else isn,
-            seed=rng.getrandbits(32),
-            link=link or Link(),
-            label=label,
+    def __init__(self, start_learner: StartLearner, run_client: RunClient, rng: random.Random) -> None:
+        self._start_learner, self._run_client, self._rng = start_learner, run_client, rng
+
+    def __call__(
+        self, data: bytes, *, link: Link | None = None, isn: int | None = None, label: str = "link"
+    ) -> Transfer:
+        return self.plan(data, link=link, isn=isn, label=label)()
+
+    def plan(
+        self, data: bytes, *, link: Link | None = None, isn: int | None = None, label: str = "link"
+    ) -> Callable[[], Transfer]:
+        isn = any_isn(self._rng) if isn is None else isn
+        seed = self._rng.getrandbits(32)
+        return lambda: run_transfer(
+            self._start_learner, self._run_client, data, isn=isn, seed=seed, link=link or Link(), label=label
         )
 
-    return run
+
+@pytest.fixture
+def transfer(start_learner: StartLearner, run_client: RunClient, rng: random.Random) -> Transfers:
+    return Transfers(start_learner, run_client, rng)
 
 
 @pytest.fixture

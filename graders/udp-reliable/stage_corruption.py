@@ -12,7 +12,7 @@ HEADER_BITS = {"seqno": (0, 32), "flags": (64, 72), "checksum": (96, 128)}
 
 def check_corrupting_link_delivers_the_stream_intact(transfer, stream, rng):
     """A link that flips a bit in a tenth of the datagrams each way delivers the stream intact"""
-    link = Link(to_receiver=NOISY, to_sender=NOISY, rto_ms=60)
+    link = Link(to_receiver=NOISY, to_sender=NOISY, rto_ms=40)
     transfer(stream(rng.randrange(25_000, 30_000)), link=link).expect_intact("a link that corrupts datagrams")
 
 
@@ -35,7 +35,8 @@ def check_receiver_ignores_invalid_datagrams(receiver_alone, stream, rng):
         receiver.send(old, " (the first segment again: its acknowledgement marks the end of the test)")
         receiver.expect_ack(1001, f"the first segment, sent after one with {what}", INVALID_HINT)
         receiver.expect_delivered(data[:1000], f"after the second data segment with {what}")
-    receiver.expect_silence("one of the damaged datagrams (an acknowledgement more than the intact ones)")
+    # An answer to a damaged datagram would come before the next intact one's, so by now it is already waiting.
+    receiver.expect_silence("one of the damaged datagrams (an acknowledgement more than the intact ones)", 0.1)
     receiver.send_raw(good, "the second data segment, intact")
     receiver.expect_ack(2001, "the intact second data segment", hint="ackno = ISN + 1 + bytes delivered")
     receiver.expect_delivered(data, "after the intact second data segment")
@@ -43,7 +44,7 @@ def check_receiver_ignores_invalid_datagrams(receiver_alone, stream, rng):
 
 def check_sender_ignores_a_corrupted_ack(sender_alone, stream, rng):
     """A corrupted acknowledgement, or one without the ACK flag, that would acknowledge everything is ignored"""
-    with sender_alone(stream(3000), rto_ms=150) as sender:
+    with sender_alone(stream(3000), rto_ms=50) as sender:  # the grader's acks come within a few ms of the FIN
         sender.handshake(10_000)
         sender.segments_until(sender.fin + 1, "the whole stream and the FIN")
         everything = Segment(ackno=wire(sender.fin + 1, sender.isn), flags=ACK, window=10_000)

@@ -1,6 +1,9 @@
 """Stage 1: a perfect link. The stream arrives byte for byte, carried by well-formed segments."""
 
-from labkit.checks import fail
+from collections.abc import Callable
+from functools import partial
+
+from labkit.checks import concurrently, fail
 from link import Link, Transfer
 from segments import ACK, MOD, PROBE, SYN, Segment, decode, offset, receiver_segment_problem, sender_segment_problem
 
@@ -10,9 +13,15 @@ PERFECT = Link(rto_ms=200, timeout=10.0)  # no loss: a longer RTO keeps a loaded
 
 def check_small_streams_arrive_intact(transfer, stream):
     """Streams of 0, 1, 1000 and 1001 bytes arrive intact and the sender exits 0"""
-    for size in SMALL_SIZES:
-        done = transfer(stream(size), link=PERFECT, label=f"{size}-byte stream")
-        done.expect_intact(f"a perfect link ({size} bytes)")
+    probes = {}
+    for size in SMALL_SIZES:  # each with its own receiver, sender and proxy, all at once
+        run = transfer.plan(stream(size), link=PERFECT, label=f"{size}-byte stream")
+        probes[f"{size}-byte stream"] = partial(expect_intact, run, f"a perfect link ({size} bytes)")
+    concurrently(probes)
+
+
+def expect_intact(run: Callable[[], Transfer], what: str) -> None:
+    run().expect_intact(what)
 
 
 def check_a_large_stream_arrives_intact_in_well_formed_segments(transfer, stream, rng):

@@ -7,16 +7,21 @@ from segments import FIN
 
 ACK_FIN_HINT = (
     "after the FIN, keep running and answer every segment, a retransmitted FIN too, with the same ackno; exit only "
-    "after 2 s without any datagram"
+    "after 1.5 s without any datagram"
 )
-# A receiver may exit after 2 s of silence once it acknowledged the FIN: the probe comes well inside that, leaving a
-# loaded machine 0.8 s, and catches a receiver that lingers for any shorter, fixed time below 1.2 s.
-LINGER_PROBE_S = 1.2
+# A receiver may exit after 1.5 s of silence once it acknowledged the FIN. Each probe comes well inside that, leaving
+# a loaded machine 0.6 s to deliver it late (a receiver's own timer, delayed too, only lingers longer), and catches a
+# receiver that lingers for any shorter, fixed time below 0.9 s; two of them, 1.8 s after the first FIN, catch one
+# that counts the 1.5 s from that FIN (0.3 s to spare: its exit can only come later than due, and the probe too).
+# The linger is no shorter because it must outlast the gaps between a sender's backed-off retransmissions of the
+# FIN in the end-to-end checks, where acknowledgements get lost: up to 16 RTO_MS, or 24 when one retransmission is
+# lost too, 1.44 s at the 10 % loss link's RTO_MS 60.
+LINGER_PROBE_S = 0.9
 
 
 def check_fin_is_retransmitted_until_acknowledged(sender_alone, stream):
     """When the FIN's acknowledgement is lost, the FIN is retransmitted until one arrives; then the sender exits 0"""
-    with sender_alone(stream(2500), rto_ms=100) as sender:
+    with sender_alone(stream(2500), rto_ms=50) as sender:
         sender.handshake(10_000)
         sender.segments_until(sender.fin + 1, "the whole stream and the FIN")
         sender.ack(sender.fin, 10_000)  # every byte, not the FIN
@@ -28,7 +33,7 @@ def check_fin_is_retransmitted_until_acknowledged(sender_alone, stream):
 
 
 def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
-    """A FIN sent again 1.2 s and 2.4 s later is acknowledged again, with the same ackno (2 s of silence end it)"""
+    """A FIN sent again 0.9 s and 1.8 s later is acknowledged again, with the same ackno (1.5 s of silence end it)"""
     receiver = receiver_alone(window=10_000)
     data = stream(1800)
     receiver.syn()
@@ -42,12 +47,12 @@ def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
     time.sleep(LINGER_PROBE_S)  # the sender's timer, had the acknowledgement been lost
     receiver.fin(1801)
     receiver.expect_ack(1802, f"the FIN sent again {LINGER_PROBE_S} s later", ACK_FIN_HINT)
-    time.sleep(LINGER_PROBE_S)  # 2.4 s after the first FIN: only a datagram since then keeps the receiver here
+    time.sleep(LINGER_PROBE_S)  # 1.8 s after the first FIN: only a datagram since then keeps the receiver here
     receiver.fin(1801)
     receiver.expect_ack(
         1802,
         f"the FIN sent a third time, {LINGER_PROBE_S} s after the second",
-        "the 2 s of silence count from the latest datagram, not from the FIN's first acknowledgement",
+        "the 1.5 s of silence count from the latest datagram, not from the FIN's first acknowledgement",
     )
     receiver.data(1001, data[1000:], " (an old segment)")
     receiver.expect_ack(1802, "an old data segment after the FIN", ACK_FIN_HINT)
