@@ -448,12 +448,12 @@ def test_a_late_starter_that_became_ready_serves_the_next_check(tmp_path: Path) 
             "ready": "udp",
             "ready_probe_hex": "00 68 65 6c 6c 6f ff",
             "ready_timeout": 1,
-        },  # fmt: skip
+        },
         stages={"probe": Stage(GATED_CHECKS, timeout=30)},
         helpers={"conftest": GATED_CONFTEST.format(go=str(go))},
     )
     impl = kit.impl({"server.py": GATED_UDP_ECHO})
     code, result = kit.grade("late-start", impl=impl)
     checks = result["labs"][0]["stages"][0]["checks"]
-    assert [check["status"] for check in checks] == ["failed", "passed"], checks
+    assert code == 1 and [check["status"] for check in checks] == ["failed", "passed"], checks
     assert any("became ready after an earlier check" in line for line in checks[1]["transcript"])
