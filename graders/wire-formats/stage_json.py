@@ -13,6 +13,9 @@ def check_every_scalar_type(codec):
     codec.expect_to_json("Scalars", {field: values[-1] for field, values in EDGES.items()})
 
 
+TIERS = ("TIER_UNSPECIFIED", "BRONZE", "SILVER", "GOLD", "PLATINUM")
+
+
 def check_names_defaults_and_unknown_enum_numbers(codec, rng):
     """Keys in lowerCamelCase, defaults left out, an unnamed enum number as a number"""
     codec.expect_to_json("Order", order(rng, 1))
@@ -56,6 +59,10 @@ def check_from_json_reads_official_json_and_its_variants(codec, rng):
     ]
     for name, value in variants:
         codec.expect_from_json(name, json.dumps(value, ensure_ascii=False))
+    # Every tier by name, the zero value's name too: each version of the enum has its own names.
+    for name, tiers in (("CustomerV1", TIERS[:4]), ("CustomerV2", TIERS)):
+        for tier in tiers:
+            codec.expect_from_json(name, json.dumps({"id": "3", "tier": tier}))
 
 
 def check_random_messages_agree_with_the_official_mapping(codec, rng):
