@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import os
 import re
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,7 @@ LAB = KIT / "labs" / "testing-quality"
 GRADER = KIT / "graders" / "testing-quality"
 SCENARIOS = KIT / "tests" / "scenarios" / "testing-quality"
 MODULE = LAB / "scheduler.py"
+HELPERS = ("suite_lint", "spec_rules", "strength", "suite_runner")
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +31,10 @@ def helpers() -> Iterator[dict[str, ModuleType]]:
     """The grader's helper modules, imported by path as its stages import them, and forgotten afterwards."""
     sys.path.insert(0, str(GRADER))
     try:
-        yield {name: importlib.import_module(name) for name in ("suite_lint", "spec_rules")}
+        yield {name: importlib.import_module(name) for name in HELPERS}
     finally:
         sys.path.remove(str(GRADER))
-        for name in ("suite_lint", "spec_rules"):
+        for name in HELPERS:
             sys.modules.pop(name, None)
 
 
@@ -45,7 +48,8 @@ def test_each_variant_changes_the_module_once_and_names_a_rule(helpers: dict[str
     readme = (LAB / "README.md").read_text()
     ids = [str(variant["id"]) for variant in variants()]
     assert len(ids) == len(set(ids)) >= 15
-    assert readme.count(f"{len(ids)} hidden implementations") == 1, "the README states how many there are"
+    stated = " ".join(readme.split()).count(f"{len(ids)} hidden implementations")
+    assert stated == 1, "the README states how many there are"
     for variant in variants():
         old, new = str(variant["old"]), str(variant["new"])
         assert original.count(old) == 1, f"{variant['id']}: its text is not in scheduler.py exactly once"
@@ -145,3 +149,55 @@ def test_static_findings_cover_each_form(helpers: dict[str, ModuleType], tmp_pat
         "tests/test_forms.py:20: except (ValueError, BaseException):",
     ]
     assert [finding.line for finding in lint.broad_raises(tmp_path)] == [24, 26]
+
+
+def test_the_mutation_score_passes_from_the_threshold_up(helpers: dict[str, ModuleType]) -> None:
+    strength = helpers["strength"]
+    assert strength.THRESHOLD_PERCENT == 80
+    assert strength.needed(70) == 56 and strength.needed(10) == 8 and strength.needed(71) == 57
+    assert strength.passes(56, 70) and strength.passes(70, 70)
+    assert not strength.passes(55, 70)  # 78.6 %: no rounding lifts it to the threshold
+    graded = strength.graded_mutants(MODULE.read_text())
+    assert len(graded) == 70
+    units = [each.unit for each in graded]
+    for killed, verdict in ((56, True), (55, False)):  # the boundary, from both sides
+        survived = {unit: index >= killed for index, unit in enumerate(units)}
+        score = strength.score(graded, survived, {unit: False for unit in units})
+        assert (score.killed, score.total, score.passes) == (killed, 70, verdict)
+        assert score.percent == (80 if verdict else 78)
+        lines = score.survivor_lines("scheduler.py")
+        assert len(lines) == strength.SHOWN + 1 and lines[-1] == f"… and {70 - killed - strength.SHOWN} more"
+        assert lines[0] == f"scheduler.py line {graded[killed].mutant.line}: {graded[killed].mutant.description}"
+
+
+def test_the_graded_mutants_are_fixed_and_the_equivalent_ones_reviewed(helpers: dict[str, ModuleType]) -> None:
+    """Every equivalent mutant listed is one the module has (its change as the list says), with a reason; the
+    README states the counts the grader uses."""
+    strength = helpers["strength"]
+    from labkit.tools.pymutants import mutants
+
+    every = {mutant.id: mutant for mutant in mutants(MODULE.read_text())}
+    listed = tomllib.loads((GRADER / "equivalent_mutants.toml").read_text())["equivalent"]
+    assert len(listed) == len(strength.equivalent()) >= 1
+    for entry in listed:
+        mutant = every[entry["id"]]
+        assert entry["change"] == f"line {mutant.line}: {mutant.description}" and len(entry["reason"]) > 30
+    graded = strength.graded_mutants(MODULE.read_text())
+    assert [each.unit for each in graded] == [each.unit for each in strength.graded_mutants(MODULE.read_text())]
+    assert [each.mutant.id for each in graded] == [id for id in every if id not in strength.equivalent()]
+    readme = " ".join((LAB / "README.md").read_text().split())
+    assert f"{len(every)} mutants, the same ones in the same order on every run" in readme
+    assert f"It leaves out {len(listed)} it reviewed as equivalent" in readme
+    assert f"grades the other {len(graded)}" in readme
+    assert f"at least {strength.THRESHOLD_PERCENT} % of the {len(graded)} ({strength.needed(len(graded))} of them)" in (
+        readme)  # fmt: skip
+
+
+def test_a_limited_round_is_stopped_and_reported_as_timed_out(helpers: dict[str, ModuleType]) -> None:
+    wait_within = helpers["suite_runner"].wait_within
+    for lasts, limit, outcome in ((30.0, 0.3, (-9, True)), (0.0, 30.0, (0, False)), (0.0, None, (0, False))):
+        child = os.fork()
+        if child == 0:
+            time.sleep(lasts)
+            os._exit(0)
+        assert wait_within(child, limit) == outcome

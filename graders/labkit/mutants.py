@@ -15,7 +15,7 @@ import hashlib
 import io
 import re
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -87,8 +87,13 @@ class Mutant:
     def id(self) -> str:
         """path:operator:digest of the changed line, before and after (``~N`` for the Nth identical change):
         stable while that line is."""
+        return f"{self.path}:{self.change_id}"
+
+    @property
+    def change_id(self) -> str:
+        """The id within its file: operator:digest (``~N``)."""
         digest = hashlib.sha256(f"{self.before.strip()}\n{self.after.strip()}".encode()).hexdigest()[:10]
-        return f"{self.path}:{self.operator}:{digest}" + (f"~{self.repeat}" if self.repeat > 1 else "")
+        return f"{self.operator}:{digest}" + (f"~{self.repeat}" if self.repeat > 1 else "")
 
     def diff(self) -> str:
         return f"{self.path}:{self.line}\n- {self.before.strip()}\n+ {self.after.strip()}"
@@ -113,9 +118,24 @@ def mutants_of(folder: Path) -> list[Mutant]:
             mutant = _described(str(relative), operator, text, source)
             if mutant is not None:
                 found.setdefault(f"{mutant.path}\0{source}", mutant)
+    return _ranked(found.values())
+
+
+def python_mutants(path: str, text: str) -> list[Mutant]:
+    """The cosmic-ray mutants of one Python source named ``path``, in the order ``mutants_of`` gives them."""
+    found: dict[str, Mutant] = {}
+    for operator, source in _python_mutants(text):
+        mutant = _described(path, operator, text, source)
+        if mutant is not None:
+            found.setdefault(source, mutant)
+    return _ranked(found.values())
+
+
+def _ranked(mutants: Iterable[Mutant]) -> list[Mutant]:
+    """Numbers the same change to identical lines (``repeat``), so that each id is unique."""
     ranked: list[Mutant] = []
     seen: dict[str, int] = {}
-    for mutant in found.values():
+    for mutant in mutants:
         seen[mutant.id] = seen.get(mutant.id, 0) + 1
         ranked.append(replace(mutant, repeat=seen[mutant.id]) if seen[mutant.id] > 1 else mutant)
     return ranked
@@ -140,7 +160,7 @@ def _python_mutants(text: str) -> Iterator[tuple[str, str]]:
         from cosmic_ray.plugins import get_operator
     except ImportError as missing:
         raise HarnessError(
-            "labkit mutate needs cosmic-ray for Python mutants", hint="pip install -e '.[dev]' installs it"
+            "Python mutants need cosmic-ray, one of labkit's dependencies", hint="pip install -e . installs it"
         ) from missing
     nodes = list(ast_nodes(get_ast(text)))
     line_starts = _line_starts(text)

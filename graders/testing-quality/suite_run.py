@@ -21,6 +21,10 @@ UNIT_FILE = "scheduler.py"
 TESTS = "tests"
 CORRECT = "correct"
 RECORD = re.compile(r"@@labkit-suite (\{.*\})\s*$")
+# A mutant that makes the suite hang is stopped (and killed, as mutation tools count it) after this many times
+# the suite's run on the correct module in the same process, plus a margin for a loaded machine.
+ROUND_LIMIT_FACTOR = 4
+ROUND_LIMIT_MARGIN_S = 5.0
 INI = """[pytest]
 python_files = test_*.py *_test.py
 python_classes = Test*
@@ -50,6 +54,8 @@ class Round:
     alone: bool = False  # each test in a child of its own: no state left by another test
     only: str = ""  # "hypothesis": the property tests alone
     stop_first: bool = False  # -x: a variant is caught by the first failing test
+    limited: bool = False  # stopped after ROUND_LIMIT_FACTOR times the plan's first round, plus ROUND_LIMIT_MARGIN_S
+    brief: bool = False  # only the tests that did not pass are reported, with a one-line traceback
     last_if_failed: bool = False  # a failed round ends the run: the rounds after it would be judged too late
 
 
@@ -70,6 +76,7 @@ class RoundResult:
     exit: int | None = None  # the round's pytest exit status; None: the round never ended
     collected: int | None = None
     ended: bool = False  # the probe's closing record came
+    timed_out: bool = False  # a limited round the runner stopped
     tests: dict[str, TestRecord] = field(default_factory=dict)
     collect_errors: list[str] = field(default_factory=list)
     setup_error: str = ""
@@ -115,11 +122,13 @@ def run_suite(
         "seed": run_info.seed,
         "ini": str(folder / "pytest.ini"),
         "tests": TESTS,
+        "round_limit": {"factor": ROUND_LIMIT_FACTOR, "margin_s": ROUND_LIMIT_MARGIN_S},
         "rounds": [
             {
                 "id": spec.id, "unit": str(folder / spec.unit), "order": spec.order, "alone": spec.alone,
                 "only": spec.only, "stop_first": spec.stop_first,
-                "stop_on_failure": spec.last_if_failed,
+                "stop_on_failure": spec.last_if_failed, "limited": spec.limited,
+                "brief": spec.brief,
             }
             for spec in rounds
         ],
@@ -173,6 +182,7 @@ def _apply(result: RoundResult, record: dict[str, Any]) -> None:
         result.ended = True
     elif event == "exit":
         result.exit = int(record["code"])
+        result.timed_out = bool(record.get("timed_out"))
 
 
 def expect_ran(run: SuiteRun, result: RoundResult, what: str) -> None:

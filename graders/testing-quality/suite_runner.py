@@ -7,12 +7,15 @@ or a variant with one rule broken), then runs pytest with the grader's ini, plug
 below. The probe orders the tests as the round asks, seeds ``random`` per test, refuses connections beyond
 loopback, counts passing assertions, notices a patched unit, stops a test that runs too long and writes one
 JSON record per test to a copy of stdout that pytest's capture cannot reach. The grader reads those records; a
-round without its closing record (a conftest that unregistered the probe, a crash) is reported as incomplete.
+round without its closing record (a conftest that unregistered the probe, a crash) is reported as incomplete. A
+round the plan limits (a mutant's) is killed once it outlives a multiple of the plan's first round, and its exit
+record says it timed out.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import ipaddress
 import json
@@ -21,6 +24,7 @@ import random
 import signal
 import socket
 import sys
+import time
 import traceback
 import types
 import unittest
@@ -70,8 +74,11 @@ def is_loopback(host: object) -> bool:
 class Probe:
     """The grader's pytest plugin for one round."""
 
-    def __init__(self, report: Report, unit: types.ModuleType, seed: str, order: str, only: str) -> None:
+    def __init__(
+        self, report: Report, unit: types.ModuleType, seed: str, order: str, only: str, brief: bool = False
+    ) -> None:
         self.report = report
+        self.brief = brief  # a record for each test that did not pass only: the round is judged by those
         self.unit = unit
         self.seed = seed
         self.order = order
@@ -113,7 +120,7 @@ class Probe:
         elif self.order == "reverse":
             items.reverse()
         self.collected = len(items)
-        self.report.write("collected", count=len(items), tests=[item.nodeid for item in items])
+        self.report.write("collected", count=len(items), tests=[] if self.brief else [item.nodeid for item in items])
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -161,7 +168,8 @@ class Probe:
                 record["message"] = _tail(report.longreprtext)
         if report.when == "teardown":
             record.setdefault("outcome", "passed")
-            self.report.write("test", **record)
+            if not (self.brief and record["outcome"] == "passed"):
+                self.report.write("test", **record)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.report.write("end", exit=int(exitstatus), collected=self.collected)
@@ -276,7 +284,9 @@ def run_round(plan: dict[str, Any], spec: dict[str, Any], report_fd: int) -> int
     if Path(str(unit.__file__)).parent != Path(spec["unit"]):
         report.write("setup-error", message=f"{UNIT} was imported from {unit.__file__}")
         return 3
-    probe = Probe(report, unit, f"{plan['seed']}:{spec['id']}", spec.get("order", "given"), spec.get("only", ""))
+    seed = f"{plan['seed']}:{spec['id']}"
+    brief = bool(spec.get("brief"))
+    probe = Probe(report, unit, seed, spec.get("order", "given"), spec.get("only", ""), brief)
     guard_network(probe)
     settle_hypothesis()
     args = [
@@ -289,11 +299,46 @@ def run_round(plan: dict[str, Any], spec: dict[str, Any], report_fd: int) -> int
         "-p",
         "no:cacheprovider",
         "-q",
-        "--tb=short",
+        "--tb=line" if brief else "--tb=short",  # a brief round's failures are counted, not read
         "-rN",
     ]
     args += ["-o", "enable_assertion_pass_hook=true", *(["-x"] if spec.get("stop_first") else []), plan["tests"]]
     return int(pytest.main(args, plugins=[probe, *([Alone()] if spec.get("alone") else [])]))
+
+
+def warm_up() -> None:
+    """Imports what every round imports (pytest's built-in plugins, hypothesis) once, before the rounds fork: each
+    round then starts from them instead of importing them again, which is most of a short round's time. Frozen,
+    they are also left out of the garbage collections pytest makes in every round."""
+    import _pytest.config
+
+    for name in _pytest.config.default_plugins:
+        importlib.import_module(f"_pytest.{name}")
+    settle_hypothesis()
+    gc.freeze()
+
+
+def wait_within(child: int, limit: float | None) -> tuple[int, bool]:
+    """The child's exit code, and whether it was stopped (SIGKILL) for outliving ``limit`` seconds."""
+    stopped = False
+    waiting = True
+
+    def expire(signum: int, frame: object) -> None:
+        nonlocal stopped
+        if waiting:
+            stopped = True
+            os.kill(child, signal.SIGKILL)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    if limit is not None:
+        signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        _, status = os.waitpid(child, 0)
+        waiting = False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return os.waitstatus_to_exitcode(status), stopped
 
 
 def main() -> int:
@@ -301,7 +346,11 @@ def main() -> int:
     # Hypothesis keeps its files (constants, examples) under the working directory, which is the learner's folder.
     os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "hypothesis")
     report_fd = os.dup(1)
+    warm_up()
+    limit_rule = plan.get("round_limit", {"factor": 4, "margin_s": 5.0})
+    first_round_s: float | None = None
     for spec in plan["rounds"]:
+        began = time.monotonic()
         child = os.fork()
         if child == 0:
             code = 3
@@ -313,9 +362,13 @@ def main() -> int:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        _, status = os.waitpid(child, 0)
-        code = os.waitstatus_to_exitcode(status)
-        Report(report_fd, spec["id"]).write("exit", code=code)
+        limit = None
+        if spec.get("limited") and first_round_s is not None:
+            limit = limit_rule["factor"] * first_round_s + limit_rule["margin_s"]
+        code, timed_out = wait_within(child, limit)
+        if first_round_s is None:
+            first_round_s = time.monotonic() - began
+        Report(report_fd, spec["id"]).write("exit", code=code, timed_out=timed_out)
         if spec.get("stop_on_failure") and code != 0:
             break
     return 0

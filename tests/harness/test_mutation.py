@@ -246,3 +246,39 @@ def test_recorded_figures_go_stale_when_the_grader_or_solution_changes(tmp_path:
     assert stale_labs(catalog) == []
     write(lab.grader_folder / "stage_admit.py", STAGE + "\n# changed\n")
     assert stale_labs(catalog) == ["calc"]
+
+
+def test_the_public_mutants_of_a_source_are_the_cosmic_ray_mutants_of_its_file(tmp_path: Path) -> None:
+    from labkit.tools.pymutants import mutants
+
+    write(tmp_path / "tangle.py", TANGLE)
+    public = mutants(TANGLE)
+    private = [m for m in mutants_of(tmp_path) if m.operator.startswith("core/")]
+    assert len(public) == len(private) > 30
+    assert [(m.operator, m.line, m.source) for m in public] == [(m.operator, m.line, m.source) for m in private]
+    assert [f"tangle.py:{m.id}" for m in public] == [m.id for m in private]
+    assert len({m.id for m in public}) == len(public)
+    for mutant in public:
+        compile(mutant.source, mutant.id, "exec")
+        assert "\n" not in mutant.description and " → " in mutant.description
+
+
+def test_a_public_mutant_says_what_changed_in_one_line(tmp_path: Path) -> None:
+    from labkit.tools.pymutants import mutants
+
+    source = CALC + "\n\ndef spread(values):\n    return (\n        max(values)\n        - min(values)\n    )\n"
+    source += "\n\ndef late(hour, day):\n    return hour >= 20 and day not in ('Sat', 'Sun') and hour < 24\n"
+    described: dict[tuple[str, int], list[str]] = {}
+    for mutant in mutants(source):
+        described.setdefault((mutant.operator, mutant.line), []).append(mutant.description)
+    assert described["core/ReplaceComparisonOperator_Lt_LtE", 3] == ["if age < limit: → if age <= limit:"]
+    assert described["core/ReplaceComparisonOperator_Gt_GtE", 5] == ["if age > 120: → if age >= 120:"]
+    # The changed line only, spaces collapsed; on a long line, the words that differ and two words either side.
+    assert described["core/ReplaceBinaryOperator_Sub_Add", 17] == ["- min(values) → + min(values)"]
+    assert described["core/ReplaceComparisonOperator_Lt_LtE", 22] == ["and hour < 24 → and hour <= 24"]
+    assert described["core/ReplaceAndWithOr", 22] == [
+        ">= 20 and day not → >= 20 or day not",
+        "('Sat', 'Sun') and hour < → ('Sat', 'Sun') or hour <",
+    ]
+    shifted = {m.id: m.line for m in mutants("# one more line first\n" + source)}
+    assert {m.id: m.line + 1 for m in mutants(source)} == shifted

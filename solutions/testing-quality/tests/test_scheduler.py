@@ -1,5 +1,7 @@
 """Tests of scheduler.py, rule by rule (README.md, S1 to S12)."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -205,6 +207,10 @@ def test_bookings_are_values(scheduler: Scheduler) -> None:
     booking = scheduler.book("Ada", 10, 40)
     assert booking == Booking(1, "Ada", 10, 40)
     assert booking.minutes == 30
+    assert {booking, Booking(1, "Ada", 10, 40)} == {booking}  # frozen: hashable, and unchangeable
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        booking.start = 0  # type: ignore[misc]
+    assert scheduler.bookings("Ada") == [Booking(1, "Ada", 10, 40)]
 
 
 # S9 free slots
@@ -256,6 +262,7 @@ def test_usage_counts_minutes_inside_the_window(scheduler: Scheduler) -> None:
     assert scheduler.usage(0, DAY_MINUTES) == {"Ada": 110, "Grace": 250, "Linus": 60}
     assert scheduler.usage(150, 305) == {"Ada": 55, "Grace": 155}
     assert scheduler.usage(200, 300) == {"Grace": 100}
+    assert scheduler.usage(199, 250) == {"Ada": 1, "Grace": 51}  # a room with a single minute is listed
     assert scheduler.usage(1000, 1100) == {}
 
 
