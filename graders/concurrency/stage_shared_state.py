@@ -21,7 +21,7 @@ SWITCH_INTERVAL_US = 5  # README: what the grader sets SWITCH_INTERVAL_US to
 LIMITS = (6, 16)
 HOOK = Path(__file__).with_name("switch_hook.py")
 HOOK_FOLDER = "thread-switches"  # README: the folder of the run the grader puts on PYTHONPATH
-BURST_QUIET_S = 0.05  # README: a burst that does not fill is answered after this long without a new attempt
+BURST_QUIET_S = 0.02  # README: a burst that does not fill is answered after this long without a new attempt
 BURST_LONGEST_S = 0.5  # README: and no answer is held longer
 
 
