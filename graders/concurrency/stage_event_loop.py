@@ -20,7 +20,7 @@ def watched(client, upstream, names, rng, shared_runs) -> tuple[Run, Beats]:
     """One run for the stage: slow jobs, a backoff wait of up to 800 ms and a Retry-After of 1 s."""
     if "run" not in shared_runs:
         port = free_port()
-        jobs = [names.ok(delay=0.4) for _ in range(rng.randrange(3, 6))]
+        jobs = [names.ok(delay=0.4) for _ in range(rng.randrange(6, 9))]
         jobs.insert(2, names.failing(Reply(503, "busy")))
         jobs.insert(4, names.failing(Reply(503, "later", retry_after=1)))
         with Pinger(port) as pinger:
