@@ -1,16 +1,20 @@
 """The concurrency lab's spec stays true to itself and its upstream counts what the checks rely on: the README's
-worked example is what the grader's own rules print, the slot arithmetic tells batches from busy slots, and the
-upstream (real HTTP on loopback) counts attempts in flight, numbers retries and sees an abandoned connection."""
+worked example is what the grader's own rules print, the slot arithmetic tells batches from busy slots, the
+upstream (real HTTP on loopback) counts attempts in flight, numbers retries, sees an abandoned connection and answers
+in bursts, and the switch hook makes an unguarded update from threads lose updates."""
 
 from __future__ import annotations
 
 import http.client
 import re
+import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -202,3 +206,104 @@ def test_a_held_answer_waits_until_every_other_job_has_started(
     (attempt,) = server.attempts_of(held.path)
     last_other = max(seen.arrived for seen in server.snapshot().attempts if seen.path != held.path)
     assert attempt.answered is not None and attempt.answered > last_other
+
+
+def test_a_burst_is_answered_once_limit_attempts_are_in_flight(
+    grader: tuple[ModuleType, ModuleType], server: Any
+) -> None:
+    jobs, upstream = grader
+    work = [jobs.Job("GET", f"/doc/{i}", (jobs.Reply(200, f"body-{i}"),)) for i in range(4)]
+    server.load(work, burst=upstream.Burst(limit=4, quiet=30.0, longest=30.0))
+    port = server.server_address[1]
+    answers: list[bytes] = []
+    first = [threading.Thread(target=lambda p=job.path: answers.append(get(port, p)[2])) for job in work[:3]]
+    for thread in first:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(server.snapshot().attempts) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # a burst that released early would have answered by now
+    assert answers == [] and server.snapshot().in_flight == 3
+    assert get(port, work[3].path)[2] == b"body-3"
+    for thread in first:
+        thread.join(timeout=10)
+    record = server.snapshot()
+    fourth = next(attempt for attempt in record.attempts if attempt.path == work[3].path)
+    assert sorted(answers) == [b"body-0", b"body-1", b"body-2"]
+    assert all(attempt.answered is not None and attempt.answered >= fourth.arrived for attempt in record.attempts)
+
+
+def test_a_burst_that_does_not_fill_is_answered_after_its_quiet_time(
+    grader: tuple[ModuleType, ModuleType], server: Any
+) -> None:
+    jobs, upstream = grader
+    work = [jobs.Job("GET", f"/doc/{i}", (jobs.Reply(200, f"body-{i}"),)) for i in range(4)]
+    server.load(work, burst=upstream.Burst(limit=4, quiet=0.2, longest=30.0))
+    answers = fetch_together(server.server_address[1], [job.path for job in work[:2]])
+    record = server.snapshot()
+    assert sorted(answers) == [b"body-0", b"body-1"]
+    last_arrival = max(attempt.arrived for attempt in record.attempts)
+    assert all(attempt.answered is not None and attempt.answered - last_arrival >= 0.2 for attempt in record.attempts)
+
+
+COUNTER = """
+import sys, threading
+
+total = 0
+lock = threading.Lock()
+start = threading.Barrier(8)
+
+def add() -> None:
+    global total
+    start.wait()
+    for _ in range(200):
+        if sys.argv[1] == "lock":
+            with lock:
+                total += 1
+        else:
+            total += 1
+
+threads = [threading.Thread(target=add) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(total)
+"""
+
+
+def count_with_the_hook(tmp_path: Path, guard: str) -> int:
+    hook, program = tmp_path / "hook", tmp_path / "program"
+    hook.mkdir(exist_ok=True)
+    program.mkdir(exist_ok=True)
+    shutil.copyfile(GRADER / "switch_hook.py", hook / "sitecustomize.py")
+    (program / "count.py").write_text(COUNTER)
+    done = subprocess.run(
+        [sys.executable, "count.py", guard],
+        cwd=program,
+        env={"PYTHONPATH": str(hook), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+def test_the_switch_hook_makes_an_unguarded_update_lose_updates_every_time(tmp_path: Path) -> None:
+    assert [count_with_the_hook(tmp_path, "none") < 1600 for _ in range(3)] == [True, True, True]
+    assert count_with_the_hook(tmp_path, "lock") == 1600
+
+
+def test_the_switch_hook_traces_the_programs_own_files_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(GRADER))
+    try:
+        import switch_hook
+    finally:
+        sys.path.remove(str(GRADER))
+        sys.modules.pop("switch_hook", None)
+    monkeypatch.setattr(switch_hook, "PROGRAM_FOLDER", f"{tmp_path}/")
+    assert switch_hook.is_programs(str(tmp_path / "client.py"))
+    assert switch_hook.is_programs(str(tmp_path / "lib" / "tally.py"))
+    assert not switch_hook.is_programs(str(tmp_path / ".venv/lib/python3.11/site-packages/h11/_util.py"))
+    assert not switch_hook.is_programs(http.client.__file__)
+    assert not switch_hook.is_programs(f"{tmp_path}-other/client.py")

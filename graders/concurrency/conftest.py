@@ -9,7 +9,7 @@ import pytest
 
 from jobs import Job, Knobs, Names
 from runs import Run, run_jobs
-from upstream import Gate, Upstream
+from upstream import Burst, Gate, Upstream
 
 RunJobs = Callable[..., Run]
 
@@ -37,7 +37,8 @@ def client(run_client, upstream: Upstream) -> RunJobs:
         deadline: float = 8.0,
         env: dict[str, str] | None = None,
         gate: Gate | None = None,
+        burst: Burst | None = None,
     ) -> Run:
-        return run_jobs(run_client, upstream, jobs, knobs, deadline=deadline, extra_env=env, gate=gate)
+        return run_jobs(run_client, upstream, jobs, knobs, deadline=deadline, extra_env=env, gate=gate, burst=burst)
 
     return run

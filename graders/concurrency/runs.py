@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from jobs import Job, Knobs, expected_lines
 from labkit.checks import fail, log
 from labkit.learners import ClientResult
-from upstream import Gate, Record, Upstream
+from upstream import Burst, Gate, Record, Upstream
 
 RunClient = Callable[..., ClientResult]
 
@@ -85,9 +85,10 @@ def run_jobs(
     deadline: float,
     extra_env: dict[str, str] | None = None,
     gate: Gate | None = None,
+    burst: Burst | None = None,
 ) -> Run:
     """Runs the learner's client to completion (or ``deadline`` seconds) against ``jobs``."""
-    upstream.load(jobs, gate)
+    upstream.load(jobs, gate, burst)
     log(
         f"{len(jobs)} jobs, LIMIT={knobs.limit} TIMEOUT_MS={knobs.timeout_ms} RETRIES={knobs.retries} "
         f"BACKOFF_MS={knobs.backoff_ms} ROUNDS={knobs.rounds} WORKERS={knobs.workers}"

@@ -1,24 +1,45 @@
 """Stage 8: a tally that every worker updates stays exact. With TALLY=1 the program adds a line with the attempts
-it sent and the body bytes it read; the grader compares both with what its upstream counted itself, in runs where
-the program's threads (if it has any) switch every few microseconds, so that an unguarded update shows."""
+it sent and the body bytes it read; the grader compares both with what its upstream counted itself, in runs made
+for an unguarded update to show every time: the upstream answers in bursts of LIMIT, so that the workers update
+the tally together, and a Python program's threads switch inside its own code at every instruction (switch_hook.py,
+loaded as sitecustomize from PYTHONPATH)."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 
 from jobs import Job, Knobs, Names, Reply, expected_lines
 from labkit.checks import fail, log
+from labkit.learners import RunInfo
 from runs import Run, expect_lines
-from upstream import Record
+from upstream import Burst, Record
 
 SWITCH_INTERVAL_US = 5  # README: what the grader sets SWITCH_INTERVAL_US to
 LIMITS = (6, 16)
+HOOK = Path(__file__).with_name("switch_hook.py")
+HOOK_FOLDER = "thread-switches"  # README: the folder of the run the grader puts on PYTHONPATH
+BURST_QUIET_S = 0.02  # README: a burst that does not fill is answered after this long without a new attempt
+BURST_LONGEST_S = 0.5  # README: and no answer is held longer
+
+
+def switch_hook_folder(run_info: RunInfo) -> Path:
+    """A folder of the run holding the hook as sitecustomize.py, readable by the program (in the sandbox too, where
+    the run folder is mounted read-only at its own path)."""
+    folder = run_info.run_dir / HOOK_FOLDER
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o755)
+    shutil.copyfile(HOOK, folder / "sitecustomize.py")
+    (folder / "sitecustomize.py").chmod(0o644)
+    return folder
 
 
 def tally_jobs(names: Names, rng) -> list[Job]:
     """Fast jobs with bodies of many lengths, some retried once or twice, some failing for good."""
     jobs = []
-    for index in range(rng.randrange(48, 60)):
+    for index in range(rng.randrange(30, 40)):  # README: about thirty-five
         body = names.body() + "x" * rng.randrange(0, 1500)
         kind = index % 6
         if kind == 0:
@@ -44,12 +65,19 @@ def upstream_tally(run: Run) -> tuple[int, int]:
 
 
 @pytest.fixture
-def tallied(client, names, rng, shared_runs) -> list[Run]:
-    """One run per LIMIT, with TALLY=1 and SWITCH_INTERVAL_US set."""
+def tallied(client, names, rng, run_info, shared_runs) -> list[Run]:
+    """One run per LIMIT, with TALLY=1, SWITCH_INTERVAL_US set, the switch hook on PYTHONPATH and answers in bursts."""
     if "runs" not in shared_runs:
-        env = {"TALLY": "1", "SWITCH_INTERVAL_US": str(SWITCH_INTERVAL_US)}
+        hook = switch_hook_folder(run_info)
+        log(f"PYTHONPATH={hook}: a Python program's threads switch before every instruction of its own code")
+        env = {"TALLY": "1", "SWITCH_INTERVAL_US": str(SWITCH_INTERVAL_US), "PYTHONPATH": str(hook)}
         shared_runs["runs"] = [
-            client(tally_jobs(names, rng), Knobs(limit=limit, retries=2, backoff_ms=20, rounds=2), env=env)
+            client(
+                tally_jobs(names, rng),
+                Knobs(limit=limit, retries=2, backoff_ms=20, rounds=2),
+                env=env,
+                burst=Burst(limit, BURST_QUIET_S, BURST_LONGEST_S),
+            )
             for limit in LIMITS
         ]
     runs: list[Run] = shared_runs["runs"]

@@ -35,6 +35,7 @@ class Attempt:
     answered: float | None = None  # the whole answer written
     closed: float | None = None  # the client closed the connection before an answer
     status: int | None = None
+    burst: int = 0  # the burst it belongs to (see Burst)
 
 
 @dataclass
@@ -65,6 +66,40 @@ class Gate:
         return in_flight > self.limit or idle >= (self.quiet if in_flight == self.limit else self.quiet_below)
 
 
+@dataclass
+class Burst:
+    """Holds answers until ``limit`` attempts are in flight, then releases them all at once, again and again: the
+    client's workers then get their answers together and update its shared state at the same time, where an
+    unguarded update loses another's. A burst that does not fill (the end of the list, retries waiting out their
+    backoff) is released once no attempt has arrived for ``quiet`` seconds, and none is held longer than
+    ``longest``."""
+
+    limit: int
+    quiet: float
+    longest: float
+    number: int = 0  # the burst now filling; every attempt of an earlier one is released
+    released: threading.Condition = field(default_factory=threading.Condition)
+
+    def holds(self, attempt: Attempt, idle: float, now: float) -> bool:
+        return attempt.burst == self.number and idle < self.quiet and now - attempt.arrived < self.longest
+
+    def arrived(self, attempt: Attempt, in_flight: int) -> None:
+        attempt.burst = self.number
+        if in_flight >= self.limit:
+            with self.released:
+                self.number += 1
+                self.released.notify_all()
+
+    def wait(self, attempt: Attempt, timeout: float) -> bool:
+        """Waits up to ``timeout`` for ``attempt``'s burst to fill; False, at once, if ``attempt`` is in no burst
+        now filling. (The check and the wait share the lock that ``arrived`` releases under: no release is missed.)"""
+        with self.released:
+            if attempt.burst != self.number:
+                return False
+            self.released.wait(timeout)
+            return True
+
+
 class Upstream(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -79,6 +114,7 @@ class Upstream(socketserver.ThreadingTCPServer):
         self.connections: set[socket.socket] = set()
         self.before_jobs: Callable[[], object] = lambda: None  # e.g. wait for the heartbeat's first pong
         self.gate: Gate | None = None
+        self.burst: Burst | None = None
         # serve_forever's default poll of 0.5 s would make every close (one per check) wait that long.
         self.thread = threading.Thread(target=self.serve_forever, args=(IDLE_POLL_S,), name="upstream", daemon=True)
 
@@ -86,13 +122,15 @@ class Upstream(socketserver.ThreadingTCPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def load(self, jobs: Sequence[Job], gate: Gate | None = None) -> None:
-        """Serves ``jobs`` from now on, with a fresh record, its answers held by ``gate`` until it opens."""
+    def load(self, jobs: Sequence[Job], gate: Gate | None = None, burst: Burst | None = None) -> None:
+        """Serves ``jobs`` from now on, with a fresh record, its answers held by ``gate`` until it opens and in
+        bursts by ``burst``."""
         with self.lock:
             self.order = list(jobs)
             self.jobs = {job.path: job for job in jobs}
             self.record = Record()
             self.gate = gate
+            self.burst = burst
 
     def attempts_of(self, path: str) -> list[Attempt]:
         with self.lock:
@@ -138,6 +176,8 @@ class Upstream(socketserver.ThreadingTCPServer):
             self.record.in_flight += 1
             self.record.peak = max(self.record.peak, self.record.in_flight)
             self.record.last_arrival = attempt.arrived
+            if self.burst is not None:
+                self.burst.arrived(attempt, self.record.in_flight)
             return attempt, job.reply(number)
 
     def may_answer(self, attempt: Attempt, reply: Reply) -> bool:
@@ -148,6 +188,8 @@ class Upstream(socketserver.ThreadingTCPServer):
                 gate.open = gate.opens(self.record.in_flight, now - self.record.last_arrival)
                 if not gate.open:
                     return False
+            if self.burst is not None and self.burst.holds(attempt, now - self.record.last_arrival, now):
+                return False
             if not reply.held or now - attempt.arrived >= HOLD_MAX_S:
                 return True
             started = {seen.path for seen in self.record.attempts}
@@ -250,12 +292,14 @@ class _Handler(socketserver.BaseRequestHandler):
                 return False
             left = IDLE_POLL_S if deadline is None else deadline - time.monotonic()
             wait = min(IDLE_POLL_S, left) if left > 0 else IDLE_POLL_S
+            if (burst := self.server.burst) is not None and burst.wait(attempt, wait):
+                wait = 0.0  # woken with the whole burst, so that the answers leave together: a look for a close
             connection.settimeout(wait)
             try:
                 if connection.recv(1, socket.MSG_PEEK) == b"":
                     self.server.end(attempt, answered=False)
                     return False  # the client closed its side: it gave up on this attempt
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):
                 continue
             except OSError:
                 self.server.end(attempt, answered=False)
