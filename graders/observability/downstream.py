@@ -1,5 +1,6 @@
 """The grader's downstream payment service: ``POST /charge`` on a loopback port. It records every call (headers
-and body) and behaves by the item's name: ``slow-...`` answers after ``SLOW_S``, ``fail-...`` answers 503."""
+and body) and behaves by the item's name: ``slow-...`` answers after ``SLOW_S``, ``fail-...`` answers 503,
+``status-NNN-...`` answers NNN."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ from labkit.ports import LOOPBACK
 
 SLOW_S = 0.3
 SLOW_PREFIX, FAIL_PREFIX = "slow-", "fail-"
+# ``status-NNN-...`` answers NNN: the client span's ERROR boundary is probed on both sides (500 and 499).
+STATUS_PREFIX = "status-"
+
+
+def status_prefix(status: int) -> str:
+    return f"{STATUS_PREFIX}{status}-"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class Downstream:
                 time.sleep(SLOW_S)
             if name.startswith(FAIL_PREFIX):
                 status, answer = 503, {"error": "payments are down"}
+            elif name.startswith(STATUS_PREFIX) and name[len(STATUS_PREFIX) : len(STATUS_PREFIX) + 3].isdigit():
+                status, answer = int(name[len(STATUS_PREFIX) : len(STATUS_PREFIX) + 3]), {"error": "as asked"}
             else:
                 charge_id = f"ch-{next(self._ids)}"
                 status, answer = 200, {"charge_id": charge_id}

@@ -5,6 +5,7 @@ import random
 import re
 
 from collector import STATUS_CODE_ERROR, ReceivedSpan
+from downstream import status_prefix
 from exposition import scrape
 from labkit.checks import fail
 from spans import server_span, wait_for_span
@@ -103,8 +104,9 @@ def check_only_server_errors_are_marked(shop, collector, rng: random.Random):
 
 def check_downstream_call_is_a_client_span(shop, collector, downstream, rng: random.Random):
     """A checkout's downstream call is a CLIENT span under its server span, ERROR when the downstream fails"""
-    for outcome, downstream_status in ((200, 200), (502, 503)):
-        call = checkout(rng, outcome)
+    for outcome, downstream_status in ((200, 200), (502, 503), (502, 500), (502, 499)):
+        prefix = status_prefix(downstream_status) if downstream_status in (500, 499) else ""
+        call = checkout(rng, outcome, prefix=prefix)
         mark = collector.mark()
         send(shop, call)
         parent = server_span(collector, mark, call.path, call.status, hint=HINT)

@@ -73,7 +73,7 @@ def order(item: str, quantity: int = 1, **extra: object) -> bytes:
 def checkout(rng: random.Random, outcome: int = 200, prefix: str = "") -> Call:
     if outcome == 400:
         return Call("POST", "/checkout", CHECKOUT, 400, rng.choice(INVALID_ORDERS))
-    item = f"{FAIL_PREFIX if outcome == 502 else prefix}item-{rng.getrandbits(32):08x}"
+    item = f"{prefix or (FAIL_PREFIX if outcome == 502 else '')}item-{rng.getrandbits(32):08x}"
     return Call("POST", "/checkout", CHECKOUT, outcome, order(item, rng.randint(1, 100)))
 
 
