@@ -135,27 +135,37 @@ def test_a_grading_leaves_no_image_or_container(engine: object, impl: Path) -> N
 
 
 def test_ctrl_c_during_the_image_stage_leaves_nothing(engine: object, tmp_path: Path) -> None:
-    prefix = f"czint{os.getpid()}x"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "labkit", "grade", LAB, "--impl", str(SOLUTION), "--seed", "1"],
-        cwd=KIT,
-        env={**environment(), **session_env(), "LABKIT_RUN_ID_PREFIX": prefix, "LABKIT_STATE_DIR": str(tmp_path)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        from labkit.wait import until
+    """Ctrl-C once the grader has something on the engine: labkit stops with an error and removes it all. On a
+    loaded machine the whole grading may end before the interrupt is sent; such an attempt proves nothing about
+    Ctrl-C (it must still leave nothing), so the test tries again, up to three times."""
+    interrupted = 0
+    for attempt in range(3):
+        prefix = f"czint{os.getpid()}x{attempt}x"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "labkit", "grade", LAB, "--impl", str(SOLUTION), "--seed", "1"],
+            cwd=KIT,
+            env={**environment(), **session_env(), "LABKIT_RUN_ID_PREFIX": prefix, "LABKIT_STATE_DIR": str(tmp_path)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            from labkit.wait import until
 
-        # Interrupted once the grader has something on the engine: an image (the base stand-in, or the build).
-        assert until(lambda: labelled_by(engine, prefix), 120.0, interval=0.2), "the image stage never started"
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode != 0
-    assert labelled_by(engine, prefix) == []
+            # Interrupted once the grader has something on the engine: an image (the base stand-in, or the build).
+            assert until(lambda: labelled_by(engine, prefix), 120.0, interval=0.2), "the image stage never started"  # noqa: B023
+            running = process.poll() is None
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert labelled_by(engine, prefix) == []
+        if running:
+            assert process.returncode != 0
+            interrupted += 1
+            break
+    assert interrupted, "in three attempts the grading always ended before the interrupt could be sent"
 
 
 @pytest.fixture(scope="module")
