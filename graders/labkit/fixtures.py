@@ -165,7 +165,7 @@ def wait_ready_again(
         (ready or run.ready).wait(process, AGAIN_S)
     except CheckFailed:
         raise CheckFailed(
-            f"{first.message} (when an earlier check of this stage started it; still not ready "
+            f"{first.message} (when an earlier check started it; still not ready "
             f"{AGAIN_S:g} s later, so not waited for again)",
             expected=first.expected,
             got=first.got,

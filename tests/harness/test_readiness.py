@@ -397,7 +397,7 @@ def test_a_program_never_ready_is_not_waited_for_again_by_each_check_of_its_stag
     assert "within 3 s" in first["message"]
     for check in later:
         assert check["message"].startswith(first["message"]), check["message"]
-        assert "when an earlier check of this stage started it" in check["message"]
+        assert "when an earlier check started it" in check["message"]
     started = [line for check in checks for line in check["transcript"] if line.startswith("started your program")]
     assert len(started) == 1, "the same process serves the stage: it is not started again for every check"
 
