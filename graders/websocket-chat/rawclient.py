@@ -309,8 +309,12 @@ class RawWebSocket:
         deadline = time.monotonic() + within
         while True:
             if last_frame and self.buffer:
+                # Name the first frame only: how many more arrived before the grader looked depends on timing.
+                partial = escape_bytes(bytes(self.buffer), 32)
+                first = self._parse_frame()
+                sent = f"another frame: {first.describe(24)}" if first else f"more: {partial}"
                 fail(
-                    f"after its {after}, your server sent more: {escape_bytes(bytes(self.buffer), 32)}",
+                    f"after its {after}, your server sent {sent}",
                     hint="after its Close frame a server sends nothing more and stops handling data (RFC 6455 7.1.7)",
                 )
             self.buffer.clear()
