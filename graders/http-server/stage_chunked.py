@@ -78,6 +78,36 @@ def check_chunked_stream_split_at_random_places(http, rng):
     )
 
 
+def cuts_inside_every_line(data: bytes, start: int) -> list[int]:
+    """Cut points that split every CRLF-ended line of the chunked body at ``data[start:]`` three ways: after its
+    first byte, before its CR and between its CR and LF. The grader's chunk data holds no CRLF, so every CRLF
+    there ends a chunk-size line, chunk data, a trailer field or the body."""
+    cuts = {start + 1}
+    position = data.find(b"\r\n", start)
+    while position >= 0:
+        cuts |= {position, position + 1, position + 3}
+        position = data.find(b"\r\n", position + 2)
+    return sorted(cut for cut in cuts if cut < len(data))
+
+
+def check_chunk_lines_split_across_writes(http, rng):
+    """Chunk-size lines, the CRLF after chunk data and trailer lines that arrive in pieces are decoded"""
+    parts = [words(rng, count) for count in (1, 9, 40, 3)]
+    trailers = [("X-Checksum", "abc123"), ("X-Count", str(len(parts)))]
+    head = request("POST", "/echo", CHUNKED)
+    data = head + chunked(parts, upper_hex=True, zero_pad=3, extensions=["part=1"], trailers=trailers)
+    cuts = cuts_inside_every_line(data, len(head))
+    what = f"POST /echo with a chunked body whose every line is cut across {len(cuts) + 1} writes"
+    conn = http(timeout=4.0)
+    conn.expect_answer_to(what, method="POST", target="/echo")
+    conn.send_pieces(data, cuts, note=what)
+    hint = (
+        "a chunk-size line, the CRLF after chunk data and a trailer line may each arrive over several reads: keep "
+        "reading until the line's CRLF is in your buffer before you parse it, as you do for the head"
+    )
+    expect_echo(conn.expect_response(hint=hint), what, headers=CHUNKED, body=b"".join(parts), hint=hint)
+
+
 def check_chunked_put_to_the_note(http, rng):
     """PUT /note with a chunked body stores the decoded body"""
     parts = [words(rng, 4), words(rng, 4)]

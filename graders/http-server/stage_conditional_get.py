@@ -7,7 +7,8 @@ from labkit.checks import fail
 NOT_MODIFIED = "If-None-Match matching the current ETag (or *) gets 304 with the ETag and no body (RFC 9110 §13.1.2)"
 
 
-def expect_not_modified(response: Response, tag: str, what: str) -> None:
+def expect_not_modified(response: Response, tag: str, length: int, what: str) -> None:
+    """A 304 with the current ``tag``; a Content-Length, if sent, is the ``length`` the 200 would have."""
     expect_status(response, 304, what, hint=NOT_MODIFIED)
     if response.header("ETag") != tag:
         fail(
@@ -15,6 +16,16 @@ def expect_not_modified(response: Response, tag: str, what: str) -> None:
             expected=f"ETag: {tag}",
             got=f"ETag: {response.header('ETag')}" if response.header("ETag") else "no ETag field",
             hint="a 304 carries the fields a 200 would have had for caching: ETag at least (RFC 9110 §15.4.5)",
+        )
+    announced = response.header("Content-Length")
+    if announced is not None and int(announced) != length:
+        fail(
+            f"the 304 response to {what} announces Content-Length: {announced}, but the 200 response would "
+            f"carry {length} bytes",
+            expected=f"no Content-Length field, or Content-Length: {length}",
+            got=f"Content-Length: {announced}",
+            hint="a 304 has no body, but a Content-Length on it tells a cache the length of the representation "
+            "the 200 would carry (RFC 9110 §8.6): omit it, or send that length, never the 0 of the empty body",
         )
 
 
@@ -46,7 +57,7 @@ def check_matching_etag_gets_304_without_a_body(http, site):
     what = "GET /app.js with If-None-Match: <its ETag>"
     conn.send_request("GET", "/app.js", [("If-None-Match", tag)], what=what)
     conn.send_request("GET", "/notes.txt")
-    expect_not_modified(conn.expect_response(hint=NOT_MODIFIED), tag, what)
+    expect_not_modified(conn.expect_response(hint=NOT_MODIFIED), tag, len(site["/app.js"].content), what)
     expect_file(conn.expect_response(hint="a 304 response has no body"), site["/notes.txt"])
 
 
@@ -54,6 +65,7 @@ def check_if_none_match_lists_wildcards_and_weak_tags(http, site):
     """Tag lists, * and W/ tags match; other tags get the full response"""
     conn = http()
     tag = expect_strong_etag(conn.exchange("GET", "/data.json"), "GET /data.json")
+    length = len(site["/data.json"].content)
     for value, shown in (
         (f'"not-it", {tag}, "other"', '"not-it", <its ETag>, "other"'),
         ("*", "*"),
@@ -62,7 +74,8 @@ def check_if_none_match_lists_wildcards_and_weak_tags(http, site):
         (f'W/"not-it" ,\tW/{tag}', 'W/"not-it" ,<tab>W/<its ETag>'),
     ):
         what = f"GET /data.json with If-None-Match: {shown}"
-        expect_not_modified(conn.exchange("GET", "/data.json", [("If-None-Match", value)], what=what), tag, what)
+        response = conn.exchange("GET", "/data.json", [("If-None-Match", value)], what=what)
+        expect_not_modified(response, tag, length, what)
     for value, shown in (('"not-it"', '"not-it"'), (tag.strip('"'), "<its ETag> without the quotes")):
         what = f"GET /data.json with If-None-Match: {shown}"
         response = conn.exchange("GET", "/data.json", [("If-None-Match", value)], what=what)
@@ -73,7 +86,7 @@ def check_if_none_match_lists_wildcards_and_weak_tags(http, site):
     head = conn.exchange(
         "HEAD", "/data.json", [("If-None-Match", tag)], what="HEAD /data.json with If-None-Match: <its ETag>"
     )
-    expect_not_modified(head, tag, "HEAD /data.json with If-None-Match: <its ETag>")
+    expect_not_modified(head, tag, length, "HEAD /data.json with If-None-Match: <its ETag>")
 
 
 def check_note_etag_follows_its_content(http, rng):
@@ -85,6 +98,7 @@ def check_note_etag_follows_its_content(http, rng):
     expect_not_modified(
         conn.exchange("GET", "/note", [("If-None-Match", old)], what="GET /note with its ETag"),
         old,
+        len(first),
         "GET /note with its ETag",
     )
     put = conn.exchange("PUT", "/note", body=second)
@@ -109,5 +123,6 @@ def check_note_etag_follows_its_content(http, rng):
     expect_not_modified(
         conn.exchange("GET", "/note", [("If-None-Match", new)], what="GET /note with the new ETag"),
         new,
+        len(second),
         "GET /note with the new ETag",
     )
