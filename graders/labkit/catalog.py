@@ -82,6 +82,9 @@ class Lab:
     folder: Path
     grader_folder: Path
     solution_folder: Path
+    # What `labkit mutate` changes: glob patterns relative to the solution folder; empty means its code (the
+    # Python, SQL and Lua files but test_*.py). A lab whose learner writes tests names them here.
+    mutate: tuple[str, ...] = ()
 
     @property
     def max_points(self) -> int:
@@ -197,7 +200,15 @@ def load_lab(toml_path: Path, root: Path) -> Lab:
         folder=toml_path.parent,
         grader_folder=root / "graders" / lab_id,
         solution_folder=root / "solutions" / lab_id,
+        mutate=_mutate_patterns(data, where),
     )
+
+
+def _mutate_patterns(data: dict[str, Any], where: str) -> tuple[str, ...]:
+    patterns = _optional(data, "mutate", list, where, [])
+    if not all(isinstance(pattern, str) and pattern and not pattern.startswith("/") for pattern in patterns):
+        raise LabConfigError(f'{where}: mutate must list glob patterns relative to the solution, e.g. ["tests/*.py"]')
+    return tuple(patterns)
 
 
 def parse_run(raw: dict[str, Any], where: str, base: RunSpec | None = None, *, folder: Path | None = None) -> RunSpec:

@@ -523,7 +523,7 @@ def mutate_command(
     if out is not None and (problem := _unwritable(out)) is not None:
         _usage(f"--out {out}: {problem}")
     try:
-        every_mutant = mutants_of(lab.solution_folder)
+        every_mutant = mutants_of(lab.solution_folder, lab.mutate)
         chosen = select(every_mutant, sample, seed, only)
         stale = stale_ledger_entries(lab, every_mutant)
     except HarnessError as error:

@@ -15,7 +15,7 @@ import hashlib
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -99,13 +99,17 @@ class Mutant:
         return f"{self.path}:{self.line}\n- {self.before.strip()}\n+ {self.after.strip()}"
 
 
-def mutants_of(folder: Path) -> list[Mutant]:
-    """Every mutant of the Python and SQL files of ``folder`` (caches and tests aside), in a stable order; two
-    operators that produce the same file count once."""
+def mutants_of(folder: Path, patterns: Sequence[str] = ()) -> list[Mutant]:
+    """Every mutant of the Python, SQL and Lua files of ``folder`` (caches and tests aside), or of the files the
+    glob ``patterns`` name (tests included: a lab whose learner writes tests), in a stable order; two operators
+    that produce the same file count once."""
     found: dict[str, Mutant] = {}
-    for path in sorted(folder.rglob("*")):
+    chosen = {path for pattern in patterns for path in folder.glob(pattern)} if patterns else set(folder.rglob("*"))
+    for path in sorted(chosen):
         relative = path.relative_to(folder)
-        if not path.is_file() or "__pycache__" in relative.parts or relative.name.startswith("test_"):
+        if not path.is_file() or "__pycache__" in relative.parts:
+            continue
+        if not patterns and relative.name.startswith("test_"):
             continue
         if path.suffix not in (".py", ".sql", ".lua"):
             continue  # data the solution serves or reads (a PNG, say) is not code, and may not be text

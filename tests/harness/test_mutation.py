@@ -69,6 +69,25 @@ def test_python_sql_and_lua_mutants_each_change_one_thing(tmp_path: Path) -> Non
     assert len({mutant.id for mutant in mutants}) == len(mutants)
 
 
+def test_a_lab_whose_learner_writes_tests_mutates_the_files_it_names(tmp_path: Path) -> None:
+    """By default test_*.py files are not the solution's code; ``mutate = [...]`` in lab.toml names what is."""
+    write(tmp_path / "scheduler.py", "def fits(a, b):\n    return a < b\n")
+    write(tmp_path / "tests" / "test_scheduler.py", "def test_fits():\n    assert 1 < 2\n")
+    assert {m.path for m in mutants_of(tmp_path)} == {"scheduler.py"}
+    assert {m.path for m in mutants_of(tmp_path, ["tests/*.py"])} == {"tests/test_scheduler.py"}
+    assert mutants_of(tmp_path, ["nothing/*.py"]) == []
+
+
+def test_lab_toml_mutate_must_list_relative_patterns(tmp_path: Path) -> None:
+    kit = _calc_kit(tmp_path)
+    toml = kit.root / "labs" / "calc" / "lab.toml"
+    toml.write_text('mutate = ["/etc/*.py"]\n' + toml.read_text())
+    with pytest.raises(LabConfigError, match="mutate must list glob patterns relative to the solution"):
+        load_catalog(kit.root).get("calc")
+    toml.write_text(toml.read_text().replace('"/etc/*.py"', '"tests/*.py"'))
+    assert load_catalog(kit.root).get("calc").mutate == ("tests/*.py",)
+
+
 def test_comments_in_sql_and_lua_are_never_mutated(tmp_path: Path) -> None:
     write(tmp_path / "m.sql", "-- keep a > b AND c\nSELECT 1 WHERE a > b; /* x < y\n AND z */ SELECT 2 WHERE c < d;\n")
     write(tmp_path / "q.py", 'Q = """SELECT id FROM t -- newest first, DESC\n WHERE a >= 1 ORDER BY id DESC"""\n')
