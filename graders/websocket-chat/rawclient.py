@@ -4,6 +4,7 @@ reads the server's bytes exactly, so every check can say which byte went wrong."
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import random
 import re
@@ -41,6 +42,7 @@ class ConnectOptions(TypedDict, total=False):
 
     timeout: float
     recv_buffer: int | None
+    max_segment: int | None
 
 
 class FrameOptions(TypedDict, total=False):
@@ -118,14 +120,27 @@ class RawWebSocket:
 
     @classmethod
     def connect(
-        cls, port: int, rng: random.Random, *, label: str, timeout: float = 2.0, recv_buffer: int | None = None
+        cls,
+        port: int,
+        rng: random.Random,
+        *,
+        label: str,
+        timeout: float = 2.0,
+        recv_buffer: int | None = None,
+        max_segment: int | None = None,
     ) -> RawWebSocket:
         """``recv_buffer`` shrinks the socket's receive buffer before connecting, so a client that stops reading
-        fills up after a few KiB instead of megabytes."""
-        if recv_buffer is None:
+        fills up after a few KiB instead of megabytes. ``max_segment`` caps the segment size the client announces:
+        the server's kernel sizes its send buffer by segments, so it then holds far less for a client that stops
+        reading (on loopback, some hundred KiB instead of a few MiB)."""
+        if recv_buffer is None and max_segment is None:
             return cls(TcpClient.connect(port, label=label, timeout=timeout), rng, port)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, recv_buffer)
+        if recv_buffer is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, recv_buffer)
+        if max_segment is not None:
+            with contextlib.suppress(OSError):  # a platform without TCP_MAXSEG keeps its default segments
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, max_segment)
         sock.settimeout(timeout)
         try:
             sock.connect((LOOPBACK, port))
@@ -133,7 +148,7 @@ class RawWebSocket:
             sock.close()
             fail(f"{label} could not connect to your server: {error.strerror or error}")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        log(f"{label}: connected (receive buffer {recv_buffer} bytes)")
+        log(f"{label}: connected (receive buffer {recv_buffer} bytes, maximum segment {max_segment} bytes)")
         return cls(TcpClient(sock, label, timeout), rng, port)
 
     # --- sending ---------------------------------------------------------------------------------------------

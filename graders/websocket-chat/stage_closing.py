@@ -10,8 +10,15 @@ CLOSE_HINT = (
 )
 
 
-def expect_close_reply(client: RawWebSocket, code: int) -> None:
-    client.expect_frame(CLOSE, close_payload(code), f"the Close reply with status {code}", hint=CLOSE_HINT)
+REASON_HINT = (
+    "a Close reason is UTF-8 text from the byte right after the 2-byte status code (it may start with a "
+    "multi-byte character); a valid Close gets the status code back, without the reason (RFC 6455 section 5.5.1)"
+)
+
+
+def expect_close_reply(client: RawWebSocket, code: int, reason: str = "") -> None:
+    what = f"the Close reply with status {code}" + (f" to a Close with the reason {reason!r}" if reason else "")
+    client.expect_frame(CLOSE, close_payload(code), what, hint=REASON_HINT if reason else CLOSE_HINT)
     client.expect_tcp_closed("Close reply", last_frame=True)
 
 
@@ -22,12 +29,17 @@ def check_close_1000_is_answered_and_tcp_closed(raw):
     expect_close_reply(client, 1000)
 
 
+# Reasons are UTF-8 from their first byte on, right after the status code: some start with a multi-byte character.
+REASONS = {1003: "\u00e7a va", 4000: "see you", 4999: "\u20ac \U0001f44b"}
+
+
 def check_close_status_code_is_echoed(raw):
-    """The Close reply carries the client's own status code, at both ends of each valid range"""
+    """The Close reply carries the client's own status code, at both ends of each valid range, whatever the reason"""
     for code in (1001, 1003, 1007, 1014, 3000, 4000, 4999):
         client = raw(f"client closing with {code}")
-        client.send_close(code, b"see you" if code == 4000 else b"")
-        expect_close_reply(client, code)
+        reason = REASONS.get(code, "")
+        client.send_close(code, reason.encode())
+        expect_close_reply(client, code, reason)
 
 
 def check_empty_close_gets_an_empty_close(raw):

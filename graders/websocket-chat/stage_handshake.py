@@ -1,6 +1,7 @@
 """Stage 1: the opening handshake (RFC 6455 section 4): 101 with the right Sec-WebSocket-Accept, or an HTTP error."""
 
 import base64
+import random
 from collections.abc import Callable
 
 from labkit.checks import expect
@@ -86,6 +87,7 @@ def check_invalid_upgrades_get_400(raw, rng, alive):
         ("a Sec-WebSocket-Key of 17 bytes", {"key": base64.b64encode(rng.randbytes(17)).decode()}),
         ("a Sec-WebSocket-Key of 18 bytes", {"key": base64.b64encode(rng.randbytes(18)).decode()}),
         ("a Sec-WebSocket-Key that is not base64", {"key": "this is not base64!!"}),
+        *((f"a Sec-WebSocket-Key {what}", {"key": key}) for what, key in spoiled_keys(rng)),
         ("no Sec-WebSocket-Version", {"change": {"Sec-WebSocket-Version": None}}),
         ("no Host header", {"change": {"Host": None}}),
         ("the method POST", {"method": "POST"}),
@@ -102,11 +104,33 @@ def check_invalid_upgrades_get_400(raw, rng, alive):
     alive("after the invalid upgrade requests")
 
 
+def spoiled_keys(rng: random.Random) -> list[tuple[str, str]]:
+    """Keys of 16 bytes that a lenient decoder accepts but are not valid base64: a character outside the alphabet
+    (which a lenient decoder skips), the URL-safe alphabet, or no padding."""
+    key = new_key(rng)
+    # The standard alphabet's + and / (from bytes 0xFB 0xFF), written in the URL-safe alphabet as - and _.
+    url_safe = base64.b64encode(b"\xfb\xff" + rng.randbytes(14)).decode().replace("+", "-").replace("/", "_")
+    return [
+        ("with a '.' among its base64 characters", f"{key[:8]}.{key[8:]}"),
+        ("with a space in the middle", f"{key[:12]} {key[12:]}"),
+        ("in the URL-safe alphabet (- and _)", url_safe),
+        ("without its = padding", key.rstrip("=")),
+    ]
+
+
+def add_header_line(line: bytes) -> Callable[[bytes], bytes]:
+    """Puts ``line`` right after the request line of a valid request."""
+    return lambda valid: valid.replace(b"\r\n", b"\r\n" + line + b"\r\n", 1)
+
+
 # Requests no option of build_request can spell, each made from a valid one.
 MALFORMED: list[tuple[str, Callable[[bytes], bytes]]] = [
     ("two spaces in the request line", lambda valid: valid.replace(b"GET /echo", b"GET  /echo", 1)),
     ("a request line without a version", lambda valid: valid.replace(b" HTTP/1.1\r\n", b"\r\n", 1)),
-    ("a header line without a colon", lambda valid: valid.replace(b"\r\n", b"\r\nX-Broken-Line\r\n", 1)),
+    ("a header line without a colon", add_header_line(b"X-Broken-Line")),
+    ("a space between a header name and its colon", add_header_line(b"X-Spaced : 1")),
+    ("a header line with an empty name", add_header_line(b": no name")),
+    ("a header line that starts with a space", add_header_line(b" X-Indented: 1")),
 ]
 
 

@@ -40,15 +40,26 @@ def expect_echo_still_works(raw: Callable[..., RawWebSocket], alive: Callable[[s
     client.expect_frame(TEXT, b"unaffected", f"the echo for a new client {after}")
 
 
+# The mask bit is 0x80 of the second byte alone: lengths of both parities, both short encodings, data and control.
+UNMASKED: list[tuple[str, FrameSpec]] = [
+    ("an unmasked text frame", spec(TEXT, b"not masked", masked=False)),
+    ("an unmasked text frame of 5 bytes", spec(TEXT, b"hello", masked=False)),
+    ("an unmasked empty Ping", spec(PING, masked=False)),
+    ("an unmasked binary frame of 301 bytes (126 + 16-bit length)", spec(BINARY, b"u" * 301, masked=False)),
+]
+
+
 def check_unmasked_frame_gets_1002(raw, alive):
-    """An unmasked client frame gets Close 1002"""
-    expect_violation(
-        raw,
-        [spec(TEXT, b"not masked", masked=False)],
-        1002,
-        "an unmasked text frame",
-        "clients must mask every frame (RFC 6455 section 5.1): mask bit 0 fails the connection with 1002",
-    )
+    """Unmasked client frames (odd and even lengths, 7- and 16-bit, data and control) get Close 1002"""
+    for what, frame in UNMASKED:
+        expect_violation(
+            raw,
+            [frame],
+            1002,
+            what,
+            "clients must mask every frame (RFC 6455 section 5.1): the mask bit (0x80 of the second byte, "
+            "whatever the length beside it) at 0 fails the connection with 1002",
+        )
     expect_echo_still_works(raw, alive, "after an unmasked frame")
 
 
@@ -130,8 +141,14 @@ def check_invalid_close_status_codes_get_1002(raw):
 
 
 def check_close_reason_that_is_not_utf8_gets_1007(raw):
-    """A Close whose reason is not UTF-8 gets Close 1007"""
-    for reason, what in ((b"bye \xff", "the byte 0xFF"), (b"\xed\xa0\x80", "a surrogate")):
+    """A Close whose reason is not UTF-8, from its first byte to its last, gets Close 1007"""
+    reasons = (
+        (b"bye \xff", "the byte 0xFF at its end"),
+        (b"\xffbye", "the byte 0xFF at its start"),
+        (b"\x80", "nothing but a continuation byte"),
+        (b"\xed\xa0\x80", "a surrogate"),
+    )
+    for reason, what in reasons:
         expect_violation(
             raw,
             [spec(CLOSE, close_payload(1000) + reason)],
@@ -143,13 +160,14 @@ def check_close_reason_that_is_not_utf8_gets_1007(raw):
 
 def check_64_bit_length_with_its_top_bit_set_gets_1002(raw):
     """A 64-bit length with its most significant bit set gets Close 1002 (not 1009: the length is malformed)"""
-    expect_violation(
-        raw,
-        [spec(BINARY, b"", announce=(1 << 63) | 5)],
-        1002,
-        "a frame header whose 64-bit length has its top bit set",
-        "the most significant bit of a 64-bit length must be 0 (RFC 6455 section 5.2): that is a protocol error",
-    )
+    for announce in ((1 << 63) | 5, 1 << 63, (1 << 64) - 1):
+        expect_violation(
+            raw,
+            [spec(BINARY, b"", announce=announce)],
+            1002,
+            f"a frame header whose 64-bit length has its top bit set (0x{announce:016x})",
+            "the most significant bit of a 64-bit length must be 0 (RFC 6455 section 5.2): that is a protocol error",
+        )
 
 
 def check_nothing_is_sent_or_read_after_failing(raw):
@@ -164,9 +182,11 @@ def check_nothing_is_sent_or_read_after_failing(raw):
 
 
 def check_oversize_header_gets_1009_at_once(raw, alive):
-    """A frame header announcing MAX_MESSAGE + 1 bytes gets Close 1009 before any payload is sent"""
-    header = spec(BINARY, b"", announce=MAX_MESSAGE + 1)
-    expect_violation(raw, [header], 1009, f"a frame header announcing {MAX_MESSAGE + 1} bytes (no payload)", SIZE_HINT)
+    """Frame headers announcing MAX_MESSAGE + 1 bytes, up to the largest valid 64-bit length, get Close 1009 at once"""
+    # 2**63 - 1 has every bit but the top one set: too big (1009), yet well-formed (not 1002).
+    for announce in (MAX_MESSAGE + 1, 1 << 32, (1 << 63) - 1):
+        header = spec(BINARY, b"", announce=announce)
+        expect_violation(raw, [header], 1009, f"a frame header announcing {announce} bytes (no payload)", SIZE_HINT)
     expect_echo_still_works(raw, alive, "after an oversize frame")
 
 
