@@ -1,8 +1,9 @@
-"""containerize without and with a Docker engine and checkov: the static stages grade everywhere, the image stage is
-reported as not run where no engine answers and the policy stage where checkov is not installed (where it is, it
-runs, though the image stage before it did not); where an engine answers, nothing the grader built or ran is left
-on it, also after Ctrl-C. And the grader's .dockerignore matcher agrees with the engine's rules on both sides of
-each."""
+"""containerize without and with a Docker engine, docker-compose and checkov: the static stages grade everywhere,
+the image and compose-up stages are reported as not run where no engine answers (compose-up also where
+docker-compose is not installed) and the policy stage where checkov is not installed (where it is, it runs, though
+the stages before it did not); where an engine answers, nothing the grader built or ran is left on it (images,
+containers, volumes, networks), also after Ctrl-C in the image or the Compose stage. And the grader's .dockerignore
+matcher agrees with the engine's rules on both sides of each."""
 
 from __future__ import annotations
 
@@ -26,13 +27,15 @@ SOLUTION = KIT / "solutions" / LAB
 SCENARIOS = KIT / "tests" / "scenarios" / LAB
 ALTERNATIVE = KIT / "tests" / "alternatives" / LAB / "multistage-allowlist"
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
-STATIC_POINTS, IMAGE_POINTS, POLICY_POINTS = 70, 20, 10
+STATIC_POINTS, IMAGE_POINTS, COMPOSE_UP_POINTS, POLICY_POINTS = 65, 15, 10, 10
+RUNTIME_POINTS = IMAGE_POINTS + COMPOSE_UP_POINTS
 CHECKOV = fieldtools.TOOLS["checkov"]
+DOCKER_COMPOSE = fieldtools.TOOLS["docker-compose"]
 
 
 @pytest.fixture
 def fresh_machine(tmp_path: Path) -> dict[str, str]:
-    """No Docker engine, and an empty tools folder: checkov was never installed."""
+    """No Docker engine, and an empty tools folder: neither docker-compose nor checkov was ever installed."""
     return {**NO_ENGINE, "LABKIT_TOOLS_DIR": str(tmp_path / "tools")}
 
 
@@ -52,32 +55,40 @@ def test_a_fresh_machine_grades_the_static_stages_and_says_what_was_not_run(fres
     assert code == 0, lab
     assert stage_statuses(result) == {
         "dockerfile": "passed", "compose": "passed", "kubernetes": "passed", "terraform": "passed", "image": "not_run",
-        "policy": "not_run",
+        "compose-up": "not_run", "policy": "not_run",
     }  # fmt: skip
-    image, policy = lab["stages"][-2:]
+    image, compose_up, policy = lab["stages"][-3:]
+    tools = fresh_machine["LABKIT_TOOLS_DIR"]
     assert "needs a Docker engine" in image["not_run"], image
+    assert compose_up["not_run"].startswith("needs a Docker engine"), compose_up
+    assert compose_up["not_run"].endswith(
+        f"; needs docker-compose 1.29.2: not installed in {tools}/docker-compose-1.29.2: "
+        "install it with `labkit tools install docker-compose`"
+    ), compose_up
     assert policy["not_run"] == (
-        f"needs checkov 3.3.30: not installed in {fresh_machine['LABKIT_TOOLS_DIR']}/checkov-3.3.30: "
-        "install it with `labkit tools install checkov`"
+        f"needs checkov 3.3.30: not installed in {tools}/checkov-3.3.30: install it with `labkit tools install checkov`"
     )
-    assert all(check["status"] == "not_run" and check["points"] == 0 for check in image["checks"] + policy["checks"])
+    not_run = image["checks"] + compose_up["checks"] + policy["checks"]
+    assert all(check["status"] == "not_run" and check["points"] == 0 for check in not_run)
     assert (lab["points"], lab["max_points"]) == (STATIC_POINTS, STATIC_POINTS)
-    assert lab["not_run_points"] == IMAGE_POINTS + POLICY_POINTS
-    assert not (Path(fresh_machine["LABKIT_TOOLS_DIR"]) / "checkov-3.3.30").exists(), "grading never installs it"
+    assert lab["not_run_points"] == RUNTIME_POINTS + POLICY_POINTS
+    assert not any(Path(tools).glob("*-*")), "grading never installs a tool"
 
 
 def test_without_an_engine_a_runtime_bug_earns_neither_zero_nor_full_marks(fresh_machine: dict[str, str]) -> None:
     code, result = grade_json(LAB, SCENARIOS / "shell-wrapper-ignores-sigterm", env=fresh_machine)
     lab = result["labs"][0]
     assert (code, stage_statuses(result)["image"]) == (0, "not_run")
-    assert (lab["max_points"], lab["not_run_points"]) == (STATIC_POINTS, IMAGE_POINTS + POLICY_POINTS)
+    assert (lab["max_points"], lab["not_run_points"]) == (STATIC_POINTS, RUNTIME_POINTS + POLICY_POINTS)
 
 
 def test_without_an_engine_a_static_bug_is_still_caught(fresh_machine: dict[str, str]) -> None:
     code, result = grade_json(LAB, SCENARIOS / "tf-ssh-open-to-all", env=fresh_machine)
     statuses = stage_statuses(result)
     assert code == 1
-    assert (statuses["terraform"], statuses["image"], statuses["policy"]) == ("failed", "not_run", "not_run")
+    assert (statuses["terraform"], statuses["image"], statuses["compose-up"], statuses["policy"]) == (
+        "failed", "not_run", "not_run", "not_run"
+    )  # fmt: skip
 
 
 @pytest.mark.usefixtures("checkov_installed")
@@ -112,35 +123,61 @@ def engine() -> Iterator[object]:
     client.close()
 
 
-def labelled_by(client: object, prefix: str) -> list[str]:
-    """Containers and images on the engine whose run label starts with ``prefix``."""
+def labelled_by(client: object, prefix: str, *, compose_only: bool = False) -> list[str]:
+    """Containers, images, volumes and networks on the engine whose run label starts with ``prefix`` (with
+    ``compose_only``, the containers Compose started only)."""
     api = client.api  # type: ignore[attr-defined]
-    found = []
-    for container in api.containers(all=True, filters={"label": "labkit.run"}):
-        if (container.get("Labels") or {}).get("labkit.run", "").startswith(prefix):
-            found.append(f"container {container['Id'][:12]}")
-    for image in api.images(filters={"label": "labkit.run"}):
-        if (image.get("Labels") or {}).get("labkit.run", "").startswith(prefix):
-            found.append(f"image {image['Id'][:19]}")
-    return found
+    filters = {"label": "labkit.run"}
+    listed = {
+        "container": [(c["Id"], c.get("Labels")) for c in api.containers(all=True, filters=filters)],
+        "image": [(i["Id"], i.get("Labels")) for i in api.images(filters=filters)],
+        "volume": [(v["Name"], v.get("Labels")) for v in (api.volumes(filters=filters) or {}).get("Volumes") or []],
+        "network": [(n["Id"], n.get("Labels")) for n in api.networks(filters=filters)],
+    }
+    return [
+        f"{kind} {name[:19]}"
+        for kind, items in listed.items()
+        for name, labels in items
+        if (labels or {}).get("labkit.run", "").startswith(prefix)
+        and (not compose_only or (kind == "container" and "com.docker.compose.project" in (labels or {})))
+    ]
+
+
+def require_docker_compose() -> None:
+    """Skips, saying why, where docker-compose is not installed (.ci/run installs it, and says so loudly when it
+    could not)."""
+    if fieldtools.python_of(DOCKER_COMPOSE) is None:
+        pytest.skip(f"docker-compose is {fieldtools.why_missing(DOCKER_COMPOSE)} (.ci/run installs it)")
 
 
 @pytest.mark.parametrize("impl", [SCENARIOS / "crashes-at-start", ALTERNATIVE], ids=["crash", "multi-stage"])
-def test_a_grading_leaves_no_image_or_container(engine: object, impl: Path) -> None:
-    """Also the untagged last image of a multi-stage build's first stage."""
+def test_a_grading_leaves_nothing_on_the_engine(engine: object, impl: Path) -> None:
+    """Also the untagged last image of a multi-stage build's first stage, and the Compose project's containers,
+    volumes and network (the alternative passes the image stage, so its compose-up stage runs)."""
+    if impl == ALTERNATIVE:
+        require_docker_compose()
     prefix = f"czleak{os.getpid()}x"
     code, result = grade_json(LAB, impl, env={"LABKIT_RUN_ID_PREFIX": prefix})
-    assert stage_statuses(result)["image"] == ("passed" if impl == ALTERNATIVE else "failed"), code
+    statuses = stage_statuses(result)
+    if impl == ALTERNATIVE:
+        assert (statuses["image"], statuses["compose-up"]) == ("passed", "passed"), code
+    else:
+        assert statuses["image"] == "failed", code
     assert labelled_by(engine, prefix) == []
 
 
-def test_ctrl_c_during_the_image_stage_leaves_nothing(engine: object, tmp_path: Path) -> None:
-    """Ctrl-C once the grader has something on the engine: labkit stops with an error and removes it all. On a
-    loaded machine the whole grading may end before the interrupt is sent; such an attempt proves nothing about
-    Ctrl-C (it must still leave nothing), so the test tries again, up to three times."""
+@pytest.mark.parametrize("stage", ["image", "compose-up"])
+def test_ctrl_c_during_a_runtime_stage_leaves_nothing(engine: object, tmp_path: Path, stage: str) -> None:
+    """Ctrl-C once the grader has something on the engine (for compose-up: once Compose has started a container):
+    labkit stops with an error and removes it all. On a loaded machine the whole grading may end before the
+    interrupt is sent; such an attempt proves nothing about Ctrl-C (it must still leave nothing), so the test tries
+    again, up to three times."""
+    compose_only = stage == "compose-up"
+    if compose_only:
+        require_docker_compose()
     interrupted = 0
     for attempt in range(3):
-        prefix = f"czint{os.getpid()}x{attempt}x"
+        prefix = f"czint{os.getpid()}x{stage[0]}{attempt}x"
         process = subprocess.Popen(
             [sys.executable, "-m", "labkit", "grade", LAB, "--impl", str(SOLUTION), "--seed", "1"],
             cwd=KIT,
@@ -151,8 +188,10 @@ def test_ctrl_c_during_the_image_stage_leaves_nothing(engine: object, tmp_path: 
         try:
             from labkit.wait import until
 
-            # Interrupted once the grader has something on the engine: an image (the base stand-in, or the build).
-            assert until(lambda: labelled_by(engine, prefix), 120.0, interval=0.2), "the image stage never started"  # noqa: B023
+            # Interrupted once the grader has something on the engine: an image (the base stand-in, or the build),
+            # or a container of the Compose project.
+            started = until(lambda: labelled_by(engine, prefix, compose_only=compose_only), 180.0, interval=0.2)  # noqa: B023
+            assert started, f"the {stage} stage never started"
             running = process.poll() is None
             process.send_signal(signal.SIGINT)
             process.wait(timeout=120)

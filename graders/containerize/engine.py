@@ -24,6 +24,8 @@ from labkit.errors import HarnessError
 
 SANDBOX_IMAGE = os.environ.get("LABKIT_SANDBOX_IMAGE") or "labkit-sandbox:latest"
 SERVICE_PORT = 8080
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
 BUILD_TIMEOUT_S = 180
 STANDIN = f'FROM {SANDBOX_IMAGE}\nUSER root\nWORKDIR /\nENTRYPOINT []\nCMD ["python3"]\n'
 KEPT_OUT = (".env", ".git")  # planted in the build context; .dockerignore must keep them out of the image
@@ -125,6 +127,58 @@ class Engine:
         self.containers.append(container)
         container.start()
         return container
+
+    def has_image(self, name: str) -> bool:
+        try:
+            self.client.images.get(name)
+        except DockerException:
+            return False
+        return True
+
+    def project_containers(self, project: str) -> dict[str, Any]:
+        """The containers Compose started for ``project``, by service name."""
+        found = self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
+        return {container.labels.get(SERVICE_LABEL, container.name): container for container in found}
+
+    @staticmethod
+    def health(container: Any) -> str:
+        """healthy, unhealthy or starting; for a container no longer running, its state (exited, dead)."""
+        container.reload()
+        state = container.attrs["State"]
+        if state["Status"] != "running":
+            return str(state["Status"])
+        return str((state.get("Health") or {}).get("Status") or "running without a health check")
+
+    @staticmethod
+    def last_probe(container: Any) -> str:
+        probes = (container.attrs["State"].get("Health") or {}).get("Log") or []
+        if not probes:
+            return ""
+        last = probes[-1]
+        return f"; its last health probe exited {last.get('ExitCode')}: {str(last.get('Output', '')).strip()[:200]!r}"
+
+    @staticmethod
+    def output_tail(container: Any, lines: int = 10) -> str:
+        return bytes(container.logs(tail=lines)).decode(errors="replace").rstrip() or "(nothing)"
+
+    @staticmethod
+    def environment(container: Any) -> dict[str, str]:
+        """The container's environment as the engine set it (Compose's interpolation done)."""
+        entries = container.attrs["Config"].get("Env") or []
+        return dict(entry.partition("=")[::2] for entry in entries)
+
+    @staticmethod
+    def psql_select_1(container: Any, *, user: str, password: str, database: str) -> tuple[int, str]:
+        """Logs in to the PostgreSQL of ``container`` over its network address, so that the server asks for the
+        password (its pg_hba trusts the socket and loopback only)."""
+        address = next(
+            (net["IPAddress"] for net in container.attrs["NetworkSettings"]["Networks"].values() if net["IPAddress"]),
+            "",
+        )
+        settings = {"PGHOST": address, "PGUSER": user, "PGPASSWORD": password, "PGDATABASE": database}
+        code, output = container.exec_run(["psql", "-X", "-c", "select 1"], environment=settings)
+        said = bytes(output).decode(errors="replace").replace(f'"{address}"', "postgres's address")
+        return int(code), said
 
     @staticmethod
     def address(container: Any) -> tuple[str, int]:

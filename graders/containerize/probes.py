@@ -29,6 +29,19 @@ for root, dirs, files in os.walk("/"):
             pass
 """
 
+# Run inside the service's container: GET 127.0.0.1:8080<argv[1]>; prints the status, a newline, then the body.
+IN_CONTAINER_GET = r"""
+import sys, urllib.error, urllib.request
+try:
+    reply = urllib.request.urlopen("http://127.0.0.1:8080" + sys.argv[1], timeout=5)
+except urllib.error.HTTPError as error:
+    reply = error
+except OSError as error:
+    sys.exit(f"no answer: {error}")
+print(reply.status)
+print(reply.read().decode(errors="replace"))
+"""
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -1,4 +1,4 @@
-"""Stage 6: checkov's policy checks on the Dockerfile, k8s/ and terraform/ (the README's list), run once."""
+"""Stage 7: checkov's policy checks on the Dockerfile, k8s/ and terraform/ (the README's list), run once."""
 
 import pytest
 

@@ -77,6 +77,14 @@ def remove_labelled(client: Any, label: str, keep: Any = None) -> int:
             removed += 1
         except DockerException:
             continue
+    for volume in (client.api.volumes(filters={"label": label}) or {}).get("Volumes") or []:  # Compose's (containerize)
+        if keep is not None and keep(volume.get("Labels") or {}):
+            continue
+        try:
+            client.api.remove_volume(volume["Name"], force=True)
+            removed += 1
+        except DockerException:
+            continue
     for image in client.api.images(filters={"label": label}):  # images a grader built (containerize)
         if keep is not None and keep(image.get("Labels") or {}):
             continue

@@ -1,4 +1,5 @@
-"""Heavy field tools (checkov), each pinned by version in a virtual environment of its own, outside the checkout.
+"""Heavy field tools (checkov, docker-compose), each pinned by version in a virtual environment of its own, outside
+the checkout.
 
 Such a tool is too large, or pins too many packages of its own, to be one of labkit's dependencies. It is installed
 once per machine by `labkit tools install NAME`, never while grading: a stage that needs it says
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -38,6 +40,11 @@ class FieldTool:
     version: str
     module: str  # run as `python -m module`
     purpose: str
+    pins: tuple[str, ...] = ()  # the versions of its dependencies it works with, where its own ranges allow others
+    # Dependencies with no wheel for this Python, built from source first without pip's build isolation, with
+    # ``build_with`` installed: their sources need build tools older than the ones pip would pick.
+    from_source: tuple[str, ...] = ()
+    build_with: tuple[str, ...] = ()
 
     @property
     def requirement(self) -> str:
@@ -51,6 +58,19 @@ class FieldTool:
 TOOLS = {
     "checkov": FieldTool(
         "checkov", "3.3.30", "checkov.main", "policy checks of Dockerfiles, Kubernetes manifests and Terraform"
+    ),
+    # Compose v1, the Python one: the v2 plugin is a Go binary no grading machine can download. 1.29.2 reads the
+    # Compose Specification (depends_on conditions, ${VAR:?message}) but needs docker-py 6 (7 dropped an argument
+    # it passes), the requests and urllib3 of that time, and PyYAML 5, which has no wheel for Python 3.11 and
+    # builds only with Cython 0.29.
+    "docker-compose": FieldTool(
+        "docker-compose",
+        "1.29.2",
+        "compose",
+        "runs a Compose file on the Docker engine",
+        pins=("docker==6.1.3", "requests==2.31.0", "urllib3==1.26.20"),
+        from_source=("pyyaml==5.4.1",),
+        build_with=("cython==0.29.37", "wheel", "setuptools"),
     ),
 }
 
@@ -130,8 +150,11 @@ def _locked(path: Path) -> Iterator[None]:
 def _build(tool: FieldTool, folder: Path, python: str) -> None:
     _step([python, "-m", "venv", str(folder)], f"creating a virtual environment for {tool.name}")
     env_python = str(folder / "bin" / "python")
-    pip = [env_python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", tool.requirement]
-    _step(pip, f"pip install {tool.requirement}")
+    pip = [env_python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q"]
+    if tool.from_source:
+        _step([*pip, *tool.build_with], f"pip install {' '.join(tool.build_with)}")
+        _step([*pip, "--no-build-isolation", *tool.from_source], f"pip install {' '.join(tool.from_source)}")
+    _step([*pip, tool.requirement, *tool.pins], f"pip install {tool.requirement}")
     version = _step([env_python, "-m", tool.module, "--version"], f"{tool.name} --version", VERSION_TIMEOUT_S)
     if tool.version not in version:
         raise HarnessError(f"{tool.name} installed, but it says it is version {version.strip()!r}, not {tool.version}")
@@ -173,7 +196,7 @@ def run(
             capture_output=True,
             text=True,
             cwd=cwd,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8", **(env or {})},
+            env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8", **_engine_settings(), **(env or {})},
             timeout=timeout,
             check=False,
         )
@@ -182,3 +205,11 @@ def run(
     except OSError as error:
         raise HarnessError(f"{tool.name} could not start: {error}") from None
     return ToolRun(done.returncode, done.stdout, done.stderr)
+
+
+ENGINE_SETTINGS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+
+
+def _engine_settings() -> dict[str, str]:
+    """Where the Docker engine is, for a tool that talks to it, as the user's environment says."""
+    return {name: value for name in ENGINE_SETTINGS if (value := os.environ.get(name))}

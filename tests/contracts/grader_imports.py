@@ -21,8 +21,8 @@ from pathlib import Path
 PUBLIC = frozenset({
     "labkit.calls", "labkit.checks", "labkit.driver", "labkit.errors", "labkit.learners", "labkit.pool",
     "labkit.ports", "labkit.readiness", "labkit.render", "labkit.services", "labkit.tools", "labkit.tools.kvproto",
-    "labkit.tools.checkov", "labkit.tools.pymutants", "labkit.tools.redis_gate", "labkit.tools.sql", "labkit.tools.tcp",
-    "labkit.tools.tcpproxy", "labkit.tools.udpproxy", "labkit.wait",
+    "labkit.tools.checkov", "labkit.tools.compose", "labkit.tools.pymutants", "labkit.tools.redis_gate",
+    "labkit.tools.sql", "labkit.tools.tcp", "labkit.tools.tcpproxy", "labkit.tools.udpproxy", "labkit.wait",
 })  # fmt: skip
 MIRROR = "labgraders"
 

@@ -1,6 +1,7 @@
-"""Heavy field tools (checkov): installed by `labkit tools install` into a folder of their own, atomically and once
-when two installs race, required by a stage as ``tool:NAME`` (not run, with the command, where missing), and run by
-``labkit.tools.checkov.scan``, whose crashes, bad reports and hangs are harness errors.
+"""Heavy field tools (checkov, docker-compose): installed by `labkit tools install` into a folder of their own,
+atomically and once when two installs race, with the sources that have no wheel built first; required by a stage
+as ``tool:NAME`` (not run, with the command, where missing); and run by ``labkit.tools.checkov.scan``, whose
+crashes, bad reports and hangs are harness errors.
 
 The install's mechanics are exercised with a stand-in interpreter (a shell script that makes a "virtual
 environment" in milliseconds and counts its builds), so no test installs the real tool: the one that runs checkov
@@ -99,6 +100,33 @@ def test_a_failed_install_is_a_harness_error_and_leaves_nothing_behind(tools_dir
     assert "no venv module here" in caught.value.message
     assert fieldtools.python_of(FAKE) is None
     assert [path.name for path in tools_dir.iterdir()] == [".fake-1.0.lock"]
+
+
+def test_dependencies_without_a_wheel_are_built_first_with_their_build_tools(tools_dir: Path, tmp_path: Path) -> None:
+    """pip's steps for a tool like docker-compose: the build tools, then the sources built without isolation (so
+    that they use those tools), then the tool with its pins."""
+    pip_log = tmp_path / "pip.log"
+    python = executable(
+        tmp_path / "bin" / "python",
+        f"""
+        #!/bin/sh
+        case "$2" in
+          venv) mkdir -p "$3/bin" && cp "$0" "$3/bin/python" ;;
+          pip) shift 2; echo "$*" >> {pip_log} ;;
+          fakemod) echo "fakemod 1.0" ;;
+        esac
+        """,
+    )
+    tool = FieldTool(
+        "fake", "1.0", "fakemod", "built from source", pins=("dep==2",), from_source=("old==5",), build_with=("cy<3",)
+    )
+    install(tool, python=str(python))
+    options = "install --disable-pip-version-check --no-input -q"
+    assert pip_log.read_text().splitlines() == [
+        f"{options} cy<3",
+        f"{options} --no-build-isolation old==5",
+        f"{options} fake==1.0 dep==2",
+    ]
 
 
 def test_a_tool_that_answers_with_another_version_is_not_installed(tools_dir: Path, tmp_path: Path) -> None:
@@ -219,4 +247,4 @@ def test_cli_list_and_doctor_say_whether_it_is_installed(tmp_path: Path) -> None
     assert any(line.startswith("tool: checkov no 3.3.30 not installed in") for line in lines), doctor.stdout
     text = " ".join(lines)
     assert f"containerize tool:checkov no needs checkov 3.3.30: not installed in {tmp_path}/checkov-3.3.30" in text
-    assert "install it with `labkit tools install checkov`; would not run: stage 6 policy" in text
+    assert "install it with `labkit tools install checkov`; would not run: stage 7 policy" in text

@@ -19,7 +19,7 @@ from labkit.services.base import (
     wait_postgres_ready,
     wait_redis_ready,
 )
-from labkit.services.docker import DockerProvider, sweep
+from labkit.services.docker import DockerProvider, postgres_image, redis_image, sweep
 from labkit.services.embedded import EmbeddedProvider
 from labkit.services.external import ExternalProvider
 from labkit.services.fresh import (
@@ -51,7 +51,9 @@ __all__ = [
     "fresh_redis_db",
     "learner_redis_url",
     "learner_role",
+    "postgres_image",
     "protect_redis_default_user",
+    "redis_image",
     "resolve_provider",
     "sweep",
     "wait_postgres_ready",

@@ -49,10 +49,13 @@ HINT = "start Docker (or use --services embedded); `labkit doctor` explains what
 
 
 def postgres_image() -> str:
+    """The image that runs PostgreSQL on the engine (``LABKIT_POSTGRES_IMAGE``: the kit's stand-in without a
+    registry)."""
     return settings().postgres_image
 
 
 def redis_image() -> str:
+    """The image that runs Redis on the engine (``LABKIT_REDIS_IMAGE``)."""
     return settings().redis_image
 
 
