@@ -536,11 +536,11 @@ class SandboxedProcess(LearnerProcess):
         self.stopped_by_grader = True  # as in process mode: its exit from here on is the grader's doing
         self.exit_code()  # reads the OOM flag while the container still exists
         try:
-            _shared_engine().containers.get(self.container).remove(force=True)
+            _shared_engine().containers.get(self.container).remove(force=True, v=True)
         except (NotFound, HarnessError):
             pass
         except DockerException:
-            subprocess.run(["docker", "rm", "-f", self.container], capture_output=True, check=False)
+            subprocess.run(["docker", "rm", "-f", "-v", self.container], capture_output=True, check=False)
         try:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -80,7 +80,7 @@ def test_orphan_sweep_removes_containers_whose_owner_died_and_keeps_live_ones(cl
         assert orphan.id not in remaining
         assert alive.id in remaining
     finally:
-        alive.remove(force=True)
+        alive.remove(force=True, v=True)
 
 
 def _published(client: Any, image: str, port: int, **options: Any) -> tuple[Any, int]:
@@ -104,7 +104,7 @@ def test_postgres_image_honours_the_official_variables(client: Any) -> None:
         with pytest.raises(psycopg.OperationalError):
             psycopg.connect(PostgresEndpoint("127.0.0.1", port, "alice", "wrong", "shop").dsn(), connect_timeout=5)
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)  # v: the image declares a VOLUME
 
 
 def test_redis_image_takes_server_flags_as_its_command(client: Any) -> None:
@@ -115,4 +115,4 @@ def test_redis_image_takes_server_flags_as_its_command(client: Any) -> None:
         with pytest.raises(redis.AuthenticationError):
             redis.Redis(port=port, socket_timeout=5).ping()
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)  # v: the image declares a VOLUME

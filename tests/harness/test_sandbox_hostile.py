@@ -109,7 +109,7 @@ def decoy() -> Iterator[tuple[str, int]]:
             time.sleep(0.05)
         yield address, 8000
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)
         client.close()
 
 
