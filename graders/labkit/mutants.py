@@ -111,11 +111,14 @@ def mutants_of(folder: Path, patterns: Sequence[str] = ()) -> list[Mutant]:
             continue
         if not patterns and relative.name.startswith("test_"):
             continue
-        if path.suffix not in (".py", ".sql", ".lua"):
+        configuration = bool(patterns) and path.suffix not in (".py", ".sql", ".lua")
+        if not configuration and path.suffix not in (".py", ".sql", ".lua"):
             continue  # data the solution serves or reads (a PNG, say) is not code, and may not be text
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".py":
             generated = [*_python_mutants(text), *_string_mutants(text)]
+        elif configuration:  # a file lab.toml names that is none of those: a Dockerfile, YAML, HCL
+            generated = list(_configuration_mutants(text))
         else:
             generated = list(_text_mutants(text, [(0, len(text))]))
         for operator, source in generated:
@@ -231,6 +234,32 @@ def _string_mutants(text: str) -> Iterator[tuple[str, str]]:
             end = starts[token.end[0] - 1] + token.end[1]
             spans.append((begin, end))
     yield from _text_mutants(text, spans)
+
+
+CONFIGURATION_COMMENT = re.compile(r"^\s*(#|//)")
+NUMBER = re.compile(r"(?<![\w.:/-])\d+(?![\w.:/])")  # a whole number on its own: not in a version, an address or a tag
+BOOLEAN = re.compile(r"\b(true|false)\b")
+
+
+def _configuration_mutants(text: str) -> Iterator[tuple[str, str]]:
+    """Mutants of a configuration file (Dockerfile, YAML, HCL): each line that is not blank or a comment left out,
+    each whole number on such a line one more, each true or false the other."""
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if not line.strip() or CONFIGURATION_COMMENT.match(line):
+            continue
+        yield "config/drop-line", "".join(lines[:index] + lines[index + 1 :])
+    for name, pattern, change in (
+        ("config/number-plus-one", NUMBER, lambda found: str(int(found) + 1)),
+        ("config/flip-boolean", BOOLEAN, lambda found: "false" if found == "true" else "true"),
+    ):
+        for index, line in enumerate(lines):
+            if CONFIGURATION_COMMENT.match(line):
+                continue
+            code = line.split(" #", 1)[0]  # a comment after the value is not configuration either
+            for match in pattern.finditer(code):
+                changed = line[: match.start()] + change(match.group()) + line[match.end() :]
+                yield name, "".join([*lines[:index], changed, *lines[index + 1 :]])
 
 
 def _text_mutants(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[str, str]]:

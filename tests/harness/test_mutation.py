@@ -78,6 +78,27 @@ def test_a_lab_whose_learner_writes_tests_mutates_the_files_it_names(tmp_path: P
     assert mutants_of(tmp_path, ["nothing/*.py"]) == []
 
 
+def test_configuration_files_a_lab_names_lose_a_line_or_change_a_number_or_a_boolean(tmp_path: Path) -> None:
+    """A Dockerfile, YAML or HCL file: every line but blanks and comments left out; a whole number (not one in a
+    version, an address or with a unit) one more; true and false swapped; comments never changed."""
+    write(tmp_path / "Dockerfile", "# a comment with 1 and true\nFROM base:3.12\n\nEXPOSE 8080\nUSER 10001:10001\n")
+    write(tmp_path / "k8s" / "app.yaml", "replicas: 2  # 2 is enough\nreadOnly: true\nimage: notes:1.0.0\n")
+    changes = sorted((m.path, m.operator, m.after.strip()) for m in mutants_of(tmp_path, ["Dockerfile", "k8s/*.yaml"]))
+    assert changes == [
+        ("Dockerfile", "config/drop-line", "(removed)"),
+        ("Dockerfile", "config/drop-line", "(removed)"),
+        ("Dockerfile", "config/drop-line", "(removed)"),
+        ("Dockerfile", "config/number-plus-one", "EXPOSE 8081"),
+        ("k8s/app.yaml", "config/drop-line", "(removed)"),
+        ("k8s/app.yaml", "config/drop-line", "(removed)"),
+        ("k8s/app.yaml", "config/drop-line", "(removed)"),
+        ("k8s/app.yaml", "config/flip-boolean", "readOnly: false"),
+        ("k8s/app.yaml", "config/number-plus-one", "replicas: 3  # 2 is enough"),
+    ]
+    dropped = {m.before.strip() for m in mutants_of(tmp_path, ["Dockerfile"]) if m.operator == "config/drop-line"}
+    assert dropped == {"FROM base:3.12", "EXPOSE 8080", "USER 10001:10001"}
+
+
 def test_lab_toml_mutate_must_list_relative_patterns(tmp_path: Path) -> None:
     kit = _calc_kit(tmp_path)
     toml = kit.root / "labs" / "calc" / "lab.toml"
