@@ -15,7 +15,7 @@ import hashlib
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -249,10 +249,11 @@ def _configuration_mutants(text: str) -> Iterator[tuple[str, str]]:
         if not line.strip() or CONFIGURATION_COMMENT.match(line):
             continue
         yield "config/drop-line", "".join(lines[:index] + lines[index + 1 :])
-    for name, pattern, change in (
+    swaps: tuple[tuple[str, re.Pattern[str], Callable[[str], str]], ...] = (
         ("config/number-plus-one", NUMBER, lambda found: str(int(found) + 1)),
         ("config/flip-boolean", BOOLEAN, lambda found: "false" if found == "true" else "true"),
-    ):
+    )
+    for name, pattern, change in swaps:
         for index, line in enumerate(lines):
             if CONFIGURATION_COMMENT.match(line):
                 continue
