@@ -7,6 +7,7 @@ and Ctrl-C in the terminal reaches only this loop, which then stops the child th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -131,13 +132,16 @@ class Watcher:
 
     def _watch_and_grade(self) -> None:
         self._start("first run")
-        for changes in self._changes():
-            if changes:
-                self._restart(changes)
-            else:
-                self._report_if_done()
+        # Closed on the way out, Ctrl-C included: a watch left suspended keeps watchfiles' notifier running, and
+        # the interpreter may wait for it when it exits.
+        with contextlib.closing(self._changes()) as saves:
+            for changes in saves:
+                if changes:
+                    self._restart(changes)
+                else:
+                    self._report_if_done()
 
-    def _changes(self) -> Iterator[set[tuple[watchfiles.Change, str]]]:
+    def _changes(self) -> Generator[set[tuple[watchfiles.Change, str]], None, None]:
         """File events, or polling where they cannot be had (the learner is told which and why)."""
         polling = self.options.force_polling or _windows_drive_under_wsl(self.options.impl)
         if self.options.force_polling:
@@ -185,7 +189,10 @@ class Watcher:
             sys.executable, "-m", "labkit", "grade", self.options.lab_id, "--impl", str(self.options.impl),
             *self.options.grade_args, "--format", "json", "--out", str(results),
         ]  # fmt: skip
-        self.grading = Grading(command, results)
+        # Ctrl-C arriving while the child is being started waits until it is known as the grading in progress:
+        # raised inside Popen, it would leave a child nobody stops.
+        with _signals_held():
+            self.grading = Grading(command, results)
         self.reported = False
 
     def _report_if_done(self) -> None:
@@ -220,3 +227,23 @@ def _relative(path: str, root: Path) -> str:
 def _windows_drive_under_wsl(folder: Path) -> bool:
     """WSL delivers no inotify events for files on a Windows drive (/mnt/c/...)."""
     return "microsoft" in os.uname().release.lower() and folder.resolve().parts[1:2] == ("mnt",)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM arriving inside the block are raised again, with their own handlers, when it ends. Their
+    handlers are swapped rather than the signals masked: a mask is per thread, and another thread (watchfiles')
+    may be the one the signal reaches."""
+    caught: list[int] = []
+
+    def remember(number: int, _frame: object) -> None:
+        caught.append(number)
+
+    previous = {held: signal.signal(held, remember) for held in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for number in dict.fromkeys(caught):
+            signal.raise_signal(number)

@@ -1,5 +1,5 @@
 """`labkit watch` on a copy of a solution: a save starts a new grading, a save mid-run stops the run in progress,
-and Ctrl-C leaves no process and no scratch folder behind."""
+and Ctrl-C leaves no process and no scratch folder behind, also when it arrives while a grading is being started."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from labkit.watch import ImplementationFilter, first_failure
+from labkit.watch import ImplementationFilter, _signals_held, first_failure
 from support import KIT, RUN_PREFIX, LineReader
 
 DEADLINE_S = 240.0  # a whole grading on a loaded two-core machine, with room to spare
@@ -107,3 +107,20 @@ def test_caches_and_logs_are_not_saves(tmp_path: Path) -> None:
     assert keep(Change.modified, str(tmp_path / "server.py"))
     for ignored in ("__pycache__/server.cpython-311.pyc", "server.log", ".server.py.swp", "server.py~"):
         assert not keep(Change.modified, str(tmp_path / ignored)), ignored
+
+
+def test_ctrl_c_while_a_grading_starts_is_delivered_once_it_is_known() -> None:
+    """Held back inside the block (where Popen runs), raised right after it, with the handler of before."""
+    reached_the_end = False
+
+    def start_a_grading() -> None:
+        nonlocal reached_the_end
+        with _signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            reached_the_end = True
+
+    with pytest.raises(KeyboardInterrupt):
+        start_a_grading()
+    assert reached_the_end
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
