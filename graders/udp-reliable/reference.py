@@ -114,7 +114,7 @@ class ReferenceSender:
 
 def _serve(sock: socket.socket, receiver: ReferenceReceiver, stop: threading.Event) -> None:
     while not stop.is_set():
-        if select.select([sock], [], [], 0.05)[0]:
+        if select.select([sock], [], [], 0.01)[0]:  # a short wait: the check goes on once ``stop`` is set
             datagram, source = sock.recvfrom(65535)
             if (segment := decode(datagram)) is not None:
                 sock.sendto(receiver.on_segment(segment).encode(), source)

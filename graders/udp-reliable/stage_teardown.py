@@ -7,16 +7,18 @@ from segments import FIN
 
 ACK_FIN_HINT = (
     "after the FIN, keep running and answer every segment, a retransmitted FIN too, with the same ackno; exit only "
-    "after 1.5 s without any datagram"
+    "after 1 s without any datagram"
 )
-# A receiver may exit after 1.5 s of silence once it acknowledged the FIN. Each probe comes well inside that, leaving
-# a loaded machine 0.6 s to deliver it late (a receiver's own timer, delayed too, only lingers longer), and catches a
-# receiver that lingers for any shorter, fixed time below 0.9 s; two of them, 1.8 s after the first FIN, catch one
-# that counts the 1.5 s from that FIN (0.3 s to spare: its exit can only come later than due, and the probe too).
+# A receiver may exit after 1 s of silence once it acknowledged the FIN. Each probe comes well inside that, leaving
+# a loaded machine 0.35 s to deliver it late (a receiver's own timer, delayed too, only lingers longer), and catches a
+# receiver that lingers for any shorter, fixed time below 0.65 s; two of them, 1.3 s after the first FIN, catch one
+# that counts the 1 s from that FIN (0.3 s to spare: its exit can only come later than due, and the probe too).
 # The linger is no shorter because it must outlast the gaps between a sender's backed-off retransmissions of the
-# FIN in the end-to-end checks, where acknowledgements get lost: up to 16 RTO_MS, or 24 when one retransmission is
-# lost too, 1.44 s at the 10 % loss link's RTO_MS 60.
-LINGER_PROBE_S = 0.9
+# FIN in the end-to-end checks, where acknowledgements get lost: at the lossy and corrupting links' RTO_MS 30 even
+# the longest gap a sender can leave before it gives up, 1 + 2 + 4 + 8 + 16 = 31 RTO_MS after its last progress (the
+# acknowledgement of the first FIN and the next four retransmissions all lost), is 0.93 s; the slow link (RTO_MS 100)
+# loses 2 % of the acknowledgements only, so a gap of 16 RTO_MS there takes four lost in a row.
+LINGER_PROBE_S = 0.65
 
 
 def check_fin_is_retransmitted_until_acknowledged(sender_alone, stream):
@@ -33,7 +35,7 @@ def check_fin_is_retransmitted_until_acknowledged(sender_alone, stream):
 
 
 def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
-    """A FIN sent again 0.9 s and 1.8 s later is acknowledged again, with the same ackno (1.5 s of silence end it)"""
+    """A FIN sent again 0.65 s and 1.3 s later is acknowledged again, with the same ackno (1 s of silence ends it)"""
     receiver = receiver_alone(window=10_000)
     data = stream(1800)
     receiver.syn()
@@ -47,12 +49,12 @@ def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
     time.sleep(LINGER_PROBE_S)  # the sender's timer, had the acknowledgement been lost
     receiver.fin(1801)
     receiver.expect_ack(1802, f"the FIN sent again {LINGER_PROBE_S} s later", ACK_FIN_HINT)
-    time.sleep(LINGER_PROBE_S)  # 1.8 s after the first FIN: only a datagram since then keeps the receiver here
+    time.sleep(LINGER_PROBE_S)  # 1.3 s after the first FIN: only a datagram since then keeps the receiver here
     receiver.fin(1801)
     receiver.expect_ack(
         1802,
         f"the FIN sent a third time, {LINGER_PROBE_S} s after the second",
-        "the 1.5 s of silence count from the latest datagram, not from the FIN's first acknowledgement",
+        "the 1 s of silence counts from the latest datagram, not from the FIN's first acknowledgement",
     )
     receiver.data(1001, data[1000:], " (an old segment)")
     receiver.expect_ack(1802, "an old data segment after the FIN", ACK_FIN_HINT)

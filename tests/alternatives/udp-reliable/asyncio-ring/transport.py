@@ -14,7 +14,7 @@ HEADER = struct.Struct(">IIBBHI")
 SYN, ACK, FIN = 0x01, 0x02, 0x04
 MSS = 1000
 GIVE_UP_AFTER = 5
-LINGER_S = 1.5
+LINGER_S = 1.0
 
 
 def pack(seqno: int, ackno: int, flags: int, window: int, payload: bytes = b"") -> bytes:

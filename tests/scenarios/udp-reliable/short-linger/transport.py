@@ -21,7 +21,7 @@ HEADER = struct.Struct(">IIBBHI")  # seqno, ackno, flags, reserved, window, chec
 SYN, ACK, FIN = 0x01, 0x02, 0x04
 MAX_PAYLOAD = 1000
 MAX_RETRANSMISSIONS = 5
-LINGER_S = 0.5
+LINGER_S = 0.3
 MOD = 2**32
 
 
