@@ -15,7 +15,7 @@ from labkit.catalog import COMMAND_KINDS, RunSpec, resolve_run
 from labkit.client import DEFAULT_TIMEOUT_S, ClientResult, run_client_program
 from labkit.cluster import Cluster, ClusterNode, NodeOutput, PeerAddress
 from labkit.errors import LabConfigError
-from labkit.fixtures import launch_spec, start_process
+from labkit.fixtures import launch_spec, start_process, wait_ready
 from labkit.plugin import GradingState
 from labkit.readiness import Readiness
 from labkit.supervisor import LearnerProcess
@@ -97,7 +97,11 @@ def start_cluster(grading: GradingState) -> Iterator[StartCluster]:
             size,
             data_root=grading.config.run_dir / ("reference" if reference else "cluster") / str(next(_clusters)),
             launch=launch,
-            wait_ready=lambda process: (ready or node_run.ready).wait(process, node_run.ready_timeout),
+            wait_ready=lambda process: (
+                (ready or node_run.ready).wait(process, node_run.ready_timeout)
+                if reference
+                else wait_ready(grading, process, ready or node_run.ready, node_run.ready_timeout)
+            ),
             peer_address=peer_address,
         )
         clusters.append(cluster)

@@ -18,7 +18,7 @@ from labkit import context
 from labkit.artifacts import ArtifactStaging
 from labkit.catalog import Lab, Stage, load_lab
 from labkit.classify import Verdict, classify
-from labkit.errors import LabConfigError
+from labkit.errors import CheckFailed, LabConfigError
 from labkit.requirements import missing
 from labkit.results import CheckResult, LabResult, StageResult, Status, split_points
 from labkit.run_config import RunConfig
@@ -46,6 +46,10 @@ class GradingState:
     failed_stage: Stage | None = None
     aborted: str | None = None
     not_run: dict[str, str] = field(default_factory=dict)  # stage slug -> what this machine lacks for it
+    stage: Stage | None = None  # the stage of the check running now
+    # stage slug -> the finding of a start of the learner's program there that ran but never became ready: later
+    # fresh starts in that stage wait less (it fails already; a program that was only slow gets a look).
+    never_ready: dict[str, CheckFailed] = field(default_factory=dict)
 
     @property
     def until(self) -> int:
@@ -154,6 +158,7 @@ def check_title(item: pytest.Item) -> str:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = state_of(item.config)
     stage = state.stage_of[item.nodeid]
+    state.stage = stage
     context.reset(state.artifacts.shelf(item.nodeid, stage.slug, item.name))
     if state.aborted:
         pytest.skip(f"not run: {state.aborted}")

@@ -16,6 +16,7 @@ import trustme
 
 from labkit.catalog import Limits, load_catalog, parse_run, resolve_run
 from labkit.errors import CheckFailed, LabConfigError
+from labkit.fixtures import FRESH_AGAIN_S
 from labkit.ports import free_port
 from labkit.readiness import (
     GrpcHealthReady,
@@ -400,6 +401,37 @@ def test_a_program_never_ready_is_not_waited_for_again_by_each_check_of_its_stag
         assert "when an earlier check started it" in check["message"]
     started = [line for check in checks for line in check["transcript"] if line.startswith("started your program")]
     assert len(started) == 1, "the same process serves the stage: it is not started again for every check"
+
+
+PER_CHECK_CONFTEST = """
+from labkit.learners import learner_fixture
+
+learner = learner_fixture()
+"""
+
+
+def test_a_fresh_start_of_a_program_never_ready_earlier_in_its_stage_waits_less(tmp_path: Path) -> None:
+    """A program started anew for each check, which binds its port but never answers the probe: the first start
+    gets the lab's whole readiness time, each later one in the stage a few seconds, and they report the first
+    finding."""
+    kit = ThrowawayKit(tmp_path).lab(
+        "never-ready",
+        "server",
+        run={"command": ["{python}", "server.py"], "ready": "udp", "ready_probe": "ping", "ready_timeout": 8},
+        stages={"probe": Stage(THREE_CHECKS, timeout=60)},
+        helpers={"conftest": PER_CHECK_CONFTEST},
+    )
+    impl = kit.impl({"server.py": UDP_ECHO})
+    code, result = kit.grade("never-ready", impl=impl)
+    checks = result["labs"][0]["stages"][0]["checks"]
+    assert code == 1 and [check["status"] for check in checks] == ["failed"] * 3
+    first, *later = checks
+    assert "within 8 s" in first["message"]
+    for check in later:
+        assert check["message"].startswith(first["message"]), check["message"]
+        assert f"not ready within {FRESH_AGAIN_S:g} s either" in check["message"]
+    started = [line for check in checks for line in check["transcript"] if line.startswith("started your program")]
+    assert len(started) == 3, "each check starts its own program"
 
 
 GATED_UDP_ECHO = (
