@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -122,6 +123,30 @@ def test_the_upstream_counts_attempts_in_flight(grader: tuple[ModuleType, Module
     assert all(
         attempt.answered is not None and attempt.answered - attempt.arrived >= 0.3 for attempt in record.attempts
     )
+
+
+def test_the_upstream_queues_a_burst_of_connections_before_it_accepts_one(
+    grader: tuple[ModuleType, ModuleType],
+) -> None:
+    """A client that connects LIMIT times at once (16 in shared-state) finds every connection queued: with a short
+    listen backlog the kernel drops the SYNs beyond it, and the client sends them again only a second later."""
+    _, upstream = grader
+    idle = upstream.Upstream()  # listening, its accept loop not started
+    clients = [socket.socket() for _ in range(32)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex(idle.server_address)
+        connected: set[socket.socket] = set()
+        deadline = time.monotonic() + 5.0
+        while len(connected) < len(clients) and time.monotonic() < deadline:
+            _, writable, _ = select.select([], [c for c in clients if c not in connected], [], 0.1)
+            connected.update(c for c in writable if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0)
+        assert len(connected) == len(clients)
+    finally:
+        for client in clients:
+            client.close()
+        idle.server_close()
 
 
 def test_the_upstream_numbers_retries_and_sees_an_abandoned_attempt(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 import pytest
 
 from jobs import Job, Knobs, Names
-from runs import Run, run_jobs
+from runs import Run, RunClient, run_jobs
 from upstream import Burst, Gate, Upstream
 
 RunJobs = Callable[..., Run]
@@ -22,6 +22,14 @@ def upstream() -> Iterator[Upstream]:
 
 
 @pytest.fixture
+def other_upstream() -> Iterator[Upstream]:
+    """A second upstream, for a run at the same time as one on ``upstream``."""
+    server = Upstream().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def names(rng: random.Random) -> Names:
     return Names(rng)
 
@@ -29,7 +37,16 @@ def names(rng: random.Random) -> Names:
 @pytest.fixture
 def client(run_client, upstream: Upstream) -> RunJobs:
     """``client(jobs, knobs, deadline=8)`` runs the learner's program on ``jobs`` and returns what happened."""
+    return client_of(run_client, upstream)
 
+
+@pytest.fixture
+def other_client(run_client, other_upstream: Upstream) -> RunJobs:
+    """``client`` on an upstream of its own: the two can run at the same time (``labkit.checks.concurrently``)."""
+    return client_of(run_client, other_upstream)
+
+
+def client_of(run_client: RunClient, upstream: Upstream) -> RunJobs:
     def run(
         jobs: Sequence[Job],
         knobs: Knobs,

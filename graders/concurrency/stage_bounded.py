@@ -4,19 +4,30 @@ Both checks judge counts and order the upstream records, never a duration: the f
 the client has shown how many attempts it keeps in flight, and a slow first job is held until every other job has
 started, which a client that keeps its free slots busy always achieves and a client in batches never does."""
 
+from functools import partial
+
 from jobs import Knobs, Reply
-from labkit.checks import fail, log
+from labkit.checks import concurrently, fail, log
 from upstream import HOLD_MAX_S, Gate
 
 QUIET_S = 0.8  # README: the first answers wait until LIMIT are in flight and none arrived for this long,
 QUIET_BELOW_S = 1.0  # or, with fewer than LIMIT in flight, for this long (or at once when LIMIT + 1 are)
+LIMITS = (3, 6)  # README
 
 
-def check_keeps_limit_requests_in_flight(client, names, rng):
-    """LIMIT 3, then LIMIT 6: the upstream's peak in flight equals LIMIT each time"""
-    for limit in (3, 6):
-        jobs = [names.ok(delay=0.05) for _ in range(2 * limit + rng.randrange(1, limit))]
-        run = client(jobs, Knobs(limit=limit), gate=Gate(limit, QUIET_S, QUIET_BELOW_S), deadline=15.0)
+def check_keeps_limit_requests_in_flight(client, other_client, names, rng):
+    """LIMIT 3 and LIMIT 6, two runs at once: the upstream's peak in flight equals LIMIT each time"""
+    jobs = {limit: [names.ok(delay=0.05) for _ in range(2 * limit + rng.randrange(1, limit))] for limit in LIMITS}
+    # Each run has an upstream of its own, whose gate judges that run's counts alone: no duration is measured.
+    runs = concurrently(
+        {
+            f"LIMIT={limit}": partial(
+                runner, jobs[limit], Knobs(limit=limit), gate=Gate(limit, QUIET_S, QUIET_BELOW_S), deadline=15.0
+            )
+            for limit, runner in zip(LIMITS, (client, other_client), strict=True)
+        }
+    )
+    for limit, run in zip(LIMITS, runs.values(), strict=True):
         run.expect_results()
         peak = run.record.peak
         log(f"LIMIT={limit}: at most {peak} attempts were in flight at once")
@@ -30,8 +41,8 @@ def check_keeps_limit_requests_in_flight(client, names, rng):
             )
         if peak < limit:
             fail(
-                f"with LIMIT={limit} and {len(jobs)} jobs waiting, the upstream never saw {limit} of your requests "
-                "in flight at once",
+                f"with LIMIT={limit} and {len(jobs[limit])} jobs waiting, the upstream never saw {limit} of your "
+                "requests in flight at once",
                 expected=f"{limit} in flight",
                 got=f"{peak} in flight",
                 hint="awaiting each request before sending the next is serial: run LIMIT of them at once",

@@ -20,9 +20,10 @@ def watched(client, upstream, names, rng, shared_runs) -> tuple[Run, Beats]:
     """One run for the stage: slow jobs, a backoff wait of up to 800 ms and a Retry-After of 1 s."""
     if "run" not in shared_runs:
         port = free_port()
-        jobs = [names.ok(delay=0.4) for _ in range(rng.randrange(6, 9))]
-        jobs.insert(2, names.failing(Reply(503, "busy")))
-        jobs.insert(4, names.failing(Reply(503, "later", retry_after=1)))
+        slow = [names.ok(delay=0.4) for _ in range(rng.randrange(6, 9))]
+        # The retried jobs come first: their waits pass while the slow jobs hold the slots, not after them.
+        busy, later = names.failing(Reply(503, "busy")), names.failing(Reply(503, "later", retry_after=1))
+        jobs = [later, busy, *slow]
         with Pinger(port) as pinger:
             upstream.before_jobs = lambda: pinger.beats.first_pong.wait(FIRST_PONG_WITHIN_S)
             knobs = Knobs(limit=3, retries=2, backoff_ms=800, rounds=rng.randrange(1, 10))

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from jobs import Knobs, Reply, attempts_expected
+from jobs import Job, Knobs, Reply, attempts_expected
 from labkit.checks import fail, log
 from runs import Run
 
@@ -23,7 +23,8 @@ RETRYABLE_ONCE = (500, 502, 503, 504, 429)
 @pytest.fixture
 def retry_run(client, names, rng, shared_runs) -> Run:
     """One run for the whole stage (its checks judge different jobs of it): jobs failing once or twice with each
-    retryable status, jobs that always fail, and statuses and POSTs never retried."""
+    retryable status, jobs that always fail, statuses and POSTs never retried, and a 503 and a 429 with
+    Retry-After: 1 (last in the list, so that the draws of the others stay what they were)."""
     if "run" not in shared_runs:
         flaky = [
             names.failing(*(Reply(status, "try again"),) * (1 + i % 2)) for i, status in enumerate(RETRYABLE_ONCE * 2)
@@ -36,6 +37,7 @@ def retry_run(client, names, rng, shared_runs) -> Run:
         ]
         jobs = [*flaky, *always, *never, *posts]
         rng.shuffle(jobs)
+        jobs += [names.failing(Reply(status, "later", retry_after=1)) for status in (503, 429)]
         shared_runs["run"] = client(jobs, Knobs(limit=8, retries=2, backoff_ms=400, rounds=3), deadline=12.0)
     run: Run = shared_runs["run"]
     run.expect_finished()
@@ -45,6 +47,15 @@ def retry_run(client, names, rng, shared_runs) -> Run:
 @pytest.fixture(scope="module")
 def shared_runs() -> dict[str, Run]:
     return {}
+
+
+def retry_after(job: Job) -> bool:
+    return any(reply.retry_after is not None for reply in job.replies)
+
+
+def backed_off(run: Run) -> list[Job]:
+    """The GETs whose retries wait out the backoff (not a Retry-After)."""
+    return [job for job in run.jobs if job.method == "GET" and not retry_after(job)]
 
 
 def waits(run: Run, path: str) -> list[float]:
@@ -69,8 +80,8 @@ def check_reports_each_jobs_final_outcome(retry_run):
 def check_retries_with_exponential_backoff(retry_run):
     """GETs failing once or twice with 429, 500, 502, 503 or 504: retried, each wait within its backoff's bounds"""
     knobs = retry_run.knobs
-    for job in retry_run.jobs:
-        if job.method != "GET" or job.reply(-1).status != 200:
+    for job in backed_off(retry_run):
+        if job.reply(-1).status != 200:
             continue
         expect_attempts(
             retry_run,
@@ -103,9 +114,8 @@ def check_backoff_is_jittered(retry_run):
     """The backoff waits are drawn at random between B/2 and B, not all B"""
     knobs = retry_run.knobs
     ratios = []
-    for job in retry_run.jobs:
-        if job.method == "GET":
-            ratios += [wait * 1000 / (knobs.backoff_ms * 2**k) for k, wait in enumerate(waits(retry_run, job.path))]
+    for job in backed_off(retry_run):
+        ratios += [wait * 1000 / (knobs.backoff_ms * 2**k) for k, wait in enumerate(waits(retry_run, job.path))]
     log("waits / B: " + ", ".join(f"{ratio:.2f}" for ratio in sorted(ratios)))
     if len(ratios) < 8:
         fail("too few backoff waits to judge", got=f"{len(ratios)} waits", hint="retry retryable GETs at all")
@@ -156,16 +166,11 @@ def check_never_retries_what_must_not_be(retry_run):
             )
 
 
-def check_honours_retry_after(client, names, rng):
+def check_honours_retry_after(retry_run):
     """A 503 and a 429 with Retry-After: 1 are retried after one second, not sooner"""
-    after = [names.failing(Reply(status, "later", retry_after=1)) for status in (503, 429)]
-    jobs = [*after, names.ok(delay=0.3), names.ok(delay=0.3)]
-    rng.shuffle(jobs)
-    run = client(jobs, Knobs(limit=4, timeout_ms=5000, retries=2, backoff_ms=50, rounds=2))
-    run.expect_results()
-    for job in after:
-        expect_attempts(run, job.line, job.path, 2, "retry it once its Retry-After has passed")
-        (wait,) = waits(run, job.path)
+    for job in filter(retry_after, retry_run.jobs):
+        expect_attempts(retry_run, job.line, job.path, 2, "retry it once its Retry-After has passed")
+        (wait,) = waits(retry_run, job.path)
         log(f"{job.line}: waited {wait:.2f} s after Retry-After: 1")
         if wait < 1.0 - EARLY_S or wait > 2.0 + LATE_S:
             fail(

@@ -21,6 +21,8 @@ from jobs import Job, Reply
 JOBS_PATH = "/jobs"
 READ_CHUNK = 65536
 IDLE_POLL_S = 0.05  # how often a held connection looks for its client's close and for shutdown
+SHUTDOWN_POLL_S = 0.01  # how often the accept loop looks for shutdown: every check's close waits up to this long
+BACKLOG = 128  # connections waiting to be accepted: a refused SYN is sent again only after a second
 HOLD_MAX_S = 3.0  # a held answer is released after this even if other jobs never start (a client in batches)
 
 
@@ -103,6 +105,7 @@ class Burst:
 class Upstream(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = BACKLOG  # socketserver's 5 would make a burst of LIMIT connects wait that second
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -115,8 +118,7 @@ class Upstream(socketserver.ThreadingTCPServer):
         self.before_jobs: Callable[[], object] = lambda: None  # e.g. wait for the heartbeat's first pong
         self.gate: Gate | None = None
         self.burst: Burst | None = None
-        # serve_forever's default poll of 0.5 s would make every close (one per check) wait that long.
-        self.thread = threading.Thread(target=self.serve_forever, args=(IDLE_POLL_S,), name="upstream", daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(SHUTDOWN_POLL_S,), name="upstream", daemon=True)
 
     @property
     def url(self) -> str:
