@@ -1,6 +1,7 @@
 """Stage 6: the new requirement, clearance, added as one more rule module."""
 
 import orders
+import plugins
 import pricing_model as model
 from copies import rule_modules
 from labkit.checks import fail
@@ -67,3 +68,14 @@ def check_clearance_among_the_other_rules(pricer, rng):
     expected = [model.quote(order, model.ALL_RULES) for order in batch]
     expect_same_quotes(batch, pricer.learner(batch), expected, source="the README's rules with clearance",
                        where="your folder", hint=HINT)  # fmt: skip
+
+
+def check_clearance_runs_at_exactly_priority_130(pricer, rng):
+    """Rule modules the grader adds at priority 130, named to sort before and after clearance.py, run around it"""
+    added = plugins.around_priority(model.CLEARANCE.priority)
+    batch = clearance_orders(rng)
+    expected = [model.quote(order, (*model.ALL_RULES, *(plugin.rule for plugin in added))) for order in batch]
+    names = ", ".join(f"{plugin.module}.py" for plugin in added)
+    expect_same_quotes(batch, pricer.learner(batch, add={plugin.module: plugin.source for plugin in added}), expected,
+                       source=f"the README's rules with the grader's {names} (priority 130)",
+                       where=f"a copy with the grader's {names} added to rules/", hint=HINT)  # fmt: skip
