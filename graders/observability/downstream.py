@@ -1,6 +1,6 @@
 """The grader's downstream payment service: ``POST /charge`` on a loopback port. It records every call (headers
 and body) and behaves by the item's name: ``slow-...`` answers after ``SLOW_S``, ``fail-...`` answers 503,
-``status-NNN-...`` answers NNN."""
+``status-NNN-...`` answers NNN, ``drop-...`` closes the connection without an answer."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from labkit.ports import LOOPBACK
 
 SLOW_S = 0.3
 SLOW_PREFIX, FAIL_PREFIX = "slow-", "fail-"
+# ``drop-...`` gets no answer at all: the failure a status cannot show (no status code, the span still ERROR).
+DROP_PREFIX = "drop-"
 # ``status-NNN-...`` answers NNN: the client span's ERROR boundary is probed on both sides (500 and 499).
 STATUS_PREFIX = "status-"
 
@@ -63,7 +65,8 @@ class Downstream:
     def for_item(self, item: str) -> list[Charge]:
         return [charge for charge in self.charges() if charge.item == item]
 
-    def serve(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+    def serve(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]] | None:
+        """The status and body to answer, or None to close the connection without an answer."""
         try:
             order = json.loads(body)
             item = order.get("item") if isinstance(order, dict) else None
@@ -74,7 +77,9 @@ class Downstream:
         if path == "/charge" and name is not None:
             if name.startswith(SLOW_PREFIX):
                 time.sleep(SLOW_S)
-            if name.startswith(FAIL_PREFIX):
+            if name.startswith(DROP_PREFIX):
+                status, answer = 0, {}
+            elif name.startswith(FAIL_PREFIX):
                 status, answer = 503, {"error": "payments are down"}
             elif name.startswith(STATUS_PREFIX) and name[len(STATUS_PREFIX) : len(STATUS_PREFIX) + 3].isdigit():
                 status, answer = int(name[len(STATUS_PREFIX) : len(STATUS_PREFIX) + 3]), {"error": "as asked"}
@@ -83,7 +88,7 @@ class Downstream:
                 status, answer = 200, {"charge_id": charge_id}
         with self._lock:
             self._charges.append(Charge(path, headers, body, name, charge_id))
-        return status, answer
+        return (status, answer) if status else None
 
 
 def _handler_for(downstream: Downstream) -> type[BaseHTTPRequestHandler]:
@@ -93,7 +98,11 @@ def _handler_for(downstream: Downstream) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {name.lower(): value for name, value in self.headers.items()}
-            status, answer = downstream.serve(self.path, headers, body)
+            outcome = downstream.serve(self.path, headers, body)
+            if outcome is None:
+                self.close_connection = True
+                return
+            status, answer = outcome
             payload = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -4,10 +4,11 @@ import random
 from collections import Counter
 
 from downstream import SLOW_S
-from exposition import BUCKETS, DURATION, Exposition, delta, scrape
+from exposition import BUCKETS, DURATION, REQUESTS, Exposition, delta, scrape
 from labkit.checks import fail
 from traffic import CHECKOUT, mixed, send, send_all, slow_checkout
 
+ROUNDING = 1e-6  # the relative slack of a _sum added up in floating point
 LOADED_MACHINE_S = 2.5  # the slow request must be counted by this bucket, however loaded the machine
 SUM_CEILING_S = 10.0  # more than this for one 0.3 s request means milliseconds
 HINT = "observe seconds (time.perf_counter() differences), into exactly the README's buckets"
@@ -85,4 +86,48 @@ def check_count_grows_by_the_requests(shop, rng: random.Random):
             expected="\n".join(f"+{n} for {k}" for k, n in sorted(expected.items())),
             got="\n".join(wrong),
             hint="observe every request once, in the series of its method and route",
+        )
+    expect_totals_from_zero(after)
+
+
+def sum_bounds(cumulative: list[tuple[float, float]]) -> tuple[float, float]:
+    """The least and greatest _sum that cumulative bucket counts [(le, count), ...] allow: every observation in
+    bucket (lower, le] adds between lower and le."""
+    least = greatest = 0.0
+    lower, below = 0.0, 0.0
+    for le, count in sorted(cumulative):
+        if count != below:  # an empty +Inf bucket adds nothing (not 0 * inf)
+            least += (count - below) * lower
+            greatest += (count - below) * le
+        lower, below = le, count
+    return least, greatest
+
+
+def expect_totals_from_zero(exposition: Exposition) -> None:
+    """Absolute values: every series started at 0, so the counter, _count, the buckets and _sum agree."""
+    by = ("method", "route")
+    requests = exposition.sum_by(f"{REQUESTS}_total", by)
+    counts, sums = exposition.sum_by(f"{DURATION}_count", by), exposition.sum_by(f"{DURATION}_sum", by)
+    buckets = exposition.sum_by(f"{DURATION}_bucket", (*by, "le"))
+    wrong = []
+    for key in sorted(set(requests) | set(counts)):
+        cumulative = [(float(le), n) for (*series, le), n in buckets.items() if tuple(series) == key]
+        least, greatest = sum_bounds(cumulative)
+        slack = ROUNDING * max(1.0, greatest if greatest < float("inf") else least)
+        total, count = sums.get(key, 0.0), counts.get(key, 0.0)
+        if requests.get(key, 0.0) != count:
+            wrong.append(f"{key}: {REQUESTS}_total adds up to {requests.get(key, 0.0):g}, {DURATION}_count {count:g}")
+        if any(n < 0 for _, n in cumulative) or max((n for _, n in cumulative), default=0.0) != count:
+            wrong.append(
+                f"{key}: buckets {', '.join(f'le={le:g}: {n:g}' for le, n in sorted(cumulative))}, _count {count:g}"
+            )
+        elif not least - slack <= total <= greatest + slack:
+            wrong.append(f"{key}: _sum {total:g}, but the buckets allow {least:g} to {greatest:g}")
+    if wrong:
+        fail(
+            f"the absolute values of {REQUESTS} and {DURATION} do not agree",
+            expected="every series starts at 0: per method and route, the counter summed over status equals _count, "
+            "the +Inf bucket equals _count, no bucket is negative, and _sum is what the buckets allow",
+            got="\n".join(wrong),
+            hint="start counters, bucket counts, _count and _sum at 0, and count each request once in each",
         )

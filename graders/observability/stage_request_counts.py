@@ -5,7 +5,7 @@ from collections import Counter
 
 from exposition import REQUESTS, Exposition, Totals, delta, scrape
 from labkit.checks import fail
-from traffic import mixed, send_all, tally
+from traffic import mixed, orders_at_the_bounds, send_all, tally
 
 KEY_LABELS = ("method", "route", "status")
 SAMPLE = f"{REQUESTS}_total"
@@ -52,3 +52,11 @@ def check_scrapes_agree_and_add_up_again(shop, rng: random.Random):
     calls = mixed(rng, users=rng.randint(11, 16), unmatched_calls=2, ok=2, invalid=1, failing=1)
     send_all(shop, calls)
     expect_delta(second, scrape(shop), tally(calls))
+
+
+def check_orders_at_the_bounds(shop, rng: random.Random):
+    """Orders on both sides of each bound (item 1 to 64 characters, quantity 1 to 100) get 200 or 400, counted"""
+    calls = orders_at_the_bounds(rng)
+    before = scrape(shop)
+    send_all(shop, calls)
+    expect_delta(before, scrape(shop), tally(calls))

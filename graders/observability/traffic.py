@@ -77,6 +77,24 @@ def checkout(rng: random.Random, outcome: int = 200, prefix: str = "") -> Call:
     return Call("POST", "/checkout", CHECKOUT, outcome, order(item, rng.randint(1, 100)))
 
 
+def orders_at_the_bounds(rng: random.Random) -> list[Call]:
+    """Checkouts on both sides of each bound of a valid order: item of 1 to 64 characters, quantity 1 to 100."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def item(size: int) -> str:
+        return "".join(rng.choice(letters) for _ in range(size))
+
+    def call(body: bytes, status: int) -> Call:
+        return Call("POST", "/checkout", CHECKOUT, status, body)
+
+    calls = [call(order(item(size), rng.randint(1, 100)), 200) for size in (1, 2, 63, 64)]
+    calls += [call(order(item(size), rng.randint(1, 100)), 400) for size in (0, 65)]
+    calls += [call(order(item(8), quantity), 200) for quantity in (1, 2, 99, 100)]
+    calls += [call(order(item(8), quantity), 400) for quantity in (0, 101)]
+    rng.shuffle(calls)
+    return calls
+
+
 def slow_checkout(rng: random.Random) -> Call:
     return checkout(rng, prefix=SLOW_PREFIX)
 
@@ -99,6 +117,16 @@ def send(shop: Shop, call: Call) -> Reply:
             got=f"{reply.status} {reply.body[:200].decode(errors='replace')}",
             hint="instrumenting must not change what the service answers",
         )
+    if call.route == USERS and reply.status == 200:
+        user_id = call.path.rsplit("/", 1)[1]
+        wanted = {"id": user_id, "name": f"user {user_id}"}
+        if reply.json() != wanted:
+            fail(
+                f"{call} answered the wrong user",
+                expected=f"200 {json.dumps(wanted)}, as the README's table of the service says",
+                got=f"{reply.status} {reply.body[:200].decode(errors='replace')}",
+                hint="instrumenting must not change what the service answers",
+            )
     return reply
 
 
