@@ -7,6 +7,7 @@ from labkit.checks import expect, expect_equal
 KEY_CHARS = string.ascii_letters + string.digits + "._-"
 VALUE_CHARS = "".join(chr(code) for code in range(0x21, 0x7F))
 FORBIDDEN = "403 forbidden"
+NON_ASCII_HINT = "a request is ASCII: a byte from 80 to ff makes it malformed, so 400, and the connection stays open"
 ROLE_HINT = (
     "look the certificate's identity up in ROLES_FILE for every command: a valid certificate is not a permission"
 )
@@ -85,7 +86,7 @@ def check_common_name_is_not_an_identity(service, connector, pki, names, rng):
 
 
 def check_malformed_requests_get_400_before_authorization(connect, clients, names, rng):
-    """Malformed requests get 400 whoever sends them; arguments at their limits are accepted"""
+    """Malformed requests, non-ASCII ones too, get 400 whoever sends them; arguments at their limits are accepted"""
     reader, writer = connect("reader", clients.reader), connect("writer", clients.writer)
     malformed = [
         f"PUT {_key(rng)}", f"PUT {_key(rng, 33)} {_value(rng)}", f"PUT {_key(rng)} {_value(rng, 201)}",
@@ -100,6 +101,15 @@ def check_malformed_requests_get_400_before_authorization(connect, clients, name
             f"the reader's {line!r} got {reply!r}, not 400",
             hint="parse and validate the request first (400), then authorize it (403)",
         )
+    # Bytes above 7f make a request malformed too: no command, key or value holds them.
+    non_ascii = [
+        f"PUT {_key(rng)} caf\u00e9".encode(), f"GET {_key(rng)}".encode() + bytes([rng.randrange(0x80, 0x100)]),
+        b"PING" + bytes([rng.randrange(0x80, 0x100)]), f"WHOAMI \u2014 {_key(rng)}".encode(),
+    ]  # fmt: skip
+    for line in rng.sample(non_ascii, len(non_ascii)):
+        reader.send(line + b"\n")
+        reply = reader.reply(f"a 400 reply to {line!r}", hint=NON_ASCII_HINT)
+        expect(reply.startswith("400 "), f"the reader's {line!r} got {reply!r}, not 400", hint=NON_ASCII_HINT)
     key = _key(rng, 32)
     value = _value(rng, 200)
     expect_equal(

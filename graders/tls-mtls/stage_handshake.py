@@ -6,6 +6,9 @@ from labkit.checks import expect, expect_equal, fail
 from labkit.ports import LOOPBACK
 from tlsclient import client_context, handshake
 
+LONG_LINE_HINT = (
+    "a line is at most 256 bytes with its LF: a longer one gets 400 and a close, even when its LF came in the same read"
+)
 CHAIN_HINT = "present TLS_CERT followed by TLS_CHAIN: the grader trusts TLS_CA (the root) alone"
 
 
@@ -58,8 +61,8 @@ def check_unknown_command_is_400_and_the_connection_stays(connect, clients):
     expect_equal(session.request("PING"), "200 PONG", "the reply to PING after the 400s")
 
 
-def check_line_limit(connect, clients):
-    """A 256-byte line is read whole; 256 bytes without a newline get 400 and a close"""
+def check_line_limit(connect, clients, rng):
+    """A 256-byte line is read whole; 256 bytes without a newline get 400 and a close, even when an LF follows"""
     session = connect("client", clients.writer)
     longest = "GET " + "k" * 251  # 255 characters and the LF: 256 bytes, within the limit, an invalid key
     reply = session.request(longest)
@@ -76,3 +79,14 @@ def check_line_limit(connect, clients):
         "your service kept the connection open after an over-long line",
         hint="after 256 bytes without a newline, reply 400 and close the connection",
     )
+    # Longer lines sent whole, LF included: their first 256 bytes still hold no LF, so they too get 400 and a close.
+    for size in rng.sample((256, 257, 300), 3):
+        longer = connect(f"client sending {size} bytes and an LF at once", clients.writer)
+        longer.send(b"GET " + b"k" * (size - 4) + b"\n")
+        reply = longer.reply(f"a 400 reply to a {size + 1}-byte line", hint=LONG_LINE_HINT)
+        expect(reply.startswith("400 "), f"a {size + 1}-byte line got {reply!r}, not 400", hint=LONG_LINE_HINT)
+        expect(
+            longer.is_closed_by_peer(within=5.0),
+            f"your service kept the connection open after a {size + 1}-byte line",
+            hint=LONG_LINE_HINT,
+        )

@@ -4,6 +4,10 @@ from labkit.checks import expect, expect_equal, fail
 from labkit.ports import free_port
 from upstream import Upstream
 
+LINE_HINT = (
+    "read up to the upstream's first LF and answer with that line at once: do not wait for the upstream to close"
+)
+NO_LINE_HINT = "when the upstream's stream ends before an LF, answer 502 (stop reading at the end of the stream)"
 VERIFY_HINT = "verify the upstream against TLS_CA alone, with hostname checking for the name you were asked to call"
 
 
@@ -76,3 +80,21 @@ def check_nothing_listening_is_502(connect, clients, names):
     reply = operator.request(f"CALL {names.upstreams[0]} {free_port()}", timeout=10.0)
     expect(reply.startswith("502 "), f"CALL to a closed port got {reply!r}, not 502")
     expect_equal(operator.request("PING"), "200 PONG", "the reply to PING after the 502")
+
+
+def check_call_relays_the_first_line_and_needs_one(connect, clients, pki, names, rng):
+    """CALL relays the upstream's first line while it keeps its connection open; no complete line gets 502"""
+    operator = connect("operator", clients.operator)
+    name = names.upstreams[0]
+    leaf = pki.issue(name)
+    line = f"200 PONG {rng.randrange(16**8):08x}"
+    for answer in rng.sample((b"\n", b"\n201 a second line\n202 and half a third"), 2):
+        with Upstream(leaf, pki.root_pem, line, answer=line.encode() + answer, linger=True) as upstream:
+            reply = operator.request(f"CALL {name} {upstream.port}", timeout=10.0, hint=LINE_HINT)
+        expect_equal(reply, line, "the reply to CALL of an upstream that keeps its connection open", hint=LINE_HINT)
+    endings = ((b"", "closes without a reply"), (f"200 PONG {rng.randrange(99)}".encode(), "closes mid-line"))
+    for answer, what in rng.sample(endings, 2):
+        with Upstream(leaf, pki.root_pem, line, answer=answer) as upstream:
+            reply = operator.request(f"CALL {name} {upstream.port}", timeout=10.0, hint=NO_LINE_HINT)
+        expect(reply.startswith("502 "), f"CALL to an upstream that {what} got {reply!r}, not 502", hint=NO_LINE_HINT)
+    expect_equal(operator.request("PING"), "200 PONG", "the reply to PING after the 502s")

@@ -1,13 +1,15 @@
 """A grader-run upstream for CALL: a TLS server (Python's ssl module) that requires a client certificate from the
-run's root, answers ``PING`` with a line of its own, and records every visit: the server name the client sent,
-the certificate it presented and whether a request reached it."""
+run's root, answers ``PING`` with a line of its own (or with other bytes, or with nothing), and records every
+visit: the server name the client sent, the certificate it presented and whether a request reached it."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -17,6 +19,7 @@ from pki import Leaf
 
 ACCEPT_POLL_S = 0.1
 VISIT_TIMEOUT_S = 5.0
+LINGER_S = 20.0  # longer than any sensible CALL timeout: a client that waits for the close times out first
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,18 @@ class Visit:
 
 
 class Upstream:
-    """Serves ``leaf`` (with its chain) on a loopback port until closed; one visit at a time."""
+    """Serves ``leaf`` (with its chain) on a loopback port until closed; one visit at a time.
 
-    def __init__(self, leaf: Leaf, client_ca_pem: bytes, reply: str) -> None:
+    A request gets ``answer`` (``reply`` and an LF unless given), then the connection closes, or with ``linger``
+    stays open until the client closes it (at most ``LINGER_S``, and no longer than the upstream), as a service of
+    this lab's protocol does."""
+
+    def __init__(
+        self, leaf: Leaf, client_ca_pem: bytes, reply: str, *, answer: bytes | None = None, linger: bool = False
+    ) -> None:
         self.reply = reply
+        self._answer = reply.encode() + b"\n" if answer is None else answer
+        self._linger = linger
         self.visits: list[Visit] = []
         self._server_name: str | None = None
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -104,7 +115,18 @@ class Upstream:
                         break
                     request += chunk
                 if request.endswith(b"\n"):
-                    tls.sendall(self.reply.encode() + b"\n")
+                    tls.sendall(self._answer)
+                    if self._linger:
+                        self._wait_for_close(tls)
             except (ssl.SSLError, OSError) as error:
                 return Visit(self._server_name, serial, request, f"failed after the handshake: {error}")
             return Visit(self._server_name, serial, request)
+
+    def _wait_for_close(self, tls: ssl.SSLSocket) -> None:
+        """Until the client ends the stream or sends anything, at most LINGER_S, or until the upstream closes."""
+        deadline = time.monotonic() + LINGER_S
+        tls.settimeout(ACCEPT_POLL_S)
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                tls.recv(256)  # a reset or an alert raises on to _visit, which records it
+                return
