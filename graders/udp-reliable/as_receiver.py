@@ -55,6 +55,8 @@ class SenderUnderTest:
         self._waiting: deque[Arrival] = deque()  # read by answer() before their turn
         self._address: tuple[str, int] | None = None
         self.started_at = time.monotonic()  # before the process starts: it cannot send anything sooner
+        # When the grader last began a wait in which nothing arrived: whatever arrives next was sent after it
+        self.silent_since = self.started_at
         self.exited_at = 0.0
         self._result: ClientResult | None = None
         self._timeout = timeout
@@ -86,9 +88,11 @@ class SenderUnderTest:
         deadline = time.monotonic() + within
         while (left := deadline - time.monotonic()) > 0:
             self.sock.settimeout(left)
+            asked_at = time.monotonic()
             try:
                 arrival = self._read()
             except TimeoutError:
+                self.silent_since = asked_at
                 return None
             if arrival is not None:
                 return arrival
