@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from labkit.checks import fail, log
@@ -33,6 +34,10 @@ class Arrival:
         return "SYN" if self.segment.flags & SYN else "FIN" if self.segment.flags & FIN else "data"
 
 
+class GraderFellBehind(Exception):
+    """The grader acted too late for this attempt to prove anything about the sender (see fell_behind)."""
+
+
 class SenderUnderTest:
     """The learner's sender, sending ``data`` to the grader; use it as a context manager."""
 
@@ -42,9 +47,16 @@ class SenderUnderTest:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.arrivals: list[Arrival] = []
-        self.sent_acks: list[tuple[float, int, int]] = []  # (time, ackno offset, window) of every ack sent
+        # (time, ackno offset, window) of every ack sent; the time is taken just before sending: the sender cannot
+        # act on an ack sooner, so a lower bound timed from it holds however late the grader runs
+        self.sent_acks: list[tuple[float, int, int]] = []
+        self._acked = 0  # the highest ackno sent that a correct sender accepts (of data it sent)
+        self._progress_at = 0.0  # when the grader sent it
+        self._waiting: deque[Arrival] = deque()  # read by answer() before their turn
         self._address: tuple[str, int] | None = None
         self.started_at = time.monotonic()  # before the process starts: it cannot send anything sooner
+        # When the grader last began a wait in which nothing arrived: whatever arrives next was sent after it
+        self.silent_since = self.started_at
         self.exited_at = 0.0
         self._result: ClientResult | None = None
         self._timeout = timeout
@@ -71,31 +83,41 @@ class SenderUnderTest:
 
     def receive(self, within: float) -> Arrival | None:
         """The next segment from the sender, or None if none came within ``within`` seconds."""
+        if self._waiting:
+            return self._waiting.popleft()
         deadline = time.monotonic() + within
         while (left := deadline - time.monotonic()) > 0:
             self.sock.settimeout(left)
+            asked_at = time.monotonic()
             try:
-                datagram, address = self.sock.recvfrom(65535)
+                arrival = self._read()
             except TimeoutError:
+                self.silent_since = asked_at
                 return None
-            self._address = address
-            segment = decode(datagram)
-            if segment is None:
-                fail(
-                    f"your sender sent an invalid datagram of {len(datagram)} bytes",
-                    expected="a 16-byte header whose checksum is the CRC-32 of the datagram (checksum field zeroed)",
-                    got=datagram[:32].hex(" "),
-                    hint="compute zlib.crc32 over the whole datagram with bytes 12 to 15 set to zero",
-                )
-            arrival = Arrival(time.monotonic(), segment, offset(segment.seqno, self.isn))
-            log(f"→ {segment.describe(self.isn)}")
-            if problem := sender_segment_problem(segment) or self.misplaced(arrival):
-                fail(f"your sender sent a wrong segment: {problem}", got=segment.describe(self.isn))
-            if arrival.kind == "SYN" and self.sent_acks:
-                continue  # sent before the SYN's acknowledgement arrived: nothing to judge
-            self.arrivals.append(arrival)
-            return arrival
+            if arrival is not None:
+                return arrival
         return None
+
+    def _read(self) -> Arrival | None:
+        """One datagram from the socket, judged; None for a SYN sent again before its acknowledgement arrived."""
+        datagram, address = self.sock.recvfrom(65535)
+        self._address = address
+        segment = decode(datagram)
+        if segment is None:
+            fail(
+                f"your sender sent an invalid datagram of {len(datagram)} bytes",
+                expected="a 16-byte header whose checksum is the CRC-32 of the datagram (checksum field zeroed)",
+                got=datagram[:32].hex(" "),
+                hint="compute zlib.crc32 over the whole datagram with bytes 12 to 15 set to zero",
+            )
+        arrival = Arrival(time.monotonic(), segment, offset(segment.seqno, self.isn))
+        log(f"→ {segment.describe(self.isn)}")
+        if problem := sender_segment_problem(segment) or self.misplaced(arrival):
+            fail(f"your sender sent a wrong segment: {problem}", got=segment.describe(self.isn))
+        if arrival.kind == "SYN" and self.sent_acks:
+            return None  # sent before the SYN's acknowledgement arrived: nothing to judge
+        self.arrivals.append(arrival)
+        return arrival
 
     def misplaced(self, arrival: Arrival) -> str | None:
         """What puts the segment at the wrong place in the stream, if anything."""
@@ -143,8 +165,44 @@ class SenderUnderTest:
 
     def ack(self, position: int, window: int) -> None:
         """Sends an acknowledgement of everything before offset ``position``."""
+        sent_at = time.monotonic()
+        if self._acked < position <= max((arrival.end for arrival in self.arrivals), default=0):
+            self._acked, self._progress_at = position, sent_at  # new data: a correct sender restarts its timer
         self.send(Segment(ackno=wire(position, self.isn), flags=ACK, window=window))
-        self.sent_acks.append((time.monotonic(), position, window))
+        self.sent_acks.append((sent_at, position, window))
+
+    def answer(self, position: int, window: int) -> None:
+        """ack(), for an acknowledgement whose effect the check then judges (see confirm_grader_on_time)."""
+        self.confirm_grader_on_time()
+        self.ack(position, window)
+
+    def confirm_grader_on_time(self) -> None:
+        """Before the grader sends what a check judges the sender's reaction to: the sender has not acted first.
+
+        Whatever the sender sent since the grader last read is read now. If it begins with the earliest outstanding
+        segment, and the grader sends after the sender's timer could have expired (RTO_MS after the latest
+        acknowledgement of new data), that is the timer's retransmission, come before the grader's answer: the
+        attempt proves nothing (GraderFellBehind). Anything else is the sender's own doing, judged as usual.
+        """
+        self.sock.settimeout(0.0)
+        try:
+            while True:
+                if (arrival := self._read()) is not None:
+                    self._waiting.append(arrival)
+        except BlockingIOError:
+            pass
+        late_by = time.monotonic() - (self._progress_at + self.rto_ms / 1000)
+        if self._waiting and self._waiting[0].start <= self._acked < self._waiting[0].end and late_by >= 0:
+            raise GraderFellBehind(
+                f"the grader was about to answer {late_by * 1000:.0f} ms after your sender's timer could have "
+                f"expired, and your sender had sent {self._waiting[0].segment.describe(self.isn)} in the meantime"
+            )
+
+    def dismiss(self, within: float) -> None:
+        """Ends an attempt that is not judged: the FIN acknowledged, the sender given ``within`` s to exit."""
+        if self._address is not None:
+            self.ack(self.fin + 1, 10_000)
+        self.wait_exit(within)
 
     def send(self, segment: Segment, datagram: bytes | None = None, note: str = "") -> None:
         if self._address is None:

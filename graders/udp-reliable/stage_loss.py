@@ -5,13 +5,14 @@ every timeout may not have had enough timeouts to show it."""
 
 from labkit.checks import attach, fail, log
 from labkit.tools.udpproxy import UdpFaults
-from link import Link, Transfer
+from link import NEVER_TWO_IN_A_ROW, Link, Transfer
 
 BUDGET_SLACK = 8000  # bytes: retransmissions a correct sender owes to lost acknowledgements and a loaded machine
 
 
 def lossy(drop: float, rto_ms: int) -> Link:
-    return Link(to_receiver=UdpFaults(drop=drop), to_sender=UdpFaults(drop=drop), rto_ms=rto_ms, timeout=12.0)
+    faults = UdpFaults(drop=drop, max_consecutive_losses=NEVER_TWO_IN_A_ROW)
+    return Link(to_receiver=faults, to_sender=faults, rto_ms=rto_ms, timeout=12.0)
 
 
 def check_ten_percent_loss(transfer, stream, rng):

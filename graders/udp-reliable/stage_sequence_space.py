@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from functools import partial
 
+from as_receiver import SenderUnderTest
+from fell_behind import judged_in_attempts
 from labkit.checks import concurrently, fail
 from labkit.tools.udpproxy import UdpFaults
 from link import Link, Transfer
@@ -47,27 +49,30 @@ def expect_intact_across_the_wrap(run: Callable[[], Transfer], isn: int) -> None
 def check_an_ack_of_unsent_data_is_ignored(sender_alone, stream):
     """An ackno past what was sent, even the FIN's own ack, acknowledges nothing and opens no window"""
     data = stream(5000)
-    with sender_alone(data, rto_ms=50) as sender:  # the grader's acks come within a few ms of the window
-        sender.handshake(2000)
-        sender.segments_until(2001, "the first window (2000 bytes)")
-        sender.ack(sender.fin + 1, 10_000)  # the FIN's ack, before the FIN was sent
-        sender.expect_segment(
-            "a retransmission of ISN+1 (the ack of the unsent FIN acknowledged nothing)",
-            1,
-            within=2.0,
-            hint=UNSENT_HINT,
-        )
-        sender.ack(2002, 10_000)  # one past the last number sent
-        sender.expect_segment(
-            "another retransmission of ISN+1 (the ack of unsent bytes acknowledged nothing)",
-            1,
-            within=2.0,
-            hint=UNSENT_HINT,
-        )
-        sender.ack(2001, 10_000)
-        sender.segments_until(sender.fin + 1, "the rest of the stream")
-        sender.ack(sender.fin + 1, 10_000)
-        sender.finish().expect_exit(0)
+    judged_in_attempts(lambda: sender_alone(data, rto_ms=50), expect_unsent_acks_ignored)
+
+
+def expect_unsent_acks_ignored(sender: SenderUnderTest) -> None:
+    sender.handshake(2000)
+    sender.segments_until(2001, "the first window (2000 bytes)")
+    sender.answer(sender.fin + 1, 10_000)  # the FIN's ack, before the FIN was sent
+    sender.expect_segment(
+        "a retransmission of ISN+1 (the ack of the unsent FIN acknowledged nothing)",
+        1,
+        within=2.0,
+        hint=UNSENT_HINT,
+    )
+    sender.answer(2002, 10_000)  # one past the last number sent
+    sender.expect_segment(
+        "another retransmission of ISN+1 (the ack of unsent bytes acknowledged nothing)",
+        1,
+        within=2.0,
+        hint=UNSENT_HINT,
+    )
+    sender.ack(2001, 10_000)
+    sender.segments_until(sender.fin + 1, "the rest of the stream")
+    sender.ack(sender.fin + 1, 10_000)
+    sender.finish().expect_exit(0)
 
 
 OLD_HINT = (
@@ -78,19 +83,23 @@ OLD_HINT = (
 
 def check_an_old_ack_is_ignored(sender_alone, stream):
     """An ackno below the oldest outstanding number (the SYN's, or one less) acknowledges nothing and opens no window"""
-    with sender_alone(stream(5000), rto_ms=50) as sender:
-        sender.handshake(2000)
-        first, *_ = sender.segments_until(2001, "the first window (2000 bytes)")
-        sender.ack(first.end, 2001 - first.end)  # the first segment acknowledged, the right edge kept at ISN+2001
-        for old in (1, first.end - 1):
-            sender.ack(old, 10_000)
-        sender.expect_segment(
-            f"a retransmission of ISN+{first.end} (the old acknowledgements opened no window)",
-            first.end,
-            within=2.0,
-            hint=OLD_HINT,
-        )
-        sender.ack(2001, 10_000)
-        sender.segments_until(sender.fin + 1, "the rest of the stream")
-        sender.ack(sender.fin + 1, 10_000)
-        sender.finish().expect_exit(0)
+    data = stream(5000)
+    judged_in_attempts(lambda: sender_alone(data, rto_ms=50), expect_old_acks_ignored)
+
+
+def expect_old_acks_ignored(sender: SenderUnderTest) -> None:
+    sender.handshake(2000)
+    first, *_ = sender.segments_until(2001, "the first window (2000 bytes)")
+    sender.answer(first.end, 2001 - first.end)  # the first segment acknowledged, the right edge kept at ISN+2001
+    for old in (1, first.end - 1):
+        sender.answer(old, 10_000)
+    sender.expect_segment(
+        f"a retransmission of ISN+{first.end} (the old acknowledgements opened no window)",
+        first.end,
+        within=2.0,
+        hint=OLD_HINT,
+    )
+    sender.ack(2001, 10_000)
+    sender.segments_until(sender.fin + 1, "the rest of the stream")
+    sender.ack(sender.fin + 1, 10_000)
+    sender.finish().expect_exit(0)

@@ -2,7 +2,8 @@
 
 import time
 
-from as_receiver import expect_flags
+from as_receiver import SenderUnderTest, expect_flags
+from fell_behind import judged_in_attempts
 from segments import FIN
 
 ACK_FIN_HINT = (
@@ -23,15 +24,19 @@ LINGER_PROBE_S = 0.65
 
 def check_fin_is_retransmitted_until_acknowledged(sender_alone, stream):
     """When the FIN's acknowledgement is lost, the FIN is retransmitted until one arrives; then the sender exits 0"""
-    with sender_alone(stream(2500), rto_ms=50) as sender:
-        sender.handshake(10_000)
-        sender.segments_until(sender.fin + 1, "the whole stream and the FIN")
-        sender.ack(sender.fin, 10_000)  # every byte, not the FIN
-        for number in (1, 2):
-            again = sender.expect_segment(f"retransmission {number} of the FIN", sender.fin, 1, within=2.0)
-            expect_flags(again, FIN, "the retransmitted FIN")
-        sender.ack(sender.fin + 1, 10_000)
-        sender.finish(within=3.0).expect_exit(0)
+    data = stream(2500)
+    judged_in_attempts(lambda: sender_alone(data, rto_ms=50), expect_the_fin_retransmitted)
+
+
+def expect_the_fin_retransmitted(sender: SenderUnderTest) -> None:
+    sender.handshake(10_000)
+    sender.segments_until(sender.fin + 1, "the whole stream and the FIN")
+    sender.answer(sender.fin, 10_000)  # every byte, not the FIN
+    for number in (1, 2):
+        again = sender.expect_segment(f"retransmission {number} of the FIN", sender.fin, 1, within=2.0)
+        expect_flags(again, FIN, "the retransmitted FIN")
+    sender.ack(sender.fin + 1, 10_000)
+    sender.finish(within=3.0).expect_exit(0)
 
 
 def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):

@@ -9,13 +9,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 
 from labkit.errors import HarnessError
 from labkit.ports import free_port
 from labkit.tools.tcpproxy import TcpProxy
-from labkit.tools.udpproxy import UdpFaults, UdpProxy, UdpRecord
+from labkit.tools.udpproxy import UdpFaults, UdpProxy, UdpRecord, flip_bit
 
 DEADLINE_S = 3.0
 LOSSES = {"drop", "blackhole", "oversize", "unaddressed", "overflow"}
@@ -399,10 +400,12 @@ def fates(records: list[UdpRecord]) -> Fates:
     return [(r.data, r.faults, r.flipped_bit) for r in records if r.direction == "to_server"]
 
 
-def run_seeded(seed: int, datagrams: list[bytes]) -> tuple[Fates, list[bytes]]:
+EVERY_FAULT = UdpFaults(drop=0.2, duplicate=0.2, reorder=0.2, corrupt=0.2)
+
+
+def run_seeded(seed: int, datagrams: list[bytes], profile: UdpFaults = EVERY_FAULT) -> tuple[Fates, list[bytes]]:
     """The fate of each datagram sent to the server, and what the server received, in order."""
     sink = UdpServer(echo=False)
-    profile = UdpFaults(drop=0.2, duplicate=0.2, reorder=0.2, corrupt=0.2)
     try:
         with (
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock,
@@ -422,6 +425,35 @@ def test_udp_same_seed_same_decisions() -> None:
     assert first == replay
     assert first[0] != other_seed[0]  # the seed matters
     assert {fault for _, faults, _ in first[0] for fault in faults} >= {"drop", "duplicate", "reorder", "corrupt"}
+
+
+def longest_loss_run(fates: Fates) -> int:
+    """The most datagrams in a row that were dropped or corrupted."""
+    longest = run = 0
+    for _, faults, _ in fates:
+        run = run + 1 if {"drop", "corrupt"} & set(faults) else 0
+        longest = max(longest, run)
+    return longest
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_udp_losses_in_a_row_are_capped(cap: int) -> None:
+    datagrams = numbered(300, seed=13)
+    lossy = UdpFaults(drop=0.4, corrupt=0.3)
+    uncapped, _ = run_seeded(14, datagrams, lossy)
+    capped, received = run_seeded(14, datagrams, replace(lossy, max_consecutive_losses=cap))
+    assert longest_loss_run(uncapped) > cap  # these draws alone lose more in a row: the cap is what stops them
+    assert longest_loss_run(capped) == cap
+    assert sum("drop" in faults for _, faults, _ in capped) > 50  # still a lossy link
+    passed_on = [data if bit is None else flip_bit(data, bit) for data, faults, bit in capped if "drop" not in faults]
+    assert received == passed_on
+    replay, _ = run_seeded(14, datagrams, replace(lossy, max_consecutive_losses=cap))
+    assert replay == capped  # the cap keeps a seed's decisions replayable
+
+
+def test_udp_a_cap_on_losses_is_at_least_one() -> None:
+    with pytest.raises(ValueError, match="max_consecutive_losses"):
+        UdpFaults(max_consecutive_losses=0)
 
 
 def test_udp_corrupt_flips_exactly_the_recorded_bit(client: socket.socket) -> None:

@@ -3,7 +3,8 @@
 The client sends to the proxy's port; the proxy forwards to the server and relays the server's replies to the
 client's last source address. Each direction draws its fault decisions from its own ``random.Random`` seeded
 from ``seed``, six numbers per datagram whatever the outcome: the n-th datagram of a direction meets the same
-fate in every run with the same seed and profile, however the two directions interleave in time.
+fate in every run with the same seed and profile, however the two directions interleave in time (a cap on
+losses in a row, when set, depends only on the fates of the datagrams before it in the same direction).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class UdpFaults:
     corrupt: float = 0.0  # one bit flipped at a seeded position
     delay: float = 0.0
     jitter: float = 0.0
+    # Losses are drops and corruptions (a corrupted datagram is lost to a peer that checks a checksum). Once this many
+    # datagrams in a row were lost, the next one is neither dropped nor corrupted; None: no cap.
+    max_consecutive_losses: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("drop", "duplicate", "reorder", "corrupt"):
@@ -47,6 +51,8 @@ class UdpFaults:
                 raise ValueError(f"{name} is a probability between 0 and 1, not {getattr(self, name)!r}")
         if not (0.0 <= self.delay <= 60.0 and 0.0 <= self.jitter <= 60.0):
             raise ValueError(f"delay and jitter are seconds between 0 and 60, not {self.delay!r}, {self.jitter!r}")
+        if self.max_consecutive_losses is not None and self.max_consecutive_losses < 1:
+            raise ValueError(f"max_consecutive_losses is at least 1, or None, not {self.max_consecutive_losses!r}")
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ class UdpProxy(SelectorLoop):
         self._faults: dict[Direction, UdpFaults] = {"to_server": UdpFaults(), "to_client": UdpFaults()}
         self._set_faults(to_server, to_client)
         self._counts: dict[Direction, Counter[str]] = {"to_server": Counter(), "to_client": Counter()}
+        self._losses_in_a_row: dict[Direction, int] = {"to_server": 0, "to_client": 0}
         self._queue: list[tuple[float, int, Direction, bytes, tuple[str, int]]] = []  # a heap by due time
         self._held: dict[Direction, _Held | None] = {"to_server": None, "to_client": None}
         self._order = itertools.count()
@@ -212,7 +219,8 @@ class UdpProxy(SelectorLoop):
         destination = self.server if direction == "to_server" else self._client
         copies = 2 if duplicate < profile.duplicate else 1
         counts["sent"] += 1
-        lost = self._lost(drop < profile.drop, len(data), destination, copies)
+        dropped, corrupted = self._spoiled(direction, drop < profile.drop, corrupt < profile.corrupt and bool(data))
+        lost = self._lost(dropped, len(data), destination, copies)
         if lost is not None or destination is None:
             counts["dropped"] += 1
             self._record(UdpRecord(now, direction, data, (lost or "unaddressed",), 0.0, None))
@@ -220,7 +228,7 @@ class UdpProxy(SelectorLoop):
         faults: list[str] = []
         flipped_bit, delay = None, profile.delay + profile.jitter * jitter
         out = data
-        if corrupt < profile.corrupt and data:
+        if corrupted:
             flipped_bit = int(bit * len(data) * 8)
             out = flip_bit(data, flipped_bit)
             faults.append("corrupt")
@@ -240,6 +248,14 @@ class UdpProxy(SelectorLoop):
                     heapq.heappush(self._queue, (due, next(self._order), direction, copy, held[1]))
         counts.update(COUNTED_AS[fault] for fault in faults)
         self._record(UdpRecord(now, direction, data, tuple(faults), delay, flipped_bit))
+
+    def _spoiled(self, direction: Direction, dropped: bool, corrupted: bool) -> tuple[bool, bool]:
+        """Whether the draws drop and corrupt this datagram, once the profile's cap on losses in a row is applied."""
+        cap = self._faults[direction].max_consecutive_losses
+        if cap is not None and self._losses_in_a_row[direction] >= cap:
+            dropped = corrupted = False
+        self._losses_in_a_row[direction] = self._losses_in_a_row[direction] + 1 if dropped or corrupted else 0
+        return dropped, corrupted
 
     def _lost(self, dropped: bool, size: int, destination: tuple[str, int] | None, copies: int) -> str | None:
         """Why a datagram is not passed on, if it is not."""
