@@ -87,7 +87,7 @@ def check_invalid_upgrades_get_400(raw, rng, alive):
         ("a Sec-WebSocket-Key of 17 bytes", {"key": base64.b64encode(rng.randbytes(17)).decode()}),
         ("a Sec-WebSocket-Key of 18 bytes", {"key": base64.b64encode(rng.randbytes(18)).decode()}),
         ("a Sec-WebSocket-Key that is not base64", {"key": "this is not base64!!"}),
-        *((f"a Sec-WebSocket-Key {what}", {"key": key}) for what, key in spoiled_keys(rng)),
+        *((f"a Sec-WebSocket-Key {what}", Upgrade(key=key)) for what, key in spoiled_keys(rng)),
         ("no Sec-WebSocket-Version", {"change": {"Sec-WebSocket-Version": None}}),
         ("no Host header", {"change": {"Host": None}}),
         ("the method POST", {"method": "POST"}),
