@@ -60,7 +60,7 @@ class Grading:
         self.results = results
         results.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=interruptible
+            command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_interruptible_once_started
         )
 
     def exit_code(self) -> int | None:
@@ -84,6 +84,13 @@ class Grading:
         except (OSError, ValueError, KeyError, IndexError):
             return None
         return first_failure(lab)
+
+
+def _interruptible_once_started() -> None:
+    """The grading child takes SIGINT, but holds it until `python -m labkit` has started (it lifts the hold): an
+    interpreter interrupted while starting prints a traceback of its own start-up."""
+    interruptible()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 def first_failure(lab: dict[str, object]) -> Verdict:

@@ -16,6 +16,7 @@ PACKAGE = KIT / "graders" / "labkit"
 # The functions that build a child process's environment copy the parent's on purpose.
 CHILD_ENVIRONMENTS = {
     ("engine.py", "grader_env"),
+    ("fieldtools.py", "_engine_settings"),  # a field tool's environment: where the Docker engine is
     ("supervisor.py", "learner_env"),
     ("subgrade.py", "run_grade"),
     ("services/embedded.py", "_launch"),

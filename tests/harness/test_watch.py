@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from labkit.watch import ImplementationFilter, _signals_held, first_failure
+from labkit.watch import ImplementationFilter, _interruptible_once_started, _signals_held, first_failure
 from support import KIT, RUN_PREFIX, LineReader
 
 DEADLINE_S = 240.0  # a whole grading on a loaded two-core machine, with room to spare
@@ -124,3 +124,19 @@ def test_ctrl_c_while_a_grading_starts_is_delivered_once_it_is_known() -> None:
         start_a_grading()
     assert reached_the_end
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_grading_stopped_while_its_interpreter_starts_ends_quietly() -> None:
+    """A save right after a grading started: the stop waits until `python -m labkit` can take it (exit 130)."""
+    for _ in range(5):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "labkit", "list"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_interruptible_once_started,
+        )
+        child.send_signal(signal.SIGINT)  # Popen has returned: the child is starting its interpreter
+        _, stderr = child.communicate(timeout=60)
+        assert child.returncode == 130, stderr
+        assert "Traceback" not in stderr, stderr
