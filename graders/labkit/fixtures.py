@@ -106,7 +106,9 @@ def launch_spec(
     if driven is not None:
         main = str(Path(driver_main.__file__))
         paths = [argument for path in module_path for argument in ("--path", str(path))]
-        command = (sys.executable, "-I", main, str(folder), driven, *paths)
+        # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps bytecode out of the learner's folder, where a cache written
+        # by one grading could outlive a save of the same size within the same second and be run by the next.
+        command = (sys.executable, "-I", "-B", main, str(folder), driven, *paths)
     number = next(_launches)
     return LaunchSpec(
         command=command,

@@ -187,6 +187,9 @@ def test_a_server_lab_drives_the_learners_modules_through_its_own_probe(tmp_path
     code, result = kit.grade("geometry", impl=impl)
     assert (code, result["labs"][0]["points"]) == (0, 1), json.dumps(result, indent=1)
 
+    # The learner's folder gets no bytecode: a cache of the first shapes.py could pass for the second one, which
+    # has the same size and may be saved within the same second.
+    assert not (impl / "__pycache__").exists()
     impl = kit.impl({"shapes.py": "def square(side):\n    return side + side\n"})
     code, result = kit.grade("geometry", impl=impl)
     failure = result["labs"][0]["stages"][0]["checks"][0]
