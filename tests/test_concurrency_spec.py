@@ -1,11 +1,13 @@
 """The concurrency lab's spec stays true to itself and its upstream counts what the checks rely on: the README's
 worked example is what the grader's own rules print, the slot arithmetic tells batches from busy slots, the
-upstream (real HTTP on loopback) counts attempts in flight, numbers retries, sees an abandoned connection and answers
-in bursts, and the switch hook makes an unguarded update from threads lose updates."""
+upstream (real HTTP on loopback) counts attempts in flight, numbers retries, sees an abandoned connection, hangs up
+on one, notes a POST without Content-Length: 0 and answers in bursts, the backoff's median rule tells doubling from
+tripling, and the switch hook makes an unguarded update from threads lose updates."""
 
 from __future__ import annotations
 
 import http.client
+import random
 import re
 import select
 import shutil
@@ -25,7 +27,7 @@ from support import KIT
 
 LAB = KIT / "labs" / "concurrency"
 GRADER = KIT / "graders" / "concurrency"
-HELPERS = ("jobs", "upstream")
+HELPERS = ("jobs", "upstream", "backoff")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,14 @@ def grader() -> Iterator[tuple[ModuleType, ModuleType]]:
         sys.path.remove(str(GRADER))
         for name in HELPERS:
             sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="module")
+def backoff(grader: tuple[ModuleType, ModuleType]) -> ModuleType:
+    """The retries stage's backoff rule (it imports the upstream, so it comes with the other helpers)."""
+    import backoff
+
+    return backoff
 
 
 def example_blocks() -> list[list[str]]:
@@ -77,12 +87,15 @@ def test_retry_budget_and_outcomes_follow_the_rules(grader: tuple[ModuleType, Mo
     too_flaky = jobs.Job("GET", "/b", (reply(503), reply(502), reply(504), reply(200, "late")))
     post = jobs.Job("POST", "/c", (reply(503), reply(200, "ok")))
     not_found = jobs.Job("GET", "/d", (reply(404),))
-    assert [jobs.attempts_expected(job, knobs) for job in (flaky, too_flaky, post, not_found)] == [3, 3, 1, 1]
-    assert [jobs.outcome(job, knobs).split(" ")[:2] for job in (flaky, too_flaky, post, not_found)] == [
+    hung_up = jobs.Job("GET", "/e", (reply(0, hang_up="reset"), reply(200, "never sent")))
+    work = (flaky, too_flaky, post, not_found, hung_up)
+    assert [jobs.attempts_expected(job, knobs) for job in work] == [3, 3, 1, 1, 1]
+    assert [jobs.outcome(job, knobs).split(" ")[:2] for job in work] == [
         ["OK", "ok"],
         ["FAILED", "504"],
         ["FAILED", "503"],
         ["FAILED", "404"],
+        ["FAILED", "0"],
     ]
 
 
@@ -332,3 +345,82 @@ def test_the_switch_hook_traces_the_programs_own_files_only(tmp_path: Path, monk
     assert not switch_hook.is_programs(str(tmp_path / ".venv/lib/python3.11/site-packages/h11/_util.py"))
     assert not switch_hook.is_programs(http.client.__file__)
     assert not switch_hook.is_programs(f"{tmp_path}-other/client.py")
+
+
+def send_raw(port: int, request: bytes) -> bytes | type[OSError]:
+    """What a client reads after sending ``request``: the bytes until the upstream closed, or the error it raised."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(request)
+        received = b""
+        try:
+            while chunk := connection.recv(4096):
+                received += chunk
+        except OSError as error:
+            return type(error)
+        return received
+
+
+def test_the_upstream_hangs_up_without_an_answer(grader: tuple[ModuleType, ModuleType], server: Any) -> None:
+    jobs, _ = grader
+    closes = jobs.Job("GET", "/doc/closes", (jobs.Reply(0, delay=0.05, hang_up="close"),))
+    resets = jobs.Job("GET", "/doc/resets", (jobs.Reply(0, delay=0.05, hang_up="reset"),))
+    server.load([closes, resets])
+    port = server.server_address[1]
+    assert send_raw(port, b"GET /doc/closes HTTP/1.1\r\nHost: x\r\n\r\n") == b""
+    assert send_raw(port, b"GET /doc/resets HTTP/1.1\r\nHost: x\r\n\r\n") is ConnectionResetError
+    record = server.snapshot()
+    assert [(a.path, a.status, a.answered) for a in record.attempts] == [
+        (closes.path, None, None),
+        (resets.path, None, None),
+    ]
+    assert all(a.closed is not None for a in record.attempts) and record.in_flight == 0
+
+
+def test_the_upstream_notes_a_post_without_content_length_zero(
+    grader: tuple[ModuleType, ModuleType], server: Any
+) -> None:
+    jobs, _ = grader
+    orders = [jobs.Job("POST", f"/orders/{i}", (jobs.Reply(200, f"done-{i}"),)) for i in range(3)]
+    server.load(orders)
+    port = server.server_address[1]
+    framed = send_raw(port, b"POST /orders/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    bare = send_raw(port, b"POST /orders/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    body = send_raw(port, b"POST /orders/2 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+    assert all(isinstance(answer, bytes) and answer.startswith(b"HTTP/1.1 200") for answer in (framed, bare, body))
+    assert server.snapshot().unframed_posts == [
+        "POST /orders/1 with no Content-Length",
+        "POST /orders/2 with Content-Length: 2",
+    ]
+
+
+def test_the_median_rule_tells_doubling_from_tripling(backoff: ModuleType) -> None:
+    """Waits drawn as the README says pass, one stalled wait too; a backoff that triples does not, at the retry it
+    overshoots most; a machine that stalled every wait at once does too (the check then makes its run again)."""
+    rng = random.Random(7)
+
+    def draws(growth: float, stall: float = 0.0) -> dict[int, list[float]]:
+        return {k: [rng.uniform(0.05, 0.1) * growth ** (k - 1) + stall for _ in range(6)] for k in range(1, 5)}
+
+    for _ in range(200):
+        assert backoff.median_overshoot(draws(2.0), 100) is None
+        tripled = backoff.median_overshoot(draws(3.0), 100)
+        assert tripled is not None and tripled.retry == 4 and tripled.median >= 1.35
+    one_late = draws(2.0)
+    one_late[4][0] += 2.0
+    assert backoff.median_overshoot(one_late, 100) is None
+    assert backoff.median_overshoot(draws(2.0, stall=1.0), 100) is not None
+
+
+def test_waits_run_from_each_answer_to_the_next_arrival(
+    grader: tuple[ModuleType, ModuleType], backoff: ModuleType
+) -> None:
+    _, upstream = grader
+    attempt = upstream.Attempt
+    chain = [
+        attempt("GET", "/a", 0, 0.0, answered=0.1),
+        attempt("GET", "/a", 1, 0.2, answered=0.3),
+        attempt("GET", "/a", 2, 0.7),
+    ]
+    other = [attempt("GET", "/b", 0, 0.0, answered=0.05), attempt("GET", "/b", 1, 0.15)]
+    by_retry = backoff.waits_by_retry([chain, other])
+    assert {k: [round(w, 3) for w in waits] for k, waits in by_retry.items()} == {1: [0.1, 0.1], 2: [0.4]}

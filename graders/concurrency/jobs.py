@@ -6,6 +6,7 @@ import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 WORDS = (
@@ -45,6 +46,8 @@ class Reply:
     delay: float = 0.0  # seconds before the answer
     retry_after: int | None = None  # seconds, sent as a Retry-After header
     blackhole: bool = False  # read the request, never answer
+    # Read the request, then end the connection without a byte of answer: "close" (a FIN) or "reset" (an RST).
+    hang_up: Literal["", "close", "reset"] = ""
     held: bool = False  # answered only once every other job has sent its first attempt (or after HOLD_MAX_S)
 
 
@@ -99,6 +102,8 @@ def outcome(job: Job, knobs: Knobs) -> str:
         reply = job.reply(attempt)
         if reply.blackhole or reply.delay * 1000 >= knobs.timeout_ms:
             return "TIMEOUT"
+        if reply.hang_up:
+            return "FAILED 0"
         if reply.status == 200:
             return f"OK {reply.body} {digest(reply.body, knobs.rounds)}"
         if job.method == "GET" and reply.status in RETRYABLE and attempt < knobs.retries:
@@ -116,7 +121,7 @@ def attempts_expected(job: Job, knobs: Knobs) -> int:
     attempt = 0
     while job.method == "GET" and attempt < knobs.retries:
         reply = job.reply(attempt)
-        if reply.blackhole or reply.status not in RETRYABLE:
+        if reply.blackhole or reply.hang_up or reply.status not in RETRYABLE:
             break
         attempt += 1
     return attempt + 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from jobs import Job, Knobs, expected_lines
 from labkit.checks import fail, log
 from labkit.learners import ClientResult
-from upstream import Burst, Gate, Record, Upstream
+from upstream import Attempt, Burst, Gate, Record, Upstream
 
 RunClient = Callable[..., ClientResult]
 
@@ -19,6 +19,9 @@ class Run:
     knobs: Knobs
     result: ClientResult
     record: Record
+
+    def attempts_of(self, path: str) -> list[Attempt]:
+        return [attempt for attempt in self.record.attempts if attempt.path == path]
 
     @property
     def lines(self) -> list[str]:
@@ -43,6 +46,14 @@ class Run:
                 "the upstream could not parse a request of yours",
                 got=self.record.malformed[0],
                 hint="send HTTP/1.1 requests with a Host header; a POST carries Content-Length: 0",
+            )
+        if self.record.unframed_posts:
+            fail(
+                "your program sent a POST that does not say it has no body",
+                expected="Content-Length: 0 on every POST, and no body",
+                got=self.record.unframed_posts[0],
+                hint="a POST without Content-Length leaves the server to guess where its body ends: send the header "
+                "Content-Length: 0 with every POST",
             )
 
     def expect_results(self) -> None:

@@ -3,12 +3,15 @@ Retry-After; within a budget of RETRIES retries."""
 
 from __future__ import annotations
 
-import itertools
+import statistics
+from functools import partial
 
 import pytest
 
-from jobs import Job, Knobs, Reply, attempts_expected
-from labkit.checks import fail, log
+from backoff import MEDIAN_SLACK_S, Overshoot, ceiling_s, median_overshoot, waits_by_retry
+from backoff import waits as waits_of
+from jobs import Job, Knobs, Names, Reply, attempts_expected
+from labkit.checks import concurrently, fail, log
 from runs import Run
 
 EARLY_S = 0.025  # README: never shorter than B / 2 minus 25 ms
@@ -18,10 +21,14 @@ LATE_S = 2.5  # README: up to 2.5 s longer than the rule allows
 JITTERED_BELOW = 1.0
 JITTERED_SHARE = 0.25
 RETRYABLE_ONCE = (500, 502, 503, 504, 429)
+# README: a run whose jobs fail four times in a row. BACKOFF_MS is small so that the run is short, and B reaches
+# 800 ms by the fourth retry: a backoff that triples waits at least 1350 ms there, past any median B + 0.3 s allows.
+GROWTH_KNOBS = Knobs(limit=6, retries=4, backoff_ms=100, rounds=3)
+GROWTH_DEADLINE_S = 8.0
 
 
 @pytest.fixture
-def retry_run(client, names, rng, shared_runs) -> Run:
+def retry_run(client, other_client, names, rng, shared_runs) -> Run:
     """One run for the whole stage (its checks judge different jobs of it): jobs failing once or twice with each
     retryable status, jobs that always fail, statuses and POSTs never retried, and a 503 and a 429 with
     Retry-After: 1 (last in the list, so that the draws of the others stay what they were)."""
@@ -38,10 +45,32 @@ def retry_run(client, names, rng, shared_runs) -> Run:
         jobs = [*flaky, *always, *never, *posts]
         rng.shuffle(jobs)
         jobs += [names.failing(Reply(status, "later", retry_after=1)) for status in (503, 429)]
-        shared_runs["run"] = client(jobs, Knobs(limit=8, retries=2, backoff_ms=400, rounds=3), deadline=12.0)
+        growth = growth_jobs(names, rng)  # drawn after the others, which stay what they were for a given seed
+        # Both runs mostly wait, each on an upstream of its own: together, they take as long as the longer one.
+        runs = concurrently(
+            {
+                "RETRIES=2": partial(client, jobs, Knobs(limit=8, retries=2, backoff_ms=400, rounds=3), deadline=12.0),
+                "RETRIES=4": partial(other_client, growth, GROWTH_KNOBS, deadline=GROWTH_DEADLINE_S),
+            }
+        )
+        shared_runs["run"], shared_runs["growth"] = runs["RETRIES=2"], runs["RETRIES=4"]
     run: Run = shared_runs["run"]
     run.expect_finished()
     return run
+
+
+@pytest.fixture
+def growth_run(retry_run, shared_runs) -> Run:
+    """The stage's run with RETRIES=4, made beside ``retry_run``: jobs that fail four times, then succeed."""
+    growth: Run = shared_runs["growth"]
+    return growth
+
+
+def growth_jobs(names: Names, rng) -> list[Job]:
+    return [
+        names.failing(*(Reply(rng.choice(RETRYABLE_ONCE), "try again") for _ in range(GROWTH_KNOBS.retries)))
+        for _ in range(GROWTH_KNOBS.limit)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +89,7 @@ def backed_off(run: Run) -> list[Job]:
 
 def waits(run: Run, path: str) -> list[float]:
     """Seconds from each failed answer to the next attempt's arrival."""
-    attempts = [attempt for attempt in run.record.attempts if attempt.path == path]
-    return [
-        after.arrived - before.answered for before, after in itertools.pairwise(attempts) if before.answered is not None
-    ]
+    return waits_of(run.attempts_of(path))
 
 
 def expect_attempts(run: Run, job_line: str, path: str, wanted: int, why: str) -> None:
@@ -79,35 +105,70 @@ def check_reports_each_jobs_final_outcome(retry_run):
 
 def check_retries_with_exponential_backoff(retry_run):
     """GETs failing once or twice with 429, 500, 502, 503 or 504: retried, each wait within its backoff's bounds"""
-    knobs = retry_run.knobs
     for job in backed_off(retry_run):
-        if job.reply(-1).status != 200:
-            continue
-        expect_attempts(
-            retry_run,
-            job.line,
-            job.path,
-            attempts_expected(job, knobs),
-            f"retry a GET answered {job.reply(0).status} until it succeeds, at most RETRIES times",
+        if job.reply(-1).status == 200:
+            expect_backed_off(retry_run, job)
+
+
+def check_waits_grow_by_doubling(growth_run, client):
+    """RETRIES=4: each wait at least B/2, and the median wait before retry k at most B + 0.3 s, as B doubles"""
+    overshoot = overshoot_of(growth_run)
+    if overshoot is not None:
+        # README: a machine that stalls for a moment delays every wait at once, so the run is made again, once.
+        log(f"the median wait before retry {overshoot.retry} is past B + {MEDIAN_SLACK_S} s: running again")
+        overshoot = overshoot_of(client(growth_run.jobs, growth_run.knobs, deadline=GROWTH_DEADLINE_S))
+    if overshoot is not None:
+        ceiling_ms = overshoot.ceiling * 1000
+        fail(
+            f"with RETRIES=4, your program waited longer than B before retry {overshoot.retry}, in two runs",
+            expected=f"waits between {ceiling_ms / 2:.0f} and {ceiling_ms:.0f} ms (B = BACKOFF_MS × "
+            f"2^{overshoot.retry - 1}), so a median of at most {ceiling_ms:.0f} ms + {MEDIAN_SLACK_S} s",
+            got=f"a median of {overshoot.median * 1000:.0f} ms over {GROWTH_KNOBS.limit} jobs",
+            hint="B doubles from one retry to the next, no faster: BACKOFF_MS before the first retry, twice that "
+            "before the second, 4 × BACKOFF_MS before the third, 8 × before the fourth",
         )
-        for k, wait in enumerate(waits(retry_run, job.path), start=1):
-            ceiling = knobs.backoff_ms * 2 ** (k - 1) / 1000
-            log(f"{job.line}: waited {wait * 1000:.0f} ms before retry {k} (B = {ceiling * 1000:.0f} ms)")
-            if wait < ceiling / 2 - EARLY_S:
-                fail(
-                    f"{job.line}: your program sent retry {k} sooner than B/2 after the failed answer",
-                    expected=f"a wait between {ceiling * 500:.0f} and {ceiling * 1000:.0f} ms "
-                    f"(B = BACKOFF_MS × 2^{k - 1})",
-                    got=f"{wait * 1000:.0f} ms",
-                    hint="wait before every retry, and double B each time: retrying at once makes a retry storm",
-                )
-            if wait > ceiling + LATE_S:
-                fail(
-                    f"{job.line}: your program waited longer than B before retry {k}",
-                    expected=f"at most {ceiling * 1000:.0f} ms (+ {LATE_S} s for a loaded machine)",
-                    got=f"{wait:.2f} s",
-                    hint="B = BACKOFF_MS × 2^(k-1) milliseconds, k = 1 for the first retry",
-                )
+
+
+def overshoot_of(run: Run) -> Overshoot | None:
+    """The run's first retry whose median wait is too long, once each of its waits is within the per-wait bounds."""
+    run.expect_results()
+    for job in run.jobs:
+        expect_backed_off(run, job)
+    by_retry = waits_by_retry([run.attempts_of(job.path) for job in run.jobs])
+    for retry, found in sorted(by_retry.items()):
+        ceiling_ms = ceiling_s(run.knobs.backoff_ms, retry) * 1000
+        log(f"retry {retry}: median wait {statistics.median(found) * 1000:.0f} ms (B = {ceiling_ms:.0f} ms)")
+    return median_overshoot(by_retry, run.knobs.backoff_ms)
+
+
+def expect_backed_off(run: Run, job: Job) -> None:
+    """``job``, a GET that fails with a retryable status and then succeeds, was retried until it did, and each
+    wait was within its backoff's bounds."""
+    knobs = run.knobs
+    expect_attempts(
+        run,
+        job.line,
+        job.path,
+        attempts_expected(job, knobs),
+        f"retry a GET answered {job.reply(0).status} until it succeeds, at most RETRIES times",
+    )
+    for k, wait in enumerate(waits(run, job.path), start=1):
+        ceiling = ceiling_s(knobs.backoff_ms, k)
+        log(f"{job.line}: waited {wait * 1000:.0f} ms before retry {k} (B = {ceiling * 1000:.0f} ms)")
+        if wait < ceiling / 2 - EARLY_S:
+            fail(
+                f"{job.line}: your program sent retry {k} sooner than B/2 after the failed answer",
+                expected=f"a wait between {ceiling * 500:.0f} and {ceiling * 1000:.0f} ms (B = BACKOFF_MS × 2^{k - 1})",
+                got=f"{wait * 1000:.0f} ms",
+                hint="wait before every retry, and double B each time: retrying at once makes a retry storm",
+            )
+        if wait > ceiling + LATE_S:
+            fail(
+                f"{job.line}: your program waited longer than B before retry {k}",
+                expected=f"at most {ceiling * 1000:.0f} ms (+ {LATE_S} s for a loaded machine)",
+                got=f"{wait:.2f} s",
+                hint="B = BACKOFF_MS × 2^(k-1) milliseconds, k = 1 for the first retry",
+            )
 
 
 def check_backoff_is_jittered(retry_run):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ class Attempt:
     number: int  # 0 for a job's first attempt
     arrived: float
     answered: float | None = None  # the whole answer written
-    closed: float | None = None  # the client closed the connection before an answer
+    closed: float | None = None  # the connection closed before an answer (by the client, or by a hang-up)
     status: int | None = None
     burst: int = 0  # the burst it belongs to (see Burst)
 
@@ -45,6 +46,7 @@ class Record:
     attempts: list[Attempt] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # requests for paths that are not jobs
     malformed: list[str] = field(default_factory=list)
+    unframed_posts: list[str] = field(default_factory=list)  # POSTs without Content-Length: 0, as they came
     in_flight: int = 0
     peak: int = 0
     jobs_fetched: int = 0
@@ -145,6 +147,7 @@ class Upstream(socketserver.ThreadingTCPServer):
                 list(record.attempts),
                 list(record.unknown),
                 list(record.malformed),
+                list(record.unframed_posts),
                 record.in_flight,
                 record.peak,
                 record.jobs_fetched,
@@ -206,6 +209,13 @@ class Upstream(socketserver.ThreadingTCPServer):
                 attempt.closed = now
             self.record.in_flight -= 1
 
+    def note_framing(self, line: str, content_length: bytes | None) -> None:
+        """Records a POST that does not say ``Content-Length: 0`` (README: a POST carries it, and no body)."""
+        if content_length != b"0":
+            length = "no Content-Length" if content_length is None else f"Content-Length: {content_length.decode()}"
+            with self.lock:
+                self.record.unframed_posts.append(f"{line} with {length}")
+
     def job_list(self) -> bytes:
         self.before_jobs()
         with self.lock:
@@ -235,6 +245,8 @@ class _Handler(socketserver.BaseRequestHandler):
             if request is None:
                 return
             method, target = request.method.decode(), request.target.decode()
+            if method == "POST":
+                self.server.note_framing(f"{method} {target}", dict(request.headers).get(b"content-length"))
             if method == "GET" and target == JOBS_PATH:
                 self.answer(connection, http, Reply(200, self.server.job_list().decode()))
             elif (begun := self.server.begin(method, target)) is None:
@@ -284,9 +296,10 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def answer_job(self, connection: socket.socket, http: h11.Connection, attempt: Attempt, reply: Reply) -> bool:
         """Waits the reply's delay (or forever, for a black hole) watching for the client's close; True once the
-        whole answer is written. The attempt ends (``Upstream.end``) as the answer starts to leave: the client
-        cannot read it, and start its next job, any sooner, so a fast client never shows one attempt too many."""
-        attempt.status = None if reply.blackhole else reply.status
+        whole answer is written, False when the connection ends without one (the client closed it, or the reply hangs
+        up). The attempt ends (``Upstream.end``) as the answer starts to leave: the client cannot read it, and start
+        its next job, any sooner, so a fast client never shows one attempt too many."""
+        attempt.status = None if reply.blackhole or reply.hang_up else reply.status
         deadline = None if reply.blackhole else time.monotonic() + reply.delay
         while deadline is None or not self.server.may_answer(attempt, reply) or deadline > time.monotonic():
             if self.server.stopping.is_set():
@@ -307,6 +320,11 @@ class _Handler(socketserver.BaseRequestHandler):
                 self.server.end(attempt, answered=False)
                 return False
             time.sleep(wait)
+        if reply.hang_up:
+            self.server.end(attempt, answered=False)
+            if reply.hang_up == "reset":  # closed with a zero linger time, the socket sends an RST, not a FIN
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False  # the handler closes the connection
         self.server.end(attempt, answered=True)
         try:
             self.answer(connection, http, reply)
