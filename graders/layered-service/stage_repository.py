@@ -2,10 +2,11 @@
 read back with the grader's own connection."""
 
 import shopdata
-from labkit.checks import expect_equal
-from tables import query
+from labkit.checks import expect_equal, fail
+from tables import query, schema_columns, schema_keys
 
 ADAPTER_PROBE = "lsprobe_adapter"
+# The README's CREATE TABLE statements: every column NOT NULL (a primary key's columns are, without saying so)
 COLUMNS = {
     "products": {"sku": "text", "name": "text", "price_cents": "integer", "stock": "integer"},
     "orders": {"order_id": "text", "status": "text"},
@@ -17,6 +18,16 @@ COLUMNS = {
         "unit_price_cents": "integer",
     },
 }
+KEYS = {
+    "products": {"PRIMARY KEY (sku)"},
+    "orders": {"PRIMARY KEY (order_id)"},
+    "order_lines": {
+        "PRIMARY KEY (order_id, position)",
+        "FOREIGN KEY (order_id) REFERENCES orders",
+        "FOREIGN KEY (sku) REFERENCES products",
+    },
+}
+DDL_HINT = "copy the README's CREATE TABLE statements, NOT NULL, PRIMARY KEY and REFERENCES included"
 DISCARD_HINT = "leaving `with uow:` without commit() rolls the transaction back; never commit inside a repository"
 
 
@@ -36,19 +47,24 @@ def product_rows(admin_db, products):
 
 
 def check_schema_has_the_readme_tables(start_probe, service_env, admin_db):
-    """create_schema() creates the README's tables and columns, and may run twice"""
+    """create_schema() creates the README's tables, their columns NOT NULL and their keys, and may run twice"""
     probe = adapter(start_probe, service_env)
     probe.call("create_schema", timeout=20.0)
-    rows = query(
-        admin_db,
-        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'",
-    )
-    found: dict[str, dict[str, str]] = {}
-    for table, column, data_type in rows:
-        found.setdefault(table, {})[column] = data_type
-    for table, columns in COLUMNS.items():
-        got = {column: found.get(table, {}).get(column) for column in columns}
-        expect_equal(got, columns, f"the columns of table {table}", hint="copy the README's CREATE TABLE statements")
+    found_columns, found_keys = schema_columns(admin_db), schema_keys(admin_db)
+    for table, types in COLUMNS.items():
+        got = {column: found_columns.get(table, {}).get(column) for column in types}
+        expected = {column: f"{data_type} NOT NULL" for column, data_type in types.items()}
+        expect_equal(got, expected, f"the columns of table {table}", hint=DDL_HINT)
+    for table, wanted in KEYS.items():
+        found = found_keys.get(table, set())
+        if not wanted <= found:
+            shown = ", ".join(sorted(found)) or "no key"
+            fail(
+                f"table {table} lacks a key of the README",
+                expected=", ".join(sorted(wanted)),
+                got=shown,
+                hint=DDL_HINT,
+            )
 
 
 def check_committed_products_come_back(start_probe, service_env, admin_db, rng):

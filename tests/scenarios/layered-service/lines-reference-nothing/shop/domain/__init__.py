@@ -1,0 +1,1 @@
+"""The domain: products, orders and their rules, in plain Python."""
