@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,13 @@ MAX_WORKERS = 8
 # Implementations, not the kit's tests: testing-quality's solutions and broken scenarios are pytest suites of their
 # own, which the grader runs as learner code; this suite must never collect them.
 collect_ignore_glob = ["alternatives/*", "scenarios/*", "hostile/*", "polyglot/*"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a terminal gives it: a suite started as a background job of a script (or under nohup) inherits
+    SIGINT ignored, and every program it starts would then ignore the interrupts the tests send it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
