@@ -1,7 +1,8 @@
 """Broken implementations and their recorded verdicts: ``tests/scenarios/<lab>/<bug>/``.
 
 Each scenario folder holds a complete implementation with one bug, a ``scenario.toml`` (``description``, the
-``stage`` that must catch it, and ``timing_dependent`` when its first symptom varies between runs) and
+``stage`` that must catch it, ``timing_dependent`` when its first symptom varies between runs, and ``either``: the
+checks after the first failure that a loaded machine may see pass or fail, each then compared as "either") and
 ``expected.txt``, the verdict summary a grading run must reproduce. The kit's scenario test and ``labkit record``
 both judge a run with the functions here, so a fixture is recorded exactly as it is checked.
 """
@@ -33,6 +34,9 @@ class Scenario:
     stage: str
     description: str
     timing_dependent: str | None = None  # why this bug's first symptom depends on timing; then only verdicts count
+    either: tuple[
+        str, ...
+    ] = ()  # checks after the first failure whose status depends on timing (timing_dependent says why)
 
     @property
     def id(self) -> str:
@@ -57,8 +61,12 @@ def find_scenarios(kit_root: Path) -> list[Scenario]:
         except (tomllib.TOMLDecodeError, KeyError) as error:
             raise LabConfigError(f"{toml_path}: needs valid TOML with `stage` and `description` ({error})") from error
         folder = toml_path.parent
-        why = data.get("timing_dependent")
-        found.append(Scenario(folder.parent.name, folder.name, folder, stage, description, why))
+        why, either = data.get("timing_dependent"), data.get("either", [])
+        if either and not why:
+            raise LabConfigError(f"{toml_path}: `either` needs `timing_dependent` to say why those checks vary")
+        if not (isinstance(either, list) and all(isinstance(check, str) for check in either)):
+            raise LabConfigError(f"{toml_path}: `either` is a list of check ids (stage/check_name)")
+        found.append(Scenario(folder.parent.name, folder.name, folder, stage, description, why, tuple(either)))
     return found
 
 
@@ -145,3 +153,24 @@ def without_messages(summary: str) -> str:
     """A verdict summary with only the score and statuses, for bugs whose first symptom depends on timing."""
     detail = ("    message: ", "    hint: ", "             ")
     return "".join(line for line in summary.splitlines(keepends=True) if not line.startswith(detail))
+
+
+def comparable(summary: str, scenario: Scenario) -> str:
+    """What of a verdict summary must match the recorded one: all of it, or for a timing-dependent bug the score
+    and statuses only, with each of its ``either`` checks (and so the score) allowed to pass or fail."""
+    if not scenario.timing_dependent:
+        return summary
+    lines = without_messages(summary).splitlines(keepends=True)
+    if scenario.either:
+        lines = [
+            "score (varies: either)\n" if line.startswith("score ") else _either(line, scenario.either)
+            for line in lines
+        ]
+    return "".join(lines)
+
+
+def _either(line: str, either: tuple[str, ...]) -> str:
+    status, _, check = line.strip().partition(" ")
+    if check.strip() in either and status in ("passed", "failed"):
+        return f"  {'either':<7} {check.strip()}\n"
+    return line

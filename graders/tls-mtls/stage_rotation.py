@@ -37,7 +37,7 @@ def check_open_connections_survive_a_reload(own_service, connector, pki, names, 
     half.send(b"WHO")
     leaves = _rotate(own_service, pki, names)
     expect_new_serial(own_service.process, own_service.port, pki, clients.reader, names.service, leaves.main.serial)
-    half.send(b"AMI\n")
+    half.send(b"AMI\n", hint=KEEP_HINT)
     reply = half.reply("the reply to a WHOAMI half sent before SIGHUP", hint=KEEP_HINT)
     expect_equal(reply, f"200 {clients.operator.name} operator", "the reply to the WHOAMI sent across the reload")
     for session in sessions:

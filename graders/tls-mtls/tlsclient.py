@@ -61,13 +61,26 @@ class Session:
     def version(self) -> str:
         return self.sock.version() or "?"
 
-    def send(self, data: bytes) -> None:
+    def send_or_raise(self, data: bytes) -> None:
+        """Sends ``data``; an OSError (the server closed or reset the connection first) is the caller's to judge."""
         log(f"{self.label} → {data!r}")
         self.sock.sendall(data)
 
+    def send(self, data: bytes, *, hint: str = REPLY_HINT) -> None:
+        """Sends ``data``; fails the check if the server had already closed or reset the connection."""
+        try:
+            self.send_or_raise(data)
+        except OSError as error:
+            fail(
+                f"{self.label} could not send {data[:40]!r}: the connection was closed ({_reason(error)})",
+                expected="an open connection",
+                got=_reason(error),
+                hint=hint,
+            )
+
     def request(self, line: str, *, timeout: float = 5.0, hint: str = REPLY_HINT) -> str:
         """Sends ``line`` and returns the reply line without its LF; fails the check if none comes."""
-        self.send(line.encode() + b"\n")
+        self.send(line.encode() + b"\n", hint=hint)
         return self.reply(f"the reply to {line[:60]!r}", timeout=timeout, hint=hint)
 
     def reply(self, what: str, *, timeout: float = 5.0, hint: str = REPLY_HINT) -> str:
@@ -186,7 +199,7 @@ def attempt(port: int, context: ssl.SSLContext, server_name: str | None, label: 
     session = shake.session
     try:
         try:
-            session.send(b"PING\n")
+            session.send_or_raise(b"PING\n")
         except OSError as error:
             return Attempt(False, f"refused after the handshake: {_reason(error)}")
         line = session.read_line(SILENCE_S)
