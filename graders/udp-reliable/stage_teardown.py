@@ -40,9 +40,16 @@ def expect_the_fin_retransmitted(sender: SenderUnderTest) -> None:
 
 
 def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
-    """A FIN sent again 0.65 s and 1.3 s later is acknowledged again, with the same ackno (1 s of silence ends it)"""
+    """A FIN sent again 0.65 s and 1.3 s later is acknowledged again (only 1 s of silence after it ends a receiver)"""
     receiver = receiver_alone(window=10_000)
     data = stream(1800)
+    # Two more receivers wait in silence while this one is probed: one that has heard nothing since the grader's
+    # probe, one in the middle of a stream. Neither has a FIN acknowledged, so neither may have gone.
+    unopened, midway = receiver_alone(window=10_000), receiver_alone(window=10_000)
+    midway.syn()
+    midway.expect_ack(1, "the SYN", hint="the first SYN sets ackno to its seqno + 1")
+    midway.data(1, data[:1000])
+    midway.expect_ack(1001, "the first data segment", hint="ackno = ISN + 1 + bytes delivered")
     receiver.syn()
     receiver.expect_ack(1, "the SYN", hint="the first SYN sets ackno to its seqno + 1")
     receiver.data(1, data[:1000])
@@ -64,6 +71,15 @@ def check_receiver_acknowledges_a_retransmitted_fin(receiver_alone, stream):
     receiver.data(1001, data[1000:], " (an old segment)")
     receiver.expect_ack(1802, "an old data segment after the FIN", ACK_FIN_HINT)
     receiver.expect_delivered(data, "at the end")
+    silent = f"after {2 * LINGER_PROBE_S} s of silence"
+    keep_running = "keep running until the grader stops you: only 1 s of silence after the FIN's ack ends a receiver"
+    unopened.syn()
+    unopened.expect_ack(1, f"a SYN {silent} since the grader's probe", keep_running)
+    midway.data(1001, data[1000:])
+    midway.expect_ack(1801, f"the rest of the stream {silent} in the middle of it", keep_running)
+    midway.fin(1801)
+    midway.expect_ack(1802, f"the FIN {silent} in the middle of the stream", keep_running)
+    midway.expect_delivered(data, "at the end")
 
 
 def check_fin_counts_only_after_every_byte_before_it(receiver_alone, stream):
