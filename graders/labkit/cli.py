@@ -515,7 +515,14 @@ def mutate_command(
     """Authors: grade single-change mutants of the lab's reference solution and report how many the grader
     catches (its sensitivity). Exit 0: no unreviewed survivor, 1: survivors to review, 2: usage error."""
     from labkit.mutants import mutants_of
-    from labkit.mutation import reusable_outcomes, run_mutation, select, stale_ledger_entries, write_summary
+    from labkit.mutation import (
+        load_summary,
+        reusable_outcomes,
+        run_mutation,
+        select,
+        stale_ledger_entries,
+        write_summary,
+    )
 
     lab = _lab(_catalog(), lab_id)
     if record and (sample is not None or only is not None):
@@ -547,7 +554,10 @@ def mutate_command(
     stop_on_sigterm()
     try:
         reuse = reusable_outcomes(lab) if record else None
-        report = run_mutation(lab, chosen, jobs=jobs, seed=seed, timeout_s=timeout, on_done=done, reuse=reuse)
+        earlier_s = float((load_summary(lab) or {}).get("elapsed_s", 0.0)) if reuse else 0.0
+        report = run_mutation(
+            lab, chosen, jobs=jobs, seed=seed, timeout_s=timeout, on_done=done, reuse=reuse, reused_elapsed_s=earlier_s
+        )
     except HarnessError as error:
         errors.print(f"labkit mutate: {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from error

@@ -138,10 +138,12 @@ def run_mutation(
     timeout_s: float | None,
     on_done: Callable[[Outcome], None],
     reuse: dict[str, tuple[str, str | None]] | None = None,
+    reused_elapsed_s: float = 0.0,
 ) -> MutationReport:
     """Grades the solution once (it must earn full marks: the baseline and its time), then every mutant: those
     reviewed in the ledger, and those in ``reuse`` (verdicts recorded on the same grader and solution), are not
-    graded again."""
+    graded again. When any verdict is reused, the run's time adds ``reused_elapsed_s``, that of the recorded run
+    that graded them: the figures say how long grading every mutant took, not how long applying a review did."""
     report = MutationReport(lab.id)
     started = time.monotonic()
     baseline = _grade_copy(lab, None, seed, timeout_s or 600.0)
@@ -159,14 +161,19 @@ def run_mutation(
             return Outcome(mutant, reviewed.kind, detail=reviewed.reason)
         if reuse and mutant.id in reuse:
             verdict, stage = reuse[mutant.id]
-            return Outcome(mutant, verdict, stage, detail="as recorded on this grader and solution")
+            return Outcome(mutant, verdict, stage, detail=REUSED)
         outcome = _grade_copy(lab, mutant, seed, budget)
         # A broken grading (the machine, not the mutant) is no verdict: one more try, then it is reported.
         return _grade_copy(lab, mutant, seed, budget) if outcome.verdict == "error" else outcome
 
     report.outcomes = grade_all(mutants, judge, jobs, on_done)
     report.elapsed_s = time.monotonic() - started
+    if any(outcome.detail == REUSED for outcome in report.outcomes):
+        report.elapsed_s += reused_elapsed_s
     return report
+
+
+REUSED = "as recorded on this grader and solution"
 
 
 def _grade_copy(lab: Lab, mutant: Mutant | None, seed: int, timeout_s: float) -> Outcome:

@@ -10,8 +10,9 @@ import pytest
 from labkit.catalog import load_catalog
 from labkit.errors import LabConfigError
 from labkit.mutants import mutants_of
-from labkit.mutation import MutationReport, Outcome, load_ledger, stale_ledger_entries, write_summary
+from labkit.mutation import MutationReport, Outcome, load_ledger, run_mutation, stale_ledger_entries, write_summary
 from labkit.truth import stale_labs, truth_table
+from support import session_env
 from throwaway import Stage, ThrowawayKit, write
 
 CALC = """
@@ -260,6 +261,28 @@ def test_a_survivor_is_shown_with_its_change_and_fails_the_run(tmp_path: Path) -
     assert done.returncode == 1, done.stdout + done.stderr
     assert "survived" in done.stdout and 'ORDER BY id"' in done.stdout
     assert "1 survived" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_run_that_reuses_recorded_verdicts_counts_the_time_that_graded_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applying a review to a recorded run grades only the solution; its figures keep the recorded run's time."""
+    kit = _calc_kit(tmp_path)
+    for name, value in {**session_env(), **kit.env}.items():  # the gradings are this session's, in its scratch
+        monkeypatch.setenv(name, value)
+    lab = load_catalog(kit.root).get("calc")
+    chosen = mutants_of(lab.solution_folder)[:2]
+    recorded = {mutant.id: ("killed", "admit") for mutant in chosen}
+
+    def run(reuse: dict[str, tuple[str, str | None]] | None) -> MutationReport:
+        return run_mutation(lab, chosen, jobs=1, seed=1, timeout_s=None, on_done=lambda _: None, reuse=reuse,
+                            reused_elapsed_s=1000.0)  # fmt: skip
+
+    reused = run(recorded)
+    assert [outcome.verdict for outcome in reused.outcomes] == ["killed", "killed"]
+    assert 1000.0 < reused.elapsed_s < 1000.0 + 60
+    assert run(None).elapsed_s < 60, "a run that reuses nothing counts only its own time"
 
 
 def test_recorded_figures_go_stale_when_the_grader_or_solution_changes(tmp_path: Path) -> None:
