@@ -181,7 +181,8 @@ def wait_ready(grading: GradingState, process: LearnerProcess, readiness: Readin
 AGAIN_S = 1.0
 # A fresh start of a program that, started earlier in the same stage, ran but never became ready: long enough for
 # an interpreter or a cached build on a loaded machine, short enough that a stage of ten such checks fails quickly.
-FRESH_AGAIN_S = 3.0
+# The stage has failed by then: this wait decides only how soon its later checks say so.
+FRESH_AGAIN_S = 1.5
 
 
 def wait_ready_again(
