@@ -34,9 +34,8 @@ class Scenario:
     stage: str
     description: str
     timing_dependent: str | None = None  # why this bug's first symptom depends on timing; then only verdicts count
-    either: tuple[
-        str, ...
-    ] = ()  # checks after the first failure whose status depends on timing (timing_dependent says why)
+    # Checks after the first failure whose status depends on timing (timing_dependent says why).
+    either: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
