@@ -11,9 +11,11 @@ import jsonschema
 import pytest
 
 from labkit.catalog import Lab, load_catalog
-from support import KIT, SCHEMA, grade_json, pristine_starter, run_labkit, stages_that_cannot_run_here
+from support import KIT, SCHEMA, grade_json, pristine_starter, stages_that_cannot_run_here
+from throwaway import ThrowawayKit
 
 CATALOG = load_catalog(KIT)
+ALL_AT_ONCE = ("tcp-kv", "wire-formats", "concurrency")  # a server, a driver and a client, for `grade --all`
 
 
 @pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)
@@ -67,18 +69,22 @@ def test_starter_fails_stage_one_cleanly(lab: Lab, tmp_path: Path) -> None:
 
 
 def test_grade_all_starters_as_junit(tmp_path: Path) -> None:
-    """`grade --all --impl-root` over one folder per lab, reported as JUnit. The starters fail stage 1 quickly;
-    the solutions' full marks are proven lab by lab above, so they are not graded a second time here."""
-    for lab in CATALOG.labs:
+    """`grade --all --impl-root` over one folder per lab, reported as JUnit, in a kit of three labs of three kinds
+    (a server, a driver, a client). Each starter fails stage 1; every lab's starter and solution are graded on their
+    own above, so grading all of them a second time here would prove nothing more."""
+    labs = [CATALOG.get(lab_id) for lab_id in ALL_AT_ONCE]
+    kit = ThrowawayKit(tmp_path / "kit").copy_checkout("graders", *(f"labs/{lab.id}" for lab in labs))
+    for lab in labs:
         pristine_starter(lab.id, tmp_path)
-    done = run_labkit(
+    done = kit.labkit(
         "grade", "--all", "--impl-root", str(tmp_path / "labs"), "--format", "junit", "--seed", "7"
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     root = ET.fromstring(done.stdout)
     suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
-    first_stages = {f"{lab.id}.01-{lab.stages[0].slug}" for lab in CATALOG.labs}
+    first_stages = {f"{lab.id}.01-{lab.stages[0].slug}" for lab in labs}
     assert first_stages <= set(suites)
+    assert {name.split(".")[0] for name in suites} == set(ALL_AT_ONCE), "--all grades every lab of the kit"
     for name in first_stages:
         assert suites[name].findall(".//failure"), f"{name}: a starter fails its first stage"
     assert not root.findall(".//error"), "a starter's failure is the learner's, never a harness error"

@@ -39,7 +39,8 @@ def _program_run(grading: GradingState, fixture: str) -> RunSpec:
 def run_client(grading: GradingState) -> Iterator[RunClient]:
     """A factory: ``run_client(args=[...], env={...}, stdin=b"...", timeout=10)`` runs the learner's program
     (its command plus ``args``) to completion and returns a :class:`labkit.client.ClientResult`. A program still
-    running at ``timeout`` seconds is stopped, and the result says so."""
+    running at ``timeout`` seconds is stopped, and the result says so; so is one still running when
+    ``stop_when()`` returns what happened (asked every 50 ms), once waiting longer cannot change the verdict."""
     started: list[LearnerProcess] = []
     _program_run(grading, "run_client")
 
@@ -48,10 +49,16 @@ def run_client(grading: GradingState) -> Iterator[RunClient]:
         env: Mapping[str, str] | None = None,
         stdin: bytes | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        stop_when: Callable[[], str | None] | None = None,
     ) -> ClientResult:
         spec = launch_spec(grading, env, port=None, args=args)
         return run_client_program(
-            spec, stdin=stdin, timeout=timeout, start=lambda s: start_process(grading, s), started=started
+            spec,
+            stdin=stdin,
+            timeout=timeout,
+            start=lambda s: start_process(grading, s),
+            started=started,
+            stop_when=stop_when,
         )
 
     yield run

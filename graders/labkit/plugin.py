@@ -6,6 +6,7 @@ learner's code; fixtures (``labkit.fixtures``) start the learner's program as a 
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from _pytest.runner import runtestprotocol
 
 from labkit import context
 from labkit.artifacts import ArtifactStaging
@@ -22,6 +24,7 @@ from labkit.errors import CheckFailed, LabConfigError
 from labkit.requirements import missing
 from labkit.results import CheckResult, LabResult, StageResult, Status, split_points
 from labkit.run_config import RunConfig
+from labkit.stalls import STALL_S, StallWatch
 from labkit.sweep import kill_marked
 
 FAILING = (Status.FAILED, Status.TIMEOUT, Status.ERROR)
@@ -50,6 +53,7 @@ class GradingState:
     # stage slug -> the finding of a start of the learner's program there that ran but never became ready: later
     # fresh starts in that stage wait less (it fails already; a program that was only slow gets a look).
     never_ready: dict[str, CheckFailed] = field(default_factory=dict)
+    stalls: StallWatch = field(default_factory=StallWatch)
 
     @property
     def until(self) -> int:
@@ -84,6 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         events=open(fd, "w", encoding="utf-8", closefd=True) if fd >= 0 else None,  # noqa: SIM115
         artifacts=ArtifactStaging(run.run_dir, lab.id),
     )
+    config.stash[STATE_KEY].stalls.start()
     config.pluginmanager.import_plugin("labkit.timeouts")
     config.pluginmanager.import_plugin("labkit.fixtures")
     config.pluginmanager.import_plugin("labkit.kind_fixtures")
@@ -152,6 +157,50 @@ def check_title(item: pytest.Item) -> str:
         return doc[0].rstrip(".")
     name = getattr(item, "originalname", item.name)
     return name.removeprefix("check_").removeprefix("test_").replace("_", " ")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    """Runs a check; runs it once more if it failed while the grader itself stalled (``labkit.stalls``), so that a
+    loaded machine does not fail a correct program. The second attempt's verdict stands."""
+    state = state_of(item.config)
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    before = _Snapshot.take(state, item)
+    state.stalls.restart()
+    reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    stalled = state.stalls.longest()
+    first = state.checks[item.nodeid]
+    if stalled >= STALL_S and first.status in (Status.FAILED, Status.TIMEOUT):
+        before.restore(state, item)
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        state.checks[item.nodeid].transcript.insert(
+            0,
+            f"(a first attempt {first.status.value} while the grader itself stalled for {stalled:.1f} s, which "
+            f"proves nothing about your program; this is the second attempt. The first said: "
+            f"{first.message.splitlines()[0] if first.message else first.status.value})",
+        )
+    for report in reports:
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a check's attempt may change in the grading state, as it was before the attempt."""
+
+    check: CheckResult
+    failed_stage: Stage | None
+    never_ready: dict[str, CheckFailed]
+
+    @staticmethod
+    def take(state: GradingState, item: pytest.Item) -> _Snapshot:
+        return _Snapshot(copy.deepcopy(state.checks[item.nodeid]), state.failed_stage, dict(state.never_ready))
+
+    def restore(self, state: GradingState, item: pytest.Item) -> None:
+        state.checks[item.nodeid] = copy.deepcopy(self.check)
+        state.failed_stage = self.failed_stage
+        state.never_ready = dict(self.never_ready)
 
 
 @pytest.hookimpl(tryfirst=True)

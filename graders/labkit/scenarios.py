@@ -78,10 +78,20 @@ def not_caught_as_intended(scenario: Scenario, exit_code: int, result: dict[str,
     if exit_code != 1:
         return f"expected exit 1 (learner failure), got {exit_code}: {lab.get('error') or statuses}"
     if first_failed != scenario.stage:
-        return f"{scenario.description}: caught at {first_failed}, not {scenario.stage}"
+        return f"{scenario.description}: caught at {first_failed}, not {scenario.stage}" + failures_in(
+            lab, first_failed
+        )
     if any(check["status"] == "error" for stage in lab["stages"] for check in stage["checks"]):
         return "a broken implementation must never look like a harness error"
     return None
+
+
+def failures_in(lab: dict[str, Any], slug: str | None) -> str:
+    """The failed checks of stage ``slug``, with the start of each message: what a log needs to tell a chance
+    failure from a real one."""
+    stage = next((stage for stage in lab["stages"] if stage["slug"] == slug), None)
+    failed = [check for check in (stage["checks"] if stage else []) if check["status"] not in NOT_FAILED]
+    return "".join(f"\n  {check['id']} {check['status']}: {(check.get('message') or '')[:400]}" for check in failed)
 
 
 def as_with_every_requirement(result: dict[str, Any], cannot_run: Collection[str]) -> dict[str, Any]:

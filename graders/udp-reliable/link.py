@@ -171,6 +171,7 @@ def run_transfer(
             env={"ISN": str(isn), "RTO_MS": str(link.rto_ms)},
             stdin=data,
             timeout=link.timeout,
+            stop_when=lambda: None if receiver.exit_code() is None else "your receiver had exited",
         )
     delivered = receiver.stdout_path.read_bytes()
     receiver_exit = receiver.exit_code()

@@ -56,24 +56,27 @@ def check_sender_keeps_within_changing_windows(sender_alone, stream, rng):
 def check_the_fin_waits_for_room_in_the_window(sender_alone, stream, rng):
     """The FIN waits until the window has room for its number (not with the right edge on it), then goes out at once"""
     data = stream(rng.randrange(2001, 3000))
-    with sender_alone(data, rto_ms=400) as sender:
-        edge = sender.fin  # the window holds every byte and not the FIN
-        sender.handshake(edge - 1)
-        for arrival in sender.segments_until(edge, f"every byte of the stream (the window ends at ISN+{edge})"):
-            expect_inside(arrival, edge)
-        for arrival in sender.quiet(PART_ACK_QUIET_S):
-            expect_inside(arrival, edge)
-        sender.ack(sender.fin, 1)  # every byte acknowledged; the window has room for the FIN's one number
-        sender.expect_segment(
-            f"the FIN (ISN+{sender.fin}), now that the window has room for it",
-            sender.fin,
-            1,
-            within=1.0,
-            hint="send the FIN as soon as every byte was sent and seqno + 1 <= ackno + window: nothing else "
-            "will wake the sender once everything sent is acknowledged",
-        )
-        sender.ack(sender.fin + 1, 1)
-        sender.finish().expect_exit(0)
+    judged_in_attempts(lambda: sender_alone(data, rto_ms=400), expect_the_fin_once_there_is_room)
+
+
+def expect_the_fin_once_there_is_room(sender: SenderUnderTest) -> None:
+    edge = sender.fin  # the window holds every byte and not the FIN
+    sender.handshake(edge - 1)
+    for arrival in sender.segments_until(edge, f"every byte of the stream (the window ends at ISN+{edge})"):
+        expect_inside(arrival, edge)
+    for arrival in sender.quiet(PART_ACK_QUIET_S):
+        expect_inside(arrival, edge)
+    sender.answer(sender.fin, 1)  # every byte acknowledged; the window has room for the FIN's one number
+    sender.expect_segment(
+        f"the FIN (ISN+{sender.fin}), now that the window has room for it",
+        sender.fin,
+        1,
+        within=1.0,
+        hint="send the FIN as soon as every byte was sent and seqno + 1 <= ackno + window: nothing else "
+        "will wake the sender once everything sent is acknowledged",
+    )
+    sender.ack(sender.fin + 1, 1)
+    sender.finish().expect_exit(0)
 
 
 def check_zero_window_is_probed_without_back_off(sender_alone, stream):

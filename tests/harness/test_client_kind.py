@@ -6,6 +6,7 @@ import itertools
 import signal
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +31,13 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "s3cret")  # must not reach the program
 
     def run_source(
-        source: str, *, stdin: bytes | None = None, timeout: float = PATIENT_S, limits: Limits | None = None, **env: str
+        source: str,
+        *,
+        stdin: bytes | None = None,
+        timeout: float = PATIENT_S,
+        limits: Limits | None = None,
+        stop_when: Callable[[], str | None] | None = None,
+        **env: str,
     ) -> ClientResult:
         number = next(_numbers)
         script = tmp_path / f"client{number}.py"
@@ -39,7 +46,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
             command=(sys.executable, str(script)), cwd=tmp_path, logs=tmp_path / f"logs{number}",
             marker=f"{RUN_PREFIX}client{number}", limits=limits or Limits(), extra_env=env,
         )  # fmt: skip
-        result = run_client_program(spec, stdin=stdin, timeout=timeout)
+        result = run_client_program(spec, stdin=stdin, timeout=timeout, stop_when=stop_when)
         assert not marked_processes(spec.marker), "nothing of a client run may outlive it"
         return result
 
@@ -61,6 +68,34 @@ def test_a_failing_exit_code_is_a_clear_failure(run: Run) -> None:
     assert caught.value.expected == "exit code 0"
     assert caught.value.got is None, "the headline already says what came: no Got: line repeating it"
     result.expect_exit(3)
+
+
+def test_stop_when_ends_a_run_once_its_verdict_is_settled(run: Run, tmp_path: Path) -> None:
+    flag = tmp_path / "the server died"
+    asked: list[float] = []
+
+    def server_dead() -> str | None:
+        asked.append(time.monotonic())
+        if len(asked) == 4:
+            flag.touch()
+        return "the grader's server had exited" if flag.exists() else None
+
+    began = time.monotonic()
+    result = run("import time; time.sleep(60)", stop_when=server_dead)
+    assert time.monotonic() - began < 10, "stopped long before its 30 s timeout"
+    assert (result.stopped_because, result.timed_out, len(asked)) == ("the grader's server had exited", False, 4)
+    assert result.outcome.startswith("was stopped after ") and result.outcome.endswith(
+        "s, when the grader's server had exited"
+    ), result.outcome
+    with pytest.raises(CheckFailed, match="when the grader's server had exited"):
+        result.expect_exit(0)
+
+
+def test_stop_when_leaves_a_program_that_exits_by_itself_alone(run: Run) -> None:
+    result = run("import sys; sys.exit(4)", stop_when=lambda: None)
+    assert (result.exit_code, result.stopped_because, result.timed_out) == (4, None, False)
+    hung = run("import time; time.sleep(60)", timeout=0.5, stop_when=lambda: None)
+    assert (hung.timed_out, hung.stopped_because) == (True, None), "the timeout still holds"
 
 
 def test_stdin_and_environment_reach_the_program(run: Run) -> None:

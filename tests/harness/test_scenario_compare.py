@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from labkit.errors import LabConfigError
-from labkit.scenarios import Scenario, comparable, find_scenarios
+from labkit.scenarios import Scenario, comparable, find_scenarios, not_caught_as_intended
 
 RECORDED = """score 30/100
 stage 1 first: passed
@@ -70,3 +70,15 @@ def test_a_malformed_either_is_a_clear_error(tmp_path: Path, lines: str, problem
     (folder / "scenario.toml").write_text(f'description = "a bug"\nstage = "second"\n{lines}\n')
     with pytest.raises(LabConfigError, match=problem):
         find_scenarios(tmp_path)
+
+
+def test_a_scenario_caught_at_another_stage_says_which_checks_failed_there() -> None:
+    def check(name: str, status: str, message: str = "") -> dict[str, str]:
+        return {"id": f"first/{name}", "status": status, "message": message}
+
+    stages = [
+        {"slug": "first", "status": "failed", "checks": [check("a", "passed"), check("b", "failed", "too late\nmore")]},
+        {"slug": "second", "status": "skipped", "checks": []},
+    ]
+    problem = not_caught_as_intended(scenario(), 1, {"labs": [{"stages": stages}]})
+    assert problem == "a bug: caught at first, not second\n  first/b failed: too late\nmore"
