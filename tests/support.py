@@ -65,9 +65,14 @@ def run_labkit(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**environment(), **session_env(), "LABKIT_STATE_DIR": str(STATE_DIR), **(env or {})},
+        env={**labkit_env(), **(env or {})},
         check=False,
     )
+
+
+def labkit_env() -> dict[str, str]:
+    """The environment the kit's tests run `labkit` in: this session's own state and scratch folders."""
+    return {**environment(), **session_env(), "LABKIT_STATE_DIR": str(STATE_DIR)}
 
 
 def grade_json(

@@ -11,10 +11,14 @@ import pytest
 from grpc_health.v1 import health_pb2_grpc
 
 from grpcwire import RpcClient
-from inventory import TOKENS, Inventory, bearer, generate_stubs
+from inventory import POLL_S, TOKENS, Inventory, bearer, generate_stubs
+from labkit.checks import CheckFailed
 from labkit.learners import LearnerProcess, RunInfo
+from labkit.wait import until
 from labkit.ports import LOOPBACK
 from watchstream import STREAM_LIFETIME_S, WatchStream
+
+UNREGISTER_S = 2.0  # the README: a cancelled stream's watcher is unregistered within 2 seconds
 
 
 @pytest.fixture(scope="session")
@@ -78,11 +82,14 @@ def inv(client: Callable[..., Inventory]) -> Inventory:
 
 @pytest.fixture
 def watches(
-    stubs: tuple[ModuleType, ModuleType], channels: Callable[[], grpc.Channel]
+    stubs: tuple[ModuleType, ModuleType], channels: Callable[[], grpc.Channel], client: Callable[..., Inventory]
 ) -> Iterator[Callable[..., WatchStream]]:
-    """A factory of Watch streams; every stream still open is cancelled after the check."""
+    """A factory of Watch streams; every stream still open is cancelled after the check, and the next check begins
+    once the server has unregistered them (see ``settle_watchers``)."""
     pb, pb_grpc = stubs
     opened: list[WatchStream] = []
+    bookkeeper = client(who="the grader between checks")
+    before = active_watchers(bookkeeper)
 
     def watch(
         prefix: str,
@@ -107,6 +114,24 @@ def watches(
     yield watch
     for stream in opened:
         stream.cancel()
+    if opened and before is not None:
+        settle_watchers(bookkeeper, before)
+
+
+def active_watchers(inv: Inventory) -> int | None:
+    """GetStats.active_watchers, or None when the server cannot say (the check that needs it says why)."""
+    try:
+        return int(inv.call("GetStats", inv.request("GetStats"), quiet=True).active_watchers)
+    except CheckFailed:
+        return None
+
+
+def settle_watchers(inv: Inventory, count: int) -> None:
+    """Waits until the streams a check cancelled are unregistered, as the README allows, within 2 s. A check
+    counts the watchers it opens on top of those registered when it begins: a stream of the check before, still
+    counted then and unregistered a moment later, would hide one of its own. A server that keeps them longer is
+    judged by the cancellation stage, not here."""
+    until(lambda: (active_watchers(inv) or 0) <= count, UNREGISTER_S, interval=POLL_S)
 
 
 @pytest.fixture

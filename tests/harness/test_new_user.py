@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from support import KIT, run_labkit
+from support import KIT, labkit_env, run_labkit
 from throwaway import ThrowawayKit
 
 TCP_STARTER = KIT / "labs" / "tcp-kv"
@@ -172,5 +175,10 @@ def test_the_shell_completes_commands_options_and_lab_ids(words: str, offered: l
 
 
 def test_the_completion_script_is_shown_for_a_shell() -> None:
-    done = run_labkit("--show-completion", "bash")
+    """As a learner types it in bash: typer finds the shell from labkit's parent process (an argument naming the
+    shell is not read), so the command runs as a child of bash, not exec'd in its place."""
+    command = f"{shlex.quote(sys.executable)} -m labkit --show-completion; exit $?"
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=KIT, capture_output=True, text=True, timeout=60, env=labkit_env(), check=False
+    )
     assert done.returncode == 0 and "_LABKIT_COMPLETE=complete_bash" in done.stdout
