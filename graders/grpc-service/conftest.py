@@ -14,8 +14,8 @@ from grpcwire import RpcClient
 from inventory import POLL_S, TOKENS, Inventory, bearer, generate_stubs
 from labkit.checks import CheckFailed
 from labkit.learners import LearnerProcess, RunInfo
-from labkit.wait import until
 from labkit.ports import LOOPBACK
+from labkit.wait import until
 from watchstream import STREAM_LIFETIME_S, WatchStream
 
 UNREGISTER_S = 2.0  # the README: a cancelled stream's watcher is unregistered within 2 seconds
