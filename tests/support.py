@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from labkit.engine import bytecode_cache
 from labkit.scenarios import SCENARIO_SEED, SCENARIO_SERVICES, find_scenarios
 from labkit.scenarios import Scenario as Scenario  # scenarios and their verdicts live in labkit.scenarios
 from labkit.scenarios import verdict_summary as summarise
@@ -71,8 +72,12 @@ def run_labkit(
 
 
 def labkit_env() -> dict[str, str]:
-    """The environment the kit's tests run `labkit` in: this session's own state and scratch folders."""
-    return {**environment(), **session_env(), "LABKIT_STATE_DIR": str(STATE_DIR)}
+    """The environment the kit's tests run `labkit` in: this session's own state and scratch folders, and labkit's
+    modules compiled once into the grader's bytecode cache (a machine that turns bytecode off would otherwise
+    compile them in every one of the suite's thousand runs of the CLI)."""
+    env = {**environment(), **session_env(), "LABKIT_STATE_DIR": str(STATE_DIR)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return {**env, "PYTHONPYCACHEPREFIX": str(bytecode_cache())}
 
 
 def grade_json(

@@ -23,7 +23,7 @@ from labkit.catalog import Lab
 from labkit.errors import HarnessError, LabConfigError
 from labkit.results import LabResult, lab_from_dict
 from labkit.run_config import RunConfig
-from labkit.settings import SANDBOX_CPUS, SANDBOX_POD
+from labkit.settings import SANDBOX_CPUS, SANDBOX_POD, settings
 
 if TYPE_CHECKING:
     from labkit.sandbox import SandboxNetwork
@@ -42,11 +42,25 @@ class GradeRequest:
     config: RunConfig  # what the grader is told: config.lab_id is lab.id
 
 
-def grader_env() -> dict[str, str]:
+def grader_env(*, cache_bytecode: bool = True) -> dict[str, str]:
+    """The grader's environment. Its compiled modules (labkit's, the stages' and their helpers', never a learner's:
+    learners run in processes of their own, with bytecode off) are kept in labkit's cache folder, so that a grading
+    does not compile them again; with an instructor's hidden checks (``cache_bytecode=False``) nothing is written."""
     env = {name: value for name, value in os.environ.items() if name not in SCRUBBED}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if cache_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache())
+    else:
+        env.pop("PYTHONPYCACHEPREFIX", None)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
+
+
+def bytecode_cache() -> Path:
+    """Where the grader's compiled modules are kept between runs, outside the checkout."""
+    chosen = settings()
+    return (chosen.xdg_cache_home or Path.home() / ".cache") / "labkit" / "pycache"
 
 
 def grader_tree(request: GradeRequest) -> Path:
@@ -114,7 +128,7 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
             process = subprocess.Popen(
                 pytest_command(request, config_path, write_fd),
                 cwd=config.run_dir,
-                env=_grader_env(request.lab, network),
+                env=_grader_env(request, network),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -168,9 +182,9 @@ def _grader_preexec(network: SandboxNetwork | None) -> Callable[[], None]:
     return preexec
 
 
-def _grader_env(lab: Lab, network: SandboxNetwork | None) -> dict[str, str]:
-    env = grader_env()
-    return env if network is None else {**env, **network.grader_env(), **sandbox_cores_env(lab, env)}
+def _grader_env(request: GradeRequest, network: SandboxNetwork | None) -> dict[str, str]:
+    env = grader_env(cache_bytecode=request.config.choices.extra_graders is None)
+    return env if network is None else {**env, **network.grader_env(), **sandbox_cores_env(request.lab, env)}
 
 
 def sandbox_cores_env(lab: Lab, env: dict[str, str]) -> dict[str, str]:

@@ -152,7 +152,7 @@ def test_the_docker_provider_starts_postgres_through_a_refused_start(monkeypatch
     assert labelled(run_id) == []
 
 
-CHURN_CYCLES, CHURN_AT_ONCE, REFUSE_EVERY = 48, 3, 4
+CHURN_CYCLES, CHURN_AT_ONCE, REFUSE_EVERY = 24, 3, 4  # 24 cycles: 6 refused holder starts, each retried
 
 
 @pytest.mark.docker

@@ -34,9 +34,12 @@ def stage_checks(result: dict, slug: str) -> dict[str, dict]:  # type: ignore[ty
     return {check["name"]: check for check in stage["checks"]}
 
 
-def test_hidden_checks_run_in_their_stage_and_share_its_points(kit: ThrowawayKit) -> None:
-    code, result = grade_json("tcp-kv", KIT / "solutions" / "tcp-kv", "--extra-graders", str(kit.private))
+def test_hidden_checks_run_in_their_stage_and_share_its_points(kit: ThrowawayKit, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}  # the grader's cache, here empty
+    code, result = grade_json("tcp-kv", KIT / "solutions" / "tcp-kv", "--extra-graders", str(kit.private), env=env)
     assert code == 0
+    assert not list(cache.rglob("*.pyc")), "with hidden checks the grader compiles nothing to disk"
     checks = stage_checks(result, "request-response")
     secret = checks["A key from the private test set is NOT_FOUND"]
     assert (secret["visibility"], secret["status"]) == ("hidden", "passed")
@@ -55,6 +58,16 @@ def test_a_failed_hidden_check_shows_only_its_verdict_unless_details_are_asked(k
     _, instructor_view = grade_json("tcp-kv", broken, "--extra-graders", str(kit.private), "--hidden-details")
     secret = stage_checks(instructor_view, "request-response")["A key from the private test set is NOT_FOUND"]
     assert "private-key-4711" in secret["message"]
+
+
+def test_without_hidden_checks_the_grader_keeps_its_bytecode_in_the_cache_only(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {"XDG_CACHE_HOME": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}  # the grader's choice, not the caller's
+    code, _ = grade_json("tcp-kv", KIT / "labs" / "tcp-kv", "--stage", "1", env=env)
+    assert code == 1
+    compiled = {path.name.split(".")[0] for path in cache.rglob("*.pyc")}
+    assert {"plugin", "conftest", "stage_connect"} <= compiled, sorted(compiled)
+    assert not (KIT / "graders" / "tcp-kv" / "__pycache__").exists(), "nothing is written into the checkout"
 
 
 def test_a_hidden_module_that_names_no_stage_is_a_harness_error(kit: ThrowawayKit) -> None:
