@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from labkit.engine import bytecode_cache
 from labkit.settings import reset_settings
 from labkit.sweep import marked_processes
 from support import RUN_PREFIX, SCRATCH, STATE_DIR
@@ -58,6 +59,15 @@ def no_run_folder_left_behind() -> Iterator[None]:
     hidden = sorted(str(path.relative_to(SCRATCH)) for path in SCRATCH.glob("*/**/hidden_*.py"))
     shutil.rmtree(SCRATCH, ignore_errors=True)
     assert not hidden, f"hidden checks were copied into a run folder and left there: {hidden}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_bytecode_of_temporary_folders_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The grader caches compiled modules by their source's path (``labkit.engine.bytecode_cache``): those of this
+    session's throwaway kits and run folders go with the folders, so the cache keeps only checkouts' modules."""
+    yield
+    for folder in (SCRATCH, tmp_path_factory.getbasetemp()):
+        shutil.rmtree(bytecode_cache() / folder.resolve().relative_to(folder.resolve().anchor), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
