@@ -317,15 +317,23 @@ def cohort_grade(
     )
     options = CohortOptions(lab, out, choices, jobs, timeout)
     console.print(f"grading {len(folders)} submissions of {lab.id} with {jobs} job(s), seed {choices.seed}")
-    outcomes = grade_cohort(
-        folders,
-        options,
-        lambda o: console.print(
-            f"  {o.student}: {o.points:g}/{o.max_points} (exit {o.exit_code}, {o.duration_s:.1f} s)"
-            + "".join(f"\n    note: {note}" for note in o.notes),
+    stop_on_sigterm()
+    try:
+        outcomes = grade_cohort(
+            folders,
+            options,
+            lambda o: console.print(
+                f"  {o.student}: {o.points:g}/{o.max_points} (exit {o.exit_code}, {o.duration_s:.1f} s)"
+                + "".join(f"\n    note: {note}" for note in o.notes),
+                highlight=False,
+            ),
+        )
+    except KeyboardInterrupt as interrupted:  # Ctrl-C or SIGTERM: every running grading was stopped first
+        errors.print(
+            f"labkit cohort: interrupted; the gradings in progress were stopped (those that finished are in {out})",
             highlight=False,
-        ),
-    )
+        )
+        raise typer.Exit(Terminated.EXIT_CODE if isinstance(interrupted, Terminated) else 130) from interrupted
     console.print(f"results in {out}; merge them with: labkit cohort report {out} --format html --out report.html")
     raise typer.Exit(2 if any(outcome.exit_code == 2 for outcome in outcomes) else 0)
 

@@ -27,7 +27,9 @@ Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
 _running: set[subprocess.Popen[str]] = set()
-_running_lock = threading.Lock()
+_running_lock = threading.Lock()  # guards _running and the start of a grading against a stop in between
+_stopping = threading.Event()  # set once interrupted: no grading starts any more
+INTERRUPTED = "not graded: the run was interrupted"
 
 
 def grade_all(
@@ -46,7 +48,8 @@ def grade_all(
         return outcomes
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
-        with _running_lock:
+        with _running_lock:  # a worker between two gradings starts no new one once this is set
+            _stopping.set()
             running = list(_running)
         stoppers = [threading.Thread(target=_stop_group, args=(process,)) for process in running]
         for stopper in stoppers:
@@ -56,6 +59,7 @@ def grade_all(
         raise
     finally:
         pool.shutdown(wait=True)
+        _stopping.clear()
 
 
 def run_grade(command: list[str], timeout_s: float) -> tuple[dict[str, Any] | None, int, str]:
@@ -66,21 +70,24 @@ def run_grade(command: list[str], timeout_s: float) -> tuple[dict[str, Any] | No
     """
     prefix = f"lkc{uuid.uuid4().hex[:10]}"
     env = {**os.environ, RUN_ID_PREFIX: prefix}
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-        preexec_fn=interruptible,  # _stop_group interrupts it first, for an orderly teardown
-    ) as process:
-        with _running_lock:
-            _running.add(process)
+    with _running_lock:
+        if _stopping.is_set():
+            return None, 2, INTERRUPTED
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+            preexec_fn=interruptible,  # _stop_group interrupts it first, for an orderly teardown
+        )
+        _running.add(process)
+    with process:
         try:
             stdout, stderr = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            _stop_group(process)
+            _stop_group(process, drain=True)
             return None, 2, f"grading took longer than {timeout_s:g} s"
         finally:
             with _running_lock:
@@ -94,12 +101,15 @@ def run_grade(command: list[str], timeout_s: float) -> tuple[dict[str, Any] | No
     return data, process.returncode, ""
 
 
-def _stop_group(process: subprocess.Popen[str]) -> None:
+def _stop_group(process: subprocess.Popen[str], *, drain: bool = False) -> None:
+    """SIGINT, then SIGKILL after a grace period. ``drain``: read the pipes meanwhile, so a grading that reports on
+    its way out does not block on a full pipe; only the grading's own thread may, as on an interruption it is still
+    reading them itself (two readers of one pipe break each other), and a stopper then only waits."""
     for sig, grace in ((signal.SIGINT, STOP_GRACE_S), (signal.SIGKILL, STOP_GRACE_S)):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         try:
-            process.communicate(timeout=grace)
+            process.communicate(timeout=grace) if drain else process.wait(timeout=grace)
             return
         except subprocess.TimeoutExpired:
             continue

@@ -7,13 +7,18 @@ import csv
 import io
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from labkit.catalog import load_catalog
 from labkit.scenarios import comparable
-from support import KIT, run_labkit, scenarios, verdict_summary
+from labkit.wait import until
+from support import KIT, labkit_env, run_labkit, scenarios, verdict_summary
 
 LAB = "tcp-kv"
 # Two labs' solutions, starters and scenarios: 19 submissions. Grading every lab's scenarios again here would
@@ -142,3 +147,36 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         assert page.locator("text=got N of N").count() == 1, "messages are grouped with their numbers masked"
         browser.close()
     assert problems == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_cohort_stops_its_gradings_and_says_so(tmp_path: Path, stop: signal.Signals) -> None:
+    """Interrupted while two gradings run and four wait: the running ones are stopped, no other starts, nothing of
+    them is left, and the instructor reads one line, not a traceback."""
+    submissions = tmp_path / "submissions"
+    never_ready = KIT / "tests" / "scenarios" / "tcp-kv" / "hangs-on-start"  # each grading takes seconds
+    for number in range(6):
+        shutil.copytree(never_ready, submissions / f"{stop.name}-{number}")
+    cohort = subprocess.Popen(
+        [sys.executable, "-m", "labkit", "cohort", "grade", str(submissions), "--lab", LAB, "--out",
+         str(tmp_path / "out"), "--jobs", "2", "--seed", "1"],
+        cwd=KIT, env=labkit_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert until(lambda: len(gradings_of(stop.name)) >= 2, 60), "two gradings never started"
+    cohort.send_signal(stop)
+    stdout, stderr = cohort.communicate(timeout=60)
+    assert cohort.returncode == (130 if stop == signal.SIGINT else 143), stdout + stderr
+    assert "interrupted; the gradings in progress were stopped" in stderr and "Traceback" not in stderr, stderr
+    assert not gradings_of(stop.name), "a grading outlived the interrupted cohort"
+    assert len(list((tmp_path / "out").glob("*.json"))) < 6, "the waiting submissions were not graded"
+
+
+def gradings_of(students: str) -> list[psutil.Process]:
+    """The `labkit grade` processes of a cohort whose students are named ``students``-N (their staging folders
+    are named after them)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        words = process.info["cmdline"] or []
+        if "grade" in words and any(f"labkit-cohort-{students}-" in word for word in words):
+            found.append(process)
+    return found
