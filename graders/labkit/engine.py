@@ -23,7 +23,7 @@ from labkit.catalog import Lab
 from labkit.errors import HarnessError, LabConfigError
 from labkit.results import LabResult, lab_from_dict
 from labkit.run_config import RunConfig
-from labkit.settings import SANDBOX_CPUS, SANDBOX_POD, settings
+from labkit.settings import SANDBOX_CPUS, SANDBOX_POD, cache_folder
 
 if TYPE_CHECKING:
     from labkit.sandbox import SandboxNetwork
@@ -59,8 +59,7 @@ def grader_env(*, cache_bytecode: bool = True) -> dict[str, str]:
 
 def bytecode_cache() -> Path:
     """Where the grader's compiled modules are kept between runs, outside the checkout."""
-    chosen = settings()
-    return (chosen.xdg_cache_home or Path.home() / ".cache") / "labkit" / "pycache"
+    return cache_folder() / "pycache"
 
 
 def grader_tree(request: GradeRequest) -> Path:

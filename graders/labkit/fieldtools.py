@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.errors import HarnessError
-from labkit.settings import TOOLS_DIR, settings
+from labkit.settings import TOOLS_DIR, cache_folder, settings
 
 MARKER = "labkit-tool.json"  # written last, before the rename: an environment without it is not an installation
 INSTALL_TIMEOUT_S = 1800.0
@@ -88,8 +88,7 @@ def tools_dir() -> Path:
     chosen = settings()
     if chosen.tools_dir is not None:
         return chosen.tools_dir
-    cache = chosen.xdg_cache_home if chosen.xdg_cache_home is not None else Path.home() / ".cache"
-    return cache / "labkit" / "tools"
+    return cache_folder() / "tools"
 
 
 def home(tool: FieldTool) -> Path:

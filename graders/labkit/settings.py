@@ -66,6 +66,12 @@ class Settings:
         return cls(**values)
 
 
+def cache_folder() -> Path:
+    """labkit's own cache folder: ``$XDG_CACHE_HOME/labkit``, ``~/.cache/labkit`` without it."""
+    chosen = settings()
+    return (chosen.xdg_cache_home or Path.home() / ".cache") / "labkit"
+
+
 def variables() -> dict[str, str]:
     """Every variable ``Settings`` reads, and the field it sets."""
     return {spec.metadata["variable"]: spec.name for spec in fields(Settings)}
