@@ -74,27 +74,54 @@ def test_udp_replies_stop_at_512_bytes_and_tcp_replies_do_not(world: World, upst
 
 
 def test_referrals_keep_the_ns_order_and_carry_glue_only_inside_the_zone(world: World, upstream: Upstream) -> None:
-    tld_server = world.serving_of(f"{world.tlds[1]}.")[0]
+    tld = dns.name.from_text(f"{world.tlds[1]}.")
+    tld_server = world.serving_of(tld.to_text())[0]
+    choosy = dns.name.from_text(world.name("choosy")).parent()
+    in_world = [rdata.target.to_text() for rdata in world.zones[tld].records[(choosy, dns.rdatatype.NS)]]
+    assert len(in_world) == 5
     for _ in range(5):  # dnspython shuffles record sets unless told not to
         referral = ask(upstream, tld_server, world.name("choosy"), "A")
         targets = [rdata.target.to_text() for rdata in referral.authority[0]]
-        assert targets == sorted(targets), "ns1, ns2, ns3, ns4: the order in which servers must be tried"
+        assert targets == in_world, "the order in which servers must be tried"
+        glue = {rrset.name.to_text(): rrset[0].address for rrset in referral.additional}
+        assert [glue[target] for target in targets] == world.serving_of(choosy.to_text())
     glueless = ask(upstream, tld_server, world.name("far"), "A")
     assert glueless.authority and not glueless.additional and not glueless.flags & dns.flags.AA
 
 
-def test_a_forging_server_sends_three_forgeries_before_the_real_reply(world: World, upstream: Upstream) -> None:
+def test_the_long_name_s_referral_has_a_pointer_past_offset_255(world: World, upstream: Upstream) -> None:
+    tld_server = world.serving_of(f"{world.tlds[1]}.")[0]
+    query = dns.message.make_query(world.name("deep"), "A")
+    query.flags &= ~dns.flags.RD
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(query.to_wire(), (tld_server, upstream.port))
+        wire, _ = sock.recvfrom(65535)
+    referral = dns.message.from_wire(wire)
+    assert referral.authority and referral.additional and not referral.flags & dns.flags.AA
+    glue = wire[-16:]  # the last record, the glue: its owner as a pointer, TYPE A, CLASS IN, TTL, 4, address
+    assert glue[2:6] == b"\x00\x01\x00\x01" and glue[10:12] == b"\x00\x04"
+    pointer = int.from_bytes(glue[:2], "big")
+    assert pointer >> 14 == 0b11 and pointer & 0x3FFF > 255
+
+
+def test_a_forging_server_sends_four_forgeries_before_the_real_reply(world: World, upstream: Upstream) -> None:
     query = dns.message.make_query(world.name("forged"), "A")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(5)
         sock.sendto(query.to_wire(), (authority_of(world, "forged"), upstream.port))
-        replies = [sock.recvfrom(65535) for _ in range(4)]
+        replies = [sock.recvfrom(65535) for _ in range(5)]
     messages = [(dns.message.from_wire(data), source[0]) for data, source in replies]
     real, real_source = messages[-1]
     assert real.id == query.id and real_source == authority_of(world, "forged")
     assert FORGED_ADDRESS not in real.answer[0].to_text()
     for forged, source in messages[:-1]:
-        wrong = (forged.id != query.id, source != real_source, forged.question[0].name != real.question[0].name)
+        wrong = (
+            forged.id != query.id,
+            source != real_source,
+            forged.question[0].name != real.question[0].name,
+            not forged.flags & dns.flags.QR,
+        )
         assert sum(wrong) == 1 and FORGED_ADDRESS in forged.answer[0].to_text()
 
 
@@ -113,5 +140,9 @@ def test_misbehaving_servers_answer_as_their_role_says(world: World, upstream: U
     assert rcodes == [dns.rcode.REFUSED, dns.rcode.SERVFAIL]
     lame = ask(upstream, choosy[2], world.name("choosy"), "A")
     assert lame.authority[0].name == dns.name.from_text(f"{world.tlds[1]}.")
+    sideways = ask(upstream, choosy[3], world.name("choosy"), "A")
+    assert sideways.authority[0].name == dns.name.from_text(world.name("choosy")).parent()
+    assert not sideways.flags & dns.flags.AA and not sideways.answer
+    assert ask(upstream, choosy[4], world.name("choosy"), "A").flags & dns.flags.AA
     with pytest.raises(dns.exception.Timeout):
         ask(upstream, world.serving_of(world.name("dead").split(".", 1)[1])[0], world.name("dead"), "A", timeout=0.5)

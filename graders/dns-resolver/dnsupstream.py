@@ -93,6 +93,9 @@ def referral_or_answer(world: World, address: str, query: dns.message.Message) -
         root = world.zones[dns.name.root]
         _refer(response, root, root.cut_above(zone.origin) or dns.name.root)
         return response
+    if behaviour == "sideways":  # refers to its own zone, as a server that lost its zone's data does
+        _refer(response, zone, zone.origin)
+        return response
     cut = zone.cut_above(qname)
     if cut is not None:
         _refer(response, zone, cut)
@@ -138,11 +141,12 @@ class Outgoing:
 
 def forgeries(response: dns.message.Message) -> list[Outgoing]:
     """Replies with a wrong address that a resolver must ignore: from another address with the right ID, from
-    the right address with a wrong ID, and with the right ID for another question."""
+    the right address with a wrong ID, with the right ID for another question, and one with QR = 0 (not a reply)
+    that is otherwise right."""
 
-    def fake(ident: int, qname: dns.name.Name) -> bytes:
+    def fake(ident: int, qname: dns.name.Name, *, reply: bool = True) -> bytes:
         message = dns.message.Message(id=ident)
-        message.flags = response.flags
+        message.flags = response.flags if reply else response.flags & ~dns.flags.QR
         message.question.append(dns.rrset.RRset(qname, dns.rdataclass.IN, response.question[0].rdtype))
         message.answer.append(dns.rrset.from_text(qname, 3600, "IN", "A", FORGED_ADDRESS))
         return message.to_wire()
@@ -152,6 +156,7 @@ def forgeries(response: dns.message.Message) -> list[Outgoing]:
         Outgoing(fake(response.id, asked), spoofed_source=True),
         Outgoing(fake(response.id ^ 0x5A5A, asked)),
         Outgoing(fake(response.id, dns.name.from_text("forged", asked.parent()))),
+        Outgoing(fake(response.id, asked, reply=False)),
     ]
 
 

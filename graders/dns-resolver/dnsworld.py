@@ -2,8 +2,8 @@
 
 Two top-level domains hang under the root. Below them sit ordinary zones (glue in the referral), zones whose
 name servers live in another zone without glue, and zones whose servers misbehave on purpose (silent, REFUSED,
-SERVFAIL, a referral back up, forged replies, slow). ``World.resolve`` is the oracle: what a correct resolver
-must answer.
+SERVFAIL, a referral back up or to their own zone, forged replies, slow). ``World.resolve`` is the oracle: what a
+correct resolver must answer.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class World:
     zones: dict[dns.name.Name, Zone]
     serving: dict[str, list[dns.name.Name]]  # address -> zones it is authoritative for
     zone_servers: dict[dns.name.Name, list[str]]  # zone -> its servers' addresses, in the order of its NS records
-    behaviour: dict[str, str]  # address -> "normal", "silent", "refused", "servfail", "lame", "forge", "slow"
+    behaviour: dict[str, str]  # address -> normal, silent, refused, servfail, lame, sideways, forge or slow
     names: dict[str, str]  # role -> a fully qualified name the stages ask about
 
     def name(self, role: str) -> str:
@@ -119,6 +119,17 @@ class World:
                 return Resolution(dns.rcode.NOERROR, tuple(chain), final)
             rcode = dns.rcode.NOERROR if zone.has_name(qname) else dns.rcode.NXDOMAIN
             return Resolution(rcode, tuple(chain), soa=zone.soa, negative_ttl=zone.negative_ttl)
+
+
+def long_name(zone: dns.name.Name, size: int) -> str:
+    """A name of exactly ``size`` wire bytes below ``zone``, in labels of 63 bytes and one shorter one."""
+    left = size - len(zone.to_wire() or b"")
+    labels = []
+    while left > 0:
+        length = min(63, left - 1)
+        labels.append(chr(ord("a") + len(labels)) * length)
+        left -= length + 1
+    return ".".join(labels) + "." + zone.to_text()
 
 
 class _Builder:
@@ -208,6 +219,18 @@ def build_world(seed: int) -> World:
             new.add(ns_name, "A", b.ttl(), address)
         return new
 
+    def add_server(parent: Zone, target: Zone, address: str, position: int) -> None:
+        """One more server for ``target``: its NS name at ``position`` in the NS records of both zones, glue."""
+        ns_name = f"ns{len(zone_servers[target.origin]) + 1}.{target.origin}"
+        for holder in (parent, target):
+            ns = holder.records[(target.origin, dns.rdatatype.NS)]
+            ns_names = [rdata.target.to_text() for rdata in ns]
+            ns_names.insert(position, ns_name)
+            holder.add(target.origin, "NS", ns.ttl, *ns_names)
+            holder.add(ns_name, "A", b.ttl(), address)
+        zone_servers[target.origin].insert(position, address)
+        serving[address].append(target.origin)
+
     # The hoster serves other zones' name servers, reached only by resolving its names (no glue for them).
     host = child(top1, [hoster])
     hoster_ns = f"ns1.{host.origin}"
@@ -249,6 +272,7 @@ def build_world(seed: int) -> World:
     names["txt"] = f"{b.label('notes')}.{main.origin}"
     main.add(names["txt"], "TXT", b.ttl(), f'"v=lab1 seed={rng.randrange(10**6)}"', '"second string" "third"')
     names["main"], names["remote"], names["sibling"] = str(main.origin), str(remote.origin), str(sibling.origin)
+    names["apex"] = str(brief.origin)  # asked for its own records: its parent's referral is to the name itself
     names["nodata-leaf"] = names["solo"]  # exists, has no AAAA
     names["ent"] = f"{b.label('branch')}.{main.origin}"  # an empty non-terminal: only a name below it exists
     main.add(f"leaf.{names['ent']}", "A", b.ttl(), b.host_address())
@@ -303,7 +327,19 @@ def build_world(seed: int) -> World:
     # compressed upstream point elsewhere in the resolver's reply unless it expands them.
     cname(remote, "mxalias", names["mx"])
 
+    # A server that refers to its own zone, not below it, placed before the choosy zone's one good server. Drawn
+    # last, so every earlier name and address keeps its draw.
+    sideways = b.server_address()
+    serving[sideways] = []
+    add_server(top2, choosy, sideways, position=len(zone_servers[choosy.origin]) - 1)
+
+    # A name of 250 bytes: its zone's referral puts the NS names past offset 255, so the glue's owner names are
+    # compressed with pointers that need all 14 bits.
+    names["deep"] = long_name(big.origin, 250)
+    big.add(names["deep"], "A", b.ttl(), b.host_address())
+
     behaviour = {address: "normal" for address in serving}
     behaviour.update({silent[0]: "silent", silent[1]: "silent", silent[2]: "silent"})
     behaviour.update({refused: "refused", servfail: "servfail", lame: "lame", forger: "forge", slow: "slow"})
+    behaviour[sideways] = "sideways"
     return World((tld1, tld2), roots, zones, serving, zone_servers, behaviour, names)

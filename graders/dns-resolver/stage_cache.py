@@ -58,6 +58,22 @@ def check_known_zone_is_asked_directly(stub, world, rng, queries):
         )
 
 
+def check_new_zone_starts_at_its_known_top_level_domain(stub, world, rng, queries):
+    """A name in a zone not yet visited, below a top-level domain already visited, starts at that domain's servers"""
+    resolve(stub, world, rng, "many1")  # the first top-level domain is known from here on
+    mark = queries.mark()
+    resolve(stub, world, rng, "near")  # a zone of the same domain, whose name server's zone is new too
+    roots = [str(q) for q in queries.since(mark) if q.server in world.roots]
+    if roots:
+        fail(
+            f"{world.name('near')} is in a new zone below the top-level domain {world.tlds[0]}., whose servers the "
+            "resolver already knew, but it asked a root server",
+            expected=f"queries to {', '.join(world.serving_of(world.tlds[0] + '.'))} first",
+            got="\n".join(roots[:6]),
+            hint="start at the closest enclosing zone whose NS records you have cached, a top-level domain too",
+        )
+
+
 @dataclass(frozen=True)
 class Primed:
     before: float  # just before the question was sent

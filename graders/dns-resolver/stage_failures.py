@@ -16,7 +16,7 @@ NEXT_SERVER = (
     "a server failed when it gave no reply within 0.9 to 1.2 s, answered REFUSED or SERVFAIL, or referred you to a "
     "zone that is not below the one you asked: then ask the zone's next server, in the order of the NS records"
 )
-FORGED = "accept a reply only from the address and port you asked, with your query's ID and question"
+FORGED = "accept a reply only from the address and port you asked, with QR = 1, your query's ID and question"
 
 
 def asked_servers(queries, mark, name):
@@ -60,7 +60,7 @@ def check_silent_server_then_the_next(stub, world, rng, queries, dead_zone_quest
 
 
 def check_refused_and_servfail_then_the_next(stub, world, rng, queries):
-    """Servers answering REFUSED, SERVFAIL and a referral back up: the fourth is asked"""
+    """Servers answering REFUSED, SERVFAIL, a referral back up and one to their own zone: the fifth is asked"""
     name = world.name("choosy")
     mark = queries.mark()
     reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
@@ -71,7 +71,7 @@ def check_refused_and_servfail_then_the_next(stub, world, rng, queries):
 
 
 def check_forged_replies_are_ignored(stub, world, rng):
-    """Replies from another address, with a wrong ID or for another question, arriving first, are ignored"""
+    """Replies from another address, with a wrong ID, for another question or with QR = 0, sent first, are ignored"""
     name = world.name("forged")
     reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
     expect_resolution(

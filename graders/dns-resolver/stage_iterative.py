@@ -58,3 +58,27 @@ def check_other_record_types(stub, world, rng):
     """AAAA, TXT, MX and NS questions get the zone's records, names in their data expanded"""
     for role, rdtype in (("v6host", "AAAA"), ("txt", "TXT"), ("mx", "MX"), ("main", "NS"), ("remote", "NS")):
         resolve(stub, world, rng, role, rdtype)
+
+
+def check_a_zone_apex_is_reached_through_a_referral_to_itself(stub, world, rng):
+    """An NS question for a zone's own name, not yet visited: its parent refers to the very name asked"""
+    name = world.name("apex")
+    reply = stub.ask(name, "NS", ident=rng.randrange(0x10000))
+    expect_resolution(
+        reply,
+        world.resolve(name, dns.rdatatype.NS),
+        f"{name} NS",
+        hint="a referral's zone encloses the name asked when it is that name itself: follow it to the zone's servers",
+    )
+
+
+def check_a_250_byte_name_with_pointers_past_offset_255(stub, world, rng):
+    """A name of 250 bytes: its referral's glue names are compressed with pointers that need all 14 bits"""
+    name = world.name("deep")
+    reply = stub.ask(name, "A", ident=rng.randrange(0x10000))
+    expect_resolution(
+        reply,
+        world.resolve(name, dns.rdatatype.A),
+        f"a 250-byte name, {name[:24]}…{name[-24:]} A",
+        hint="a pointer's offset is 14 bits: the low 6 bits of its first byte, then all 8 of the second",
+    )

@@ -92,7 +92,7 @@ def check_reserved_label_types(stub, rng):
 
 
 def check_counts_and_sections(stub, world, rng):
-    """No question, two questions, a cut question, records in the query or bytes after it: FORMERR"""
+    """No question, two questions, a cut question or OPT record, records in the query, bytes after it: FORMERR"""
     ident = rng.randrange(0x10000)
     question = labels(*(p.encode() for p in world.name("www").rstrip(".").split("."))) + b"\0" + QTYPE_A
     record = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes(4)
@@ -108,6 +108,9 @@ def check_counts_and_sections(stub, world, rng):
         "three bytes after the question": header(ident) + question + b"\0\0\0",
         "two OPT records (ARCOUNT 2)": header(ident, ar=2) + question + OPT_RECORD + OPT_RECORD,
         "two bytes after the OPT record": header(ident, ar=1) + question + OPT_RECORD + b"\0\0",
+        "an OPT record cut inside its fixed fields": header(ident, ar=1) + question + OPT_RECORD[:7],
+        "an OPT record one byte short": header(ident, ar=1) + question + OPT_RECORD[:-1],
+        "an OPT record with 2 of its RDLENGTH 4 bytes": header(ident, ar=1) + question + OPT_RECORD[:-2] + b"\0\4\0\0",
         "QCLASS 3 (CHAOS) instead of 1 (IN)": header(ident) + question[:-2] + b"\0\3",
     }
     for what, wire in cases.items():
