@@ -124,7 +124,7 @@ class World:
 def long_name(zone: dns.name.Name, size: int) -> str:
     """A name of exactly ``size`` wire bytes below ``zone``, in labels of 63 bytes and one shorter one."""
     left = size - len(zone.to_wire() or b"")
-    labels = []
+    labels: list[str] = []
     while left > 0:
         length = min(63, left - 1)
         labels.append(chr(ord("a") + len(labels)) * length)
