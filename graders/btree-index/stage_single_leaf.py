@@ -2,19 +2,17 @@
 
 from labkit.checks import expect_equal
 from model import U64, Model, expect_answers, expect_file_holds, gets, inserts, value_of
-from session import Layout
+from session import Layout, Operation
 from treefile import MAGIC, META, PAGE_SIZE
 
 
 def check_a_new_file_gets_its_meta_page(new_tree, rng):
-    """A new tree writes page 0: the magic, root 0, free 0 and its capacities"""
+    """A new tree writes page 0: the magic, root 0, free 0 and its capacities; get, update and delete find nothing"""
     layout = Layout(rng.randint(5, 9), rng.randint(3, 9))
     tree = new_tree(layout).open()
-    expect_answers(
-        Model(),
-        [["get", 7], ["scan", None, None, True, True]],
-        tree.run([["get", 7], ["scan", None, None, True, True]]),
-    )
+    key = rng.randrange(1, 10**6)
+    operations: list[Operation] = [["get", key], ["update", key, 1], ["delete", key], ["scan", None, None, True, True]]
+    expect_answers(Model(), operations, tree.run(operations))
     tree.close()
     expected = META.pack(MAGIC, 0, 0, layout.leaf_max, layout.internal_max) + bytes(PAGE_SIZE - META.size)
     expect_equal(tree.path.read_bytes(), expected, "the file of an empty tree (page 0 only)")
