@@ -23,8 +23,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graders" / "dns-resolver"))
 
-from dnsupstream import FORGED_ADDRESS, Upstream
-from dnsworld import World, build_world
+from dnsmislead import FORGED_ADDRESS
+from dnsupstream import Upstream
+from dnsworld import MISLEADING, World, build_world
 
 SEED = 424242
 
@@ -78,7 +79,7 @@ def test_referrals_keep_the_ns_order_and_carry_glue_only_inside_the_zone(world: 
     tld_server = world.serving_of(tld.to_text())[0]
     choosy = dns.name.from_text(world.name("choosy")).parent()
     in_world = [rdata.target.to_text() for rdata in world.zones[tld].records[(choosy, dns.rdatatype.NS)]]
-    assert len(in_world) == 5
+    assert len(in_world) == 9
     for _ in range(5):  # dnspython shuffles record sets unless told not to
         referral = ask(upstream, tld_server, world.name("choosy"), "A")
         targets = [rdata.target.to_text() for rdata in referral.authority[0]]
@@ -105,12 +106,14 @@ def test_the_long_name_s_referral_has_a_pointer_past_offset_255(world: World, up
     assert pointer >> 14 == 0b11 and pointer & 0x3FFF > 255
 
 
-def test_a_forging_server_sends_four_forgeries_before_the_real_reply(world: World, upstream: Upstream) -> None:
+def test_a_forging_server_sends_five_forgeries_before_the_real_reply(world: World, upstream: Upstream) -> None:
     query = dns.message.make_query(world.name("forged"), "A")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(5)
         sock.sendto(query.to_wire(), (authority_of(world, "forged"), upstream.port))
-        replies = [sock.recvfrom(65535) for _ in range(5)]
+        replies = [sock.recvfrom(65535) for _ in range(6)]
+    cut, _ = replies.pop(-2)  # the first 11 bytes of a reply: no message
+    assert len(cut) == 11 and cut[:2] == query.id.to_bytes(2, "big")
     messages = [(dns.message.from_wire(data), source[0]) for data, source in replies]
     real, real_source = messages[-1]
     assert real.id == query.id and real_source == authority_of(world, "forged")
@@ -143,6 +146,55 @@ def test_misbehaving_servers_answer_as_their_role_says(world: World, upstream: U
     sideways = ask(upstream, choosy[3], world.name("choosy"), "A")
     assert sideways.authority[0].name == dns.name.from_text(world.name("choosy")).parent()
     assert not sideways.flags & dns.flags.AA and not sideways.answer
-    assert ask(upstream, choosy[4], world.name("choosy"), "A").flags & dns.flags.AA
+    assert ask(upstream, choosy[-1], world.name("choosy"), "A").flags & dns.flags.AA
     with pytest.raises(dns.exception.Timeout):
         ask(upstream, world.serving_of(world.name("dead").split(".", 1)[1])[0], world.name("dead"), "A", timeout=0.5)
+
+
+def test_misleading_servers_refer_to_the_refusing_server(world: World, upstream: Upstream) -> None:
+    name = dns.name.from_text(world.name("choosy"))
+    refusing = world.serving_of(name.parent().to_text())[0]
+    replies = {
+        world.behaviour[address]: ask(upstream, address, name.to_text(), "A")
+        for address in world.serving_of(name.parent().to_text())
+        if world.behaviour[address] in MISLEADING
+    }
+    assert sorted(replies) == sorted(MISLEADING)
+    for role, reply in replies.items():
+        assert not reply.flags & dns.flags.AA, role
+    empty = replies.pop("empty")
+    assert empty.rcode() == dns.rcode.NOERROR and not (empty.answer or empty.authority or empty.additional)
+    astray = replies["astray"].authority[0].name
+    assert astray.parent() == name.parent() and not name.is_subdomain(astray)
+    assert replies["nxref"].rcode() == dns.rcode.NXDOMAIN and replies["nxref"].authority[0].name == name
+    assert replies["nonauth"].answer[0][0].address == FORGED_ADDRESS and replies["nonauth"].authority[0].name == name
+    for reply in replies.values():
+        assert reply.additional[0][0].address == refusing
+
+
+def test_the_poisoner_adds_a_record_nobody_asked_for(world: World, upstream: Upstream) -> None:
+    poisoner = authority_of(world, "lured")
+    answer = ask(upstream, poisoner, world.name("lured"), "A")
+    assert answer.flags & dns.flags.AA
+    assert [rrset.name.to_text() for rrset in answer.answer] == [world.name("lured"), world.name("victim-answer")]
+    referral = ask(upstream, poisoner, world.name("lured-deep"), "A")
+    assert not referral.flags & dns.flags.AA and not referral.answer
+    assert referral.additional[-1].name.to_text() == world.name("victim-glue")
+    assert referral.additional[-1][0].address == FORGED_ADDRESS
+    negative = ask(upstream, poisoner, world.name("nx-lured"), "A")
+    assert negative.rcode() == dns.rcode.NXDOMAIN and negative.authority[0].rdtype == dns.rdatatype.SOA
+    assert negative.additional[0].name.to_text() == world.name("victim-glue")
+    assert world.resolve(world.name("victim-glue"), dns.rdatatype.A).final is not None
+    chaos = dns.message.make_query(world.name("lured"), "A", rdclass="CH")
+    assert dns.query.udp(chaos, poisoner, port=upstream.port, timeout=5).rcode() == dns.rcode.REFUSED
+
+
+def test_the_halfway_zone_s_first_name_servers_have_no_address(world: World, upstream: Upstream) -> None:
+    gone, no_address, unreachable, hoster = world.ns_names(world.name("halfway").split(".", 1)[1])
+    assert world.resolve(gone, dns.rdatatype.A).rcode == dns.rcode.NXDOMAIN
+    nodata = world.resolve(no_address, dns.rdatatype.A)
+    assert nodata.rcode == dns.rcode.NOERROR and nodata.final is None
+    refusing = world.serving_of(unreachable.split(".", 1)[1])
+    assert [world.behaviour[address] for address in refusing] == ["refused"]
+    assert ask(upstream, refusing[0], unreachable, "A").rcode() == dns.rcode.REFUSED
+    assert world.resolve(hoster, dns.rdatatype.A).final is not None

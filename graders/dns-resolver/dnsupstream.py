@@ -26,6 +26,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from dnsmislead import FORGED_ADDRESS, MISLEADING, mislead, poison
 from dnsworld import World, Zone
 from labkit.ports import free_port
 
@@ -34,7 +35,6 @@ SLOW_S = 0.5
 TCP_IDLE_S = 5.0
 MAX_TCP_CONNECTIONS = 64
 BIND_ATTEMPTS = 20
-FORGED_ADDRESS = "192.0.2.66"
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ def referral_or_answer(world: World, address: str, query: dns.message.Message) -
     question = query.question[0]
     qname, rdtype = question.name, question.rdtype
     behaviour = world.behaviour[address]
+    if question.rdclass != dns.rdataclass.IN:  # every zone is of class IN, as a real server's are
+        response.set_rcode(dns.rcode.REFUSED)
+        return response
     if behaviour in ("refused", "servfail"):
         response.set_rcode(dns.rcode.REFUSED if behaviour == "refused" else dns.rcode.SERVFAIL)
         return response
@@ -96,21 +99,31 @@ def referral_or_answer(world: World, address: str, query: dns.message.Message) -
     if behaviour == "sideways":  # refers to its own zone, as a server that lost its zone's data does
         _refer(response, zone, zone.origin)
         return response
+    if behaviour in MISLEADING:
+        mislead(response, world, behaviour, zone, qname)
+        return response
+    _authoritative(response, zone, qname, rdtype)
+    if behaviour == "poison":
+        poison(response, world)
+    return response
+
+
+def _authoritative(response: dns.message.Message, zone: Zone, qname: dns.name.Name, rdtype: int) -> None:
+    """A referral to the child zone holding ``qname``, else the answer, NXDOMAIN or NODATA from ``zone``."""
     cut = zone.cut_above(qname)
     if cut is not None:
         _refer(response, zone, cut)
-        return response
+        return
     response.flags |= dns.flags.AA
     found = zone.records.get((qname, dns.rdatatype.CNAME))
     if found is None or rdtype == dns.rdatatype.CNAME:
         found = zone.records.get((qname, rdtype))
     if found is not None:
         response.answer.append(dns.rrset.from_rdata_list(qname, found.ttl, list(found)))
-        return response
+        return
     if not zone.has_name(qname):
         response.set_rcode(dns.rcode.NXDOMAIN)
     response.authority.append(zone.soa)
-    return response
 
 
 def _refer(response: dns.message.Message, zone: Zone, cut: dns.name.Name) -> None:
@@ -141,12 +154,12 @@ class Outgoing:
 
 def forgeries(response: dns.message.Message) -> list[Outgoing]:
     """Replies with a wrong address that a resolver must ignore: from another address with the right ID, from
-    the right address with a wrong ID, with the right ID for another question, and one with QR = 0 (not a reply)
-    that is otherwise right."""
+    the right address with a wrong ID, with the right ID for another question, one with QR = 0 (not a reply, and
+    RCODE 1) that is otherwise right, and the first 11 bytes of one (no message at all)."""
 
     def fake(ident: int, qname: dns.name.Name, *, reply: bool = True) -> bytes:
         message = dns.message.Message(id=ident)
-        message.flags = response.flags if reply else response.flags & ~dns.flags.QR
+        message.flags = response.flags if reply else (response.flags & ~dns.flags.QR) | dns.rcode.FORMERR
         message.question.append(dns.rrset.RRset(qname, dns.rdataclass.IN, response.question[0].rdtype))
         message.answer.append(dns.rrset.from_text(qname, 3600, "IN", "A", FORGED_ADDRESS))
         return message.to_wire()
@@ -157,6 +170,7 @@ def forgeries(response: dns.message.Message) -> list[Outgoing]:
         Outgoing(fake(response.id ^ 0x5A5A, asked)),
         Outgoing(fake(response.id, dns.name.from_text("forged", asked.parent()))),
         Outgoing(fake(response.id, asked, reply=False)),
+        Outgoing(fake(response.id, asked)[:11]),
     ]
 
 

@@ -2,8 +2,8 @@
 
 Two top-level domains hang under the root. Below them sit ordinary zones (glue in the referral), zones whose
 name servers live in another zone without glue, and zones whose servers misbehave on purpose (silent, REFUSED,
-SERVFAIL, a referral back up or to their own zone, forged replies, slow). ``World.resolve`` is the oracle: what a
-correct resolver must answer.
+SERVFAIL, a referral back up or to their own zone, replies that mislead, forged replies, records nobody asked
+for, slow). ``World.resolve`` is the oracle: what a correct resolver must answer.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ WORDS = (
 )  # fmt: skip
 TLDS = ("lab", "test", "kit", "corp", "home", "internal", "zone", "local")
 MAX_CHAIN = 8
+MISLEADING = ("astray", "nxref", "nonauth", "empty")  # servers whose replies look usable: see dnsmislead
 
 Key = tuple[dns.name.Name, int]
 
@@ -84,7 +85,8 @@ class World:
     zones: dict[dns.name.Name, Zone]
     serving: dict[str, list[dns.name.Name]]  # address -> zones it is authoritative for
     zone_servers: dict[dns.name.Name, list[str]]  # zone -> its servers' addresses, in the order of its NS records
-    behaviour: dict[str, str]  # address -> normal, silent, refused, servfail, lame, sideways, forge or slow
+    behaviour: dict[str, str]  # address -> normal, silent, refused, servfail, lame, sideways, forge, slow, poison
+    # or one of MISLEADING
     names: dict[str, str]  # role -> a fully qualified name the stages ask about
 
     def name(self, role: str) -> str:
@@ -93,6 +95,11 @@ class World:
     def serving_of(self, zone: str) -> list[str]:
         """The addresses authoritative for ``zone``."""
         return self.zone_servers[dns.name.from_text(zone)]
+
+    def ns_names(self, zone: str) -> list[str]:
+        """The names of ``zone``'s name servers, lower case, in the order of its NS records."""
+        origin = dns.name.from_text(zone)
+        return [rdata.target.to_text().lower() for rdata in self.zones[origin].records[(origin, dns.rdatatype.NS)]]
 
     def zone_of(self, qname: dns.name.Name) -> Zone:
         """The zone holding ``qname``'s data: the deepest zone enclosing it."""
@@ -338,8 +345,40 @@ def build_world(seed: int) -> World:
     names["deep"] = long_name(big.origin, 250)
     big.add(names["deep"], "A", b.ttl(), b.host_address())
 
+    # Servers that reply without refusing, yet have failed (README "Walking down": anything else): each is one
+    # more server of the choosy zone, before its good one. See dnsmislead.
+    misleading = {}
+    for role in MISLEADING:
+        address = b.server_address()
+        serving[address] = []
+        add_server(top2, choosy, address, position=len(zone_servers[choosy.origin]) - 1)
+        misleading[address] = role
+
+    # A server that adds records nobody asked for, aimed at two names of the main zone: to its answers, and to
+    # its referrals to its child zone (see dnsmislead.poison).
+    poisoner = b.server_address()
+    serving[poisoner] = []
+    lure = child(top1, [poisoner])
+    hosts(lure, "lured")
+    names["nx-lured"] = f"{b.label('nowhere')}.{lure.origin}"
+    hosts(child(lure, [auth]), "lured-deep")
+    hosts(main, "victim-answer", stem="target")
+    hosts(main, "victim-glue", stem="target")
+
+    # A zone whose first three name servers, glueless, have no address: NXDOMAIN, NODATA for A, and a name whose
+    # resolution fails (its zone's one server refuses); the fourth is the hoster's.
+    halfway = zone(f"{b.label()}.{top2.origin}", [hoster], soa_ttl=3600, minimum=60)
+    refusing = child(top2, [refused])
+    no_address = [f"{b.label('gone')}.{host.origin}", f"{b.label('noaddr')}.{host.origin}"]
+    no_address.append(f"{b.label('unreachable')}.{refusing.origin}")
+    host.add(no_address[1], "TXT", b.ttl(), '"no address here"')
+    delegate(top2, halfway, [*no_address, hoster_ns], {})
+    hosts(halfway, "halfway")
+
     behaviour = {address: "normal" for address in serving}
     behaviour.update({silent[0]: "silent", silent[1]: "silent", silent[2]: "silent"})
     behaviour.update({refused: "refused", servfail: "servfail", lame: "lame", forger: "forge", slow: "slow"})
     behaviour[sideways] = "sideways"
+    behaviour.update(misleading)
+    behaviour[poisoner] = "poison"
     return World((tld1, tld2), roots, zones, serving, zone_servers, behaviour, names)

@@ -105,6 +105,8 @@ def check_counts_and_sections(stub, world, rng):
         "an answer record (ANCOUNT 1)": header(ident, an=1) + question + record,
         "an authority record (NSCOUNT 1)": header(ident, ns=1) + question + record,
         "an A record where the OPT record goes": header(ident, ar=1) + question + record,
+        "an A record with the root name where the OPT record goes": header(ident, ar=1) + question + b"\0" + record[2:],
+        "an OPT record whose name is not the root": header(ident, ar=1) + question + b"\xc0\x0c" + OPT_RECORD[1:],
         "three bytes after the question": header(ident) + question + b"\0\0\0",
         "two OPT records (ARCOUNT 2)": header(ident, ar=2) + question + OPT_RECORD + OPT_RECORD,
         "two bytes after the OPT record": header(ident, ar=1) + question + OPT_RECORD + b"\0\0",

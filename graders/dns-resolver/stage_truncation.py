@@ -40,10 +40,10 @@ def check_udp_replies_up_to_512_bytes(stub, world, rng):
     reply = stub.ask(name, "TXT", ident=rng.randrange(0x10000))
     expect_whole(reply, world, "fit512", f"{name} TXT (a 512-byte reply)")
     expect(len(reply.wire) == 512, f"the reply to {name} TXT should be exactly 512 bytes, not {len(reply.wire)}")
-    for role in ("over512", "large"):
+    for role, rd in (("over512", True), ("large", False)):
         name = world.name(role)
         ident = rng.randrange(0x10000)
-        reply = stub.ask(name, "TXT", ident=ident)
+        reply = stub.ask(name, "TXT", ident=ident, rd=rd)
         counts = struct.unpack_from(">3H", reply.wire, 6)
         if not reply.flag(dns.flags.TC) or counts != (0, 0, 0) or reply.rcode != dns.rcode.NOERROR:
             fail(
@@ -61,6 +61,14 @@ def check_opt_record_raises_the_limit(stub, world, rng):
         name = world.name(role)
         reply = stub.ask(name, "TXT", ident=rng.randrange(0x10000), payload=payload)
         expect_whole(reply, world, role, f"{name} TXT with an OPT record of {payload}")
+    name = world.name("over512")
+    reply = stub.ask(name, "TXT", ident=rng.randrange(0x10000), payload=256)
+    expect(
+        reply.flag(dns.flags.TC) and struct.unpack_from(">3H", reply.wire, 6) == (0, 0, 0),
+        f"the reply to {name} TXT is 513 bytes, over the limit of 512 that an OPT record of 256 leaves, but came "
+        f"without TC=1 ({len(reply.wire)} bytes)",
+        hint="the limit is 512, or the OPT record's CLASS when that is larger",
+    )
 
 
 def check_opt_limit_is_exact(stub, world, rng):
