@@ -14,6 +14,7 @@ from labkit.tools.kvproto import OK, STATUS_NAMES, KvClient
 
 SCAN, STATS = 0x04, 0x05
 MAX_VALUE = 65536
+MAX_FRAME = 4 * 1024 * 1024
 WAL_FOLDER = "wal"
 WAL_HEADER = struct.Struct(">II")
 

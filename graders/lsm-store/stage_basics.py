@@ -4,7 +4,7 @@ import struct
 
 from labkit.checks import expect
 from labkit.tools.kvproto import DELETE, ERROR, GET, NOT_FOUND, SET, request
-from lsmwire import MAX_VALUE, stats
+from lsmwire import MAX_FRAME, MAX_VALUE, stats
 from model import random_value
 
 
@@ -29,11 +29,13 @@ def check_set_get_delete(store, rng):
 
 
 def check_limits_on_keys_and_values(store, rng):
-    """A 1024-byte key and a 65536-byte value are stored; one byte more is refused with ERROR"""
+    """A 1024-byte key and a 65536-byte value are stored (and the key deleted); one byte more is refused with ERROR"""
     kv = store.start()
     long_key, value = b"K" * 1024, rng.randbytes(MAX_VALUE)
     kv.set(long_key, value)
     kv.get(long_key, value)
+    kv.call(DELETE, long_key)
+    kv.get(long_key, None)
     kv.call(SET, b"v", rng.randbytes(MAX_VALUE + 1), status=ERROR, payload=None)
     kv.get(b"v", None)
     kv.call(SET, b"K" * 1025, b"x", status=ERROR, payload=None)
@@ -51,10 +53,13 @@ def check_malformed_requests_get_error(store):
         (bytes([GET]) + struct.pack(">H", 1) + b"kx", "a GET with a byte after its key"),
         (b"\x05\x00", "a STATS with a byte after its opcode"),
         (b"\x04\x00\x01", "a SCAN cut inside its start key"),
+        (b"\x04\x00", "a SCAN cut inside its start_len"),
+        (bytes([GET]) + b"\x00", "a GET cut inside its key_len"),
         (bytes([DELETE]) + struct.pack(">H", 0), "a DELETE with key_len 0"),
         (bytes([DELETE]) + struct.pack(">H", 1) + b"kx", "a DELETE with a byte after its key"),
         (bytes([SET]) + struct.pack(">H", 0) + b"value", "a SET with key_len 0"),
         (bytes([SET]) + struct.pack(">H", 5) + b"ab", "a SET cut inside its key"),
+        (bytes([SET]) + struct.pack(">H", 5) + b"abcd", "a SET one byte short of its 5-byte key"),
     ):
         status, _ = kv.exchange(body, what)
         expect(
@@ -67,9 +72,21 @@ def check_malformed_requests_get_error(store):
 
 
 def check_oversize_frame_closes_the_connection(store):
-    """An oversize header gets ERROR and the connection is closed; others carry on"""
+    """A frame of exactly MAX_FRAME bytes is read and refused, the connection kept; one byte more is oversize:
+    ERROR and the connection is closed; others carry on"""
     kv = store.start()
-    kv.tcp.send(struct.pack(">I", 4 * 1024 * 1024 + 1), note="length MAX_FRAME + 1, no body")
+    exact = bytes([SET]) + struct.pack(">H", 1) + b"m" + bytes(MAX_FRAME - 4)
+    what = "a frame of exactly MAX_FRAME bytes (a SET whose value is too long)"
+    kv.tcp.send(struct.pack(">I", len(exact)), note="the header of " + what)
+    expect(
+        not kv.tcp.closed_by_peer(0.3),
+        f"your program closed the connection on the header of {what}, as if it were oversize",
+        hint="only a frame longer than MAX_FRAME is oversize: read this one, refuse the SET and keep serving",
+    )
+    kv.tcp.send(exact, note="its body")
+    kv.expect_reply(what, ERROR, None)
+    kv.get(b"m", None)
+    kv.tcp.send(struct.pack(">I", MAX_FRAME + 1), note="length MAX_FRAME + 1, no body")
     kv.expect_reply("an oversize frame header", ERROR, None)
     expect(
         kv.tcp.closed_by_peer(5.0),
@@ -92,9 +109,17 @@ def check_idle_connection_does_not_block(store):
 
 
 def check_stats_answers_json(store, rng):
-    """STATS answers a JSON object with levels, bytes_on_disk and files_read"""
+    """STATS answers a JSON object with levels, bytes_on_disk and files_read; a GET from the memtable read no file"""
     kv = store.start()
-    kv.set(b"s", random_value(rng))
+    value = random_value(rng)
+    kv.set(b"s", value)
     kv.get(b"s" + bytes(1), None)
     stats(kv)
     kv.get(b"s" + bytes(1), None)
+    kv.get(b"s", value)
+    read = stats(kv).files_read
+    expect(
+        read == 0,
+        f"after a GET answered from the memtable, STATS files_read is {read}",
+        hint="files_read counts the SSTables the last GET searched: none when the memtable answered it",
+    )

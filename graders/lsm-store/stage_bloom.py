@@ -6,6 +6,7 @@ from lsmwire import stats
 from model import Model, Op, filler, random_value, run_ops
 
 ABSENT_GETS = 300
+PRESENT_GETS = 20
 RATE = 0.03  # three times the README's 1 % false-positive rate
 SLACK = 2
 
@@ -41,10 +42,13 @@ def check_absent_keys_read_almost_no_sstables(store, rng):
 
 
 def check_present_keys_are_read_from_sstables(store, rng):
-    """A GET of a key whose newest version is in an SSTable searches at least one"""
+    """A GET of a key whose newest version is in an SSTable searches its table, and others only as often as their
+    filters let the key through by mistake"""
     kv = store.start()
     model, numbers = build(store, rng)
-    for n in rng.sample(numbers, 20):
+    tables = stats(kv).tables
+    reads = 0
+    for n in rng.sample(numbers, PRESENT_GETS):
         key = b"b%07d" % n
         kv.get(key, model.data[key])
         report = stats(kv)
@@ -54,3 +58,13 @@ def check_present_keys_are_read_from_sstables(store, rng):
                 expected="at least 1: the key's table was searched",
                 hint="files_read counts the SSTables the last GET searched after their filters let the key through",
             )
+        reads += report.files_read
+    bound = PRESENT_GETS + int(RATE * PRESENT_GETS * tables) + SLACK
+    if reads > bound:
+        fail(
+            f"{PRESENT_GETS} GETs of keys each in one SSTable searched {reads} SSTables in all ({tables} live)",
+            expected=f"one each, plus at most 3 % of {tables} tables per GET and {SLACK}: {bound}",
+            got=f"{reads} ({reads / PRESENT_GETS:.2f} per GET)",
+            hint="files_read counts each SSTable searched once: the key's own, and those whose filter failed to "
+            "rule it out",
+        )

@@ -1,13 +1,17 @@
 """Stage 4: full memtables become SSTables; the newest version of a key wins across memtable and SSTables."""
 
+import time
+
 from labkit.checks import fail
-from labkit.tools.kvproto import DELETE, SET
+from labkit.tools.kvproto import DELETE, SET, request
 from labkit.wait import until
 from lsmwire import stats
 from model import Model, Op, compare_with_model, distinct_keys, filler, random_value, run_ops
 
 SETTLE_S = 5.0  # README.md promises a second; a loaded machine gets more
 VERSIONS = 5  # versions of each key, each followed by a flush: some end up in SSTables side by side
+ENTRY_BYTES = 256  # a key and its value, in the check that fills the memtable to its limit exactly
+QUIET_S = 1.2  # past README's second for a background flush
 
 
 def wal_bytes(store):
@@ -57,3 +61,54 @@ def check_newest_version_wins(store, rng):
     store.kill()
     kv = store.start()
     compare_with_model(kv, model, "a SIGKILL and a restart", full_scan=False)
+
+
+def check_the_memtable_flushes_only_past_its_limit(store, rng):
+    """After a flush, a memtable of exactly MEMTABLE_BYTES (its keys overwritten and deleted too) stays in memory
+    and in the WAL, also over a restart; one byte more flushes it"""
+    kv = store.start()
+    model = Model()
+    limit = store.memtable_bytes
+    run_ops(store.port, model, filler(rng, "a", limit))  # a first flush: the size starts again from 0 after it
+    expect_flushed(store, f"writes of more than MEMTABLE_BYTES ({limit})")
+    keys = distinct_keys(rng, limit // ENTRY_BYTES, "b")  # every key as long as the first
+    width = ENTRY_BYTES - len(keys[0])
+    fill = [Op(SET, key, rng.randbytes(width)) for key in keys]
+    fill[-1] = Op(SET, keys[-1], rng.randbytes(width + limit - ENTRY_BYTES * len(keys)))  # exactly the limit
+    churn = [Op(SET, key, rng.randbytes(width)) for key in keys[:-1] for _ in range(3)]
+    churn += [Op(DELETE, keys[0]), Op(SET, keys[0], rng.randbytes(width))]  # a tombstone, then a value again
+    run_ops(store.port, model, [*fill, *churn])
+    logged = sum(8 + len(request(op.op, op.key, op.value)) - 4 for op in [*fill, *churn])  # header and body
+    expect_not_flushed(store, logged, f"SETs, overwrites and a DELETE leaving {limit} bytes of keys and values")
+    store.kill()
+    kv = store.start()
+    expect_not_flushed(store, logged, f"a restart with {limit} bytes of keys and values in the WAL")
+    run_ops(store.port, model, [Op(SET, b"+", b"")])
+    expect_flushed(store, f"a 1-byte key that took the memtable to {limit + 1} bytes")
+    compare_with_model(kv, model, "the flush of a memtable one byte over its limit", full_scan=False)
+
+
+def expect_flushed(store, what):
+    """The WAL files that held a memtable over the limit are deleted once it is flushed."""
+    limit = store.memtable_bytes
+    if not until(lambda: wal_bytes(store) < limit, SETTLE_S, interval=0.1):
+        fail(
+            f"after {what}, over MEMTABLE_BYTES, the memtable was not flushed",
+            expected=f"its WAL files deleted: less than {limit} bytes in DATA_DIR/wal/",
+            got=f"{wal_bytes(store)} bytes of WAL files",
+            hint="flush when a SET or DELETE makes the memtable's size larger than MEMTABLE_BYTES, then delete the "
+            "WAL files it held",
+        )
+
+
+def expect_not_flushed(store, logged, what):
+    """Every record logged since the last flush is still in the WAL: no flush deleted any of them."""
+    time.sleep(QUIET_S)  # a flush may run in the background: give a wrong one the time to show
+    if wal_bytes(store) < logged:
+        fail(
+            f"after {what}, exactly MEMTABLE_BYTES, the memtable was flushed",
+            expected=f"its changes still in the WAL: the {logged} bytes of their records, in DATA_DIR/wal/",
+            got=f"{wal_bytes(store)} bytes of WAL files",
+            hint="the size is the sum over the memtable's entries (one per key, its newest value or a tombstone) of "
+            "the key's and the value's length; flush only when it is larger than MEMTABLE_BYTES",
+        )

@@ -9,6 +9,7 @@ from lsmwire import SCAN, describe_scan, scan
 from model import Model, Op, random_value, run_ops
 
 ALPHABET = b"abc"
+SCAN_BODY = "a SCAN body is 1 + 2 + start_len + 2 + end_len bytes, each bound at most 1024 bytes: check before reading"
 
 
 def prefix_rich_keys(rng, count):
@@ -104,18 +105,23 @@ def check_scans_after_a_restart(store, rng):
 
 
 def check_malformed_scans_get_error(store):
-    """A SCAN whose lengths do not add up gets ERROR; the connection serves on"""
+    """A SCAN whose lengths do not add up or whose bounds exceed 1024 bytes gets ERROR; 1024-byte bounds are served"""
     kv = store.start()
     for body, what in (
         (bytes([SCAN]) + struct.pack(">H", 1) + b"a" + struct.pack(">H", 1) + b"bc", "a SCAN with a byte too many"),
         (bytes([SCAN]) + struct.pack(">H", 1025) + b"a" * 1025 + struct.pack(">H", 0), "a SCAN with a 1025-byte start"),
+        (bytes([SCAN]) + struct.pack(">H", 0) + struct.pack(">H", 1025) + b"z" * 1025, "a SCAN with a 1025-byte end"),
+        (bytes([SCAN]) + struct.pack(">H", 10) + b"abcd", "a SCAN whose start_len runs past its body"),
+        (bytes([SCAN]) + struct.pack(">H", 1) + b"a\x00", "a SCAN cut inside its end_len"),
         (bytes([SCAN]) + struct.pack(">H", 0), "a SCAN without end_len"),
     ):
-        status, _ = kv.exchange(body, what)
-        expect(
-            status == ERROR,
-            f"{what} must be answered ERROR, got status {status}",
-            hint="a SCAN body is 1 + 2 + start_len + 2 + end_len bytes, each bound at most 1024 bytes",
-        )
+        status, _ = kv.exchange(body, what, hint=SCAN_BODY)
+        expect(status == ERROR, f"{what} must be answered ERROR, got status {status}", hint=SCAN_BODY)
     kv.set(b"k", b"v")
     expect(scan(kv, b"", b"") == [(b"k", b"v")], "after the malformed SCANs, a SCAN of everything is not k=v")
+    widest = scan(kv, bytes(1024), b"\xff" * 1024)
+    expect(
+        widest == [(b"k", b"v")],
+        f"a SCAN with a 1024-byte start and a 1024-byte end (the longest bounds) gave {len(widest)} pairs, not k=v",
+        hint="start_len and end_len may each be 0 to 1024",
+    )
