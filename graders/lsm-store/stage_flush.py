@@ -64,14 +64,30 @@ def check_newest_version_wins(store, rng):
 
 
 def check_the_memtable_flushes_only_past_its_limit(store, rng):
-    """After a flush, a memtable of exactly MEMTABLE_BYTES (its keys overwritten and deleted too) stays in memory
-    and in the WAL, also over a restart; one byte more flushes it"""
+    """A memtable of exactly MEMTABLE_BYTES (its keys overwritten and deleted too) stays in memory and in the WAL,
+    also over a restart; one byte more flushes it; after that flush, the same holds again"""
     kv = store.start()
     model = Model()
     limit = store.memtable_bytes
-    run_ops(store.port, model, filler(rng, "a", limit))  # a first flush: the size starts again from 0 after it
-    expect_flushed(store, f"writes of more than MEMTABLE_BYTES ({limit})")
-    keys = distinct_keys(rng, limit // ENTRY_BYTES, "b")  # every key as long as the first
+    logged, tables = fill_to_the_limit(store, kv, rng, model, "b")
+    expect_not_flushed(store, kv, tables, f"SETs, overwrites and a DELETE leaving {limit} bytes", logged=logged)
+    store.kill()
+    kv = store.start()
+    expect_not_flushed(store, kv, tables, f"a restart with {limit} bytes of keys and values in the WAL")
+    run_ops(store.port, model, [Op(SET, b"+", b"")])
+    expect_flushed(store, f"a 1-byte key that took the memtable to {limit + 1} bytes")
+    logged, tables = fill_to_the_limit(store, kv, rng, model, "c")  # the size starts again from 0 after a flush
+    expect_not_flushed(store, kv, tables, f"a flush, then {limit} bytes of keys and values", logged=logged)
+    run_ops(store.port, model, [Op(SET, b"-", b"")])
+    expect_flushed(store, f"a flush, then writes that took the memtable to {limit + 1} bytes")
+    compare_with_model(kv, model, "the flushes of memtables one byte over their limit", full_scan=False)
+
+
+def fill_to_the_limit(store, kv, rng, model, prefix):
+    """Fills an empty memtable to exactly MEMTABLE_BYTES with SETs, overwrites and a DELETE; returns the bytes of
+    their WAL records and the number of SSTables."""
+    limit = store.memtable_bytes
+    keys = distinct_keys(rng, limit // ENTRY_BYTES, prefix)  # every key as long as the first
     width = ENTRY_BYTES - len(keys[0])
     fill = [Op(SET, key, rng.randbytes(width)) for key in keys]
     fill[-1] = Op(SET, keys[-1], rng.randbytes(width + limit - ENTRY_BYTES * len(keys)))  # exactly the limit
@@ -79,14 +95,7 @@ def check_the_memtable_flushes_only_past_its_limit(store, rng):
     churn += [Op(DELETE, keys[0]), Op(SET, keys[0], rng.randbytes(width))]  # a tombstone, then a value again
     run_ops(store.port, model, [*fill, *churn])
     logged = sum(8 + len(request(op.op, op.key, op.value)) - 4 for op in [*fill, *churn])  # header and body
-    tables = stats(kv).tables
-    expect_not_flushed(store, kv, tables, f"SETs, overwrites and a DELETE leaving {limit} bytes", logged=logged)
-    store.kill()
-    kv = store.start()
-    expect_not_flushed(store, kv, tables, f"a restart with {limit} bytes of keys and values in the WAL")
-    run_ops(store.port, model, [Op(SET, b"+", b"")])
-    expect_flushed(store, f"a 1-byte key that took the memtable to {limit + 1} bytes")
-    compare_with_model(kv, model, "the flush of a memtable one byte over its limit", full_scan=False)
+    return logged, stats(kv).tables
 
 
 def expect_flushed(store, what):
