@@ -191,7 +191,7 @@ class Node:
     def on_vote(self, msg: dict[str, Any]) -> None:
         self.observe_term(msg["term"])
         term, candidate = self.store.term, msg["from"]
-        last_index, last_term = self.store.last()
+        last_index = len(self.store.log)
         up_to_date = msg["last"][0] >= last_index
         granted = msg["term"] == term and self.store.vote in (None, candidate) and up_to_date
         if granted:
