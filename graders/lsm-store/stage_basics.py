@@ -7,6 +7,8 @@ from labkit.tools.kvproto import DELETE, ERROR, GET, NOT_FOUND, SET, request
 from lsmwire import MAX_FRAME, MAX_VALUE, stats
 from model import random_value
 
+LENGTHS_HINT = "check every length against the body's size before reading what it announces (README.md, Replies)"
+
 
 def check_set_get_delete(store, rng):
     """SET, GET, overwrite and DELETE answer as tcp-kv does"""
@@ -61,12 +63,8 @@ def check_malformed_requests_get_error(store):
         (bytes([SET]) + struct.pack(">H", 5) + b"ab", "a SET cut inside its key"),
         (bytes([SET]) + struct.pack(">H", 5) + b"abcd", "a SET one byte short of its 5-byte key"),
     ):
-        status, _ = kv.exchange(body, what)
-        expect(
-            status == ERROR,
-            f"{what} must be answered ERROR, got status {status}",
-            hint="check every length against the body's size (README.md, Replies)",
-        )
+        status, _ = kv.exchange(body, what, hint=LENGTHS_HINT)
+        expect(status == ERROR, f"{what} must be answered ERROR, got status {status}", hint=LENGTHS_HINT)
     kv.set(b"k", b"v")
     kv.get(b"k", b"v")
 

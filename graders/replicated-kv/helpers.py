@@ -23,7 +23,7 @@ LOST_WRITE_HINT = (
 )
 
 
-def leader_of(kv: Kv, situation: str, among: Sequence[int] | None = None) -> int:
+def leader_of(kv: Kv, situation: str, among: Sequence[int] | None = None, hint: str = ELECTION_HINT) -> int:
     leader = kv.find_leader(FAILOVER_WAIT_S, among)
     if leader is None:
         nodes = ", ".join(map(str, among if among is not None else range(len(kv.cluster.nodes))))
@@ -31,7 +31,7 @@ def leader_of(kv: Kv, situation: str, among: Sequence[int] | None = None) -> int
             f"{situation}: no node accepted a write within {FAILOVER_WAIT_S:g} s",
             expected="one node serves reads and writes; the others answer not_leader",
             got=f"nodes {nodes} each answered not_leader, unavailable or unknown, or nothing",
-            hint=ELECTION_HINT,
+            hint=hint,
         )
     return leader
 

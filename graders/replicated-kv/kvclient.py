@@ -139,16 +139,17 @@ class Client:
                 self.kv.leader = node
                 self.kv.history.complete(record, "ok", _output(kind, reply))
                 return record
+            if reply is not None and error not in ("not_leader", "unavailable", "unknown"):
+                fail(
+                    f"node {node} answered {kind} {key} with neither ok nor an error the README defines",
+                    got=json.dumps(reply)[:300],
+                    hint="answer ok: true, or ok: false with an error: not_found, cas_mismatch, not_leader, "
+                    "unavailable, unknown or bad_request (README, 'The client protocol')",
+                )
             uncertain = uncertain or reply is None or error == "unknown"
             if not follow or time.monotonic() >= deadline:
                 self.kv.history.complete(record, "info" if uncertain else "fail")
                 return record
-            if reply is not None and error not in ("not_leader", "unavailable", "unknown"):
-                fail(
-                    f"node {node} answered {kind} {key} with an error the README does not define",
-                    got=json.dumps(reply)[:300],
-                    hint="errors are not_found, cas_mismatch, not_leader, unavailable, unknown and bad_request",
-                )
             named = reply is not None and error == "not_leader" and reply.get("leader") not in (None, node)
             node = self._next_target(node, reply)
             if not named or redirected:  # a leader named is asked at once, once; otherwise the cluster gets a moment

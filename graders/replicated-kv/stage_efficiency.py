@@ -1,6 +1,7 @@
 """Stage 3: the links stay quiet and writes are quick, as ratios to the reference solution run beside the learner's
 cluster in the same check (the reference fixture): a loaded machine slows both alike."""
 
+import json
 import statistics
 import time
 
@@ -15,6 +16,11 @@ MAX_IDLE_CONNECTIONS = 6  # README: a node keeps its connections to its peers; n
 SETTLE_S = 0.3  # connections settle after the first write
 IDLE_WINDOW_S = 1.0
 WRITES = 40
+POLL_S = 0.1
+STABLE_HINT = (
+    "send heartbeats even when there is nothing to replicate, more often than the shortest election timeout: a "
+    "follower that hears from its leader never starts an election (README, 'Availability and timing')"
+)
 STORM_HINT = "heartbeats every 50 to 200 ms are plenty; never send in a loop that does not wait (README, 'Efficiency')"
 LATENCY_HINT = (
     "send a client's write to the followers at once and answer as soon as a majority stored it; waiting for the "
@@ -23,23 +29,62 @@ LATENCY_HINT = (
 
 
 def _ready(kv, name):
-    leader_of(kv, f"three fresh nodes ({name})")
+    leader = leader_of(kv, f"three fresh nodes ({name})")
     write_all(kv.client(), {"warm-up": "done"}, f"a first write ({name})")
+    return leader
 
 
-def _idle(pairs, window):
-    """Bytes and new connections over each cluster's links during the same ``window`` seconds of no requests."""
+def _idle(pairs, window, watch=time.sleep):
+    """Bytes and new connections over each cluster's links during the same ``window`` seconds of no requests, and
+    what ``watch``, run through the window, returned."""
     before = [(links.bytes_moved(), links.connections()) for links in pairs]
-    time.sleep(window)
-    return [(links.bytes_moved() - b, links.connections() - c) for links, (b, c) in zip(pairs, before, strict=True)]
+    watched = watch(window)
+    moved = [(links.bytes_moved() - b, links.connections() - c) for links, (b, c) in zip(pairs, before, strict=True)]
+    return moved, watched
+
+
+def _leadership_changes(sides, window):
+    """Asks each cluster's followers every POLL_S, for ``window`` seconds, which node leads (a request to a follower
+    is answered at once and moves nothing between nodes): per cluster, the answers other than not_leader naming
+    the leader found before, each with its time."""
+    clients = [kv.client() for kv, _ in sides]
+    changes = [[] for _ in sides]
+    began = time.monotonic()
+    while time.monotonic() - began < window:
+        for (kv, leader), client, seen in zip(sides, clients, changes, strict=True):
+            for node in (n for n in range(len(kv.cluster.nodes)) if n != leader):
+                reply = client.ask(node, {"rid": client.next_rid(), "op": "get", "key": "idle-probe"}, 1.0)
+                if reply is None or reply.get("error") != "not_leader" or reply.get("leader") != leader:
+                    seen.append(f"at {time.monotonic() - began:.1f} s node {node} {_meaning(reply)}")
+        time.sleep(POLL_S)
+    return changes
+
+
+def _meaning(reply):
+    if reply is None:
+        return "gave no answer within 1 s"
+    if reply.get("error") == "not_leader":
+        return f"answered not_leader naming {json.dumps(reply.get('leader'))}"
+    return f"served a get itself ({json.dumps(reply)[:120]})"
 
 
 def check_idle_cluster_is_quiet(cluster, kv, links, reference, reference_links):
-    """An idle cluster moves at most 8 times the reference's bytes, on the connections it has"""
-    _ready(kv, "yours")
-    _ready(reference, "the reference")
+    """An idle cluster keeps its leader and moves at most 8 times the reference's bytes, on the connections it has"""
+    sides = (kv, _ready(kv, "yours")), (reference, _ready(reference, "the reference"))
     time.sleep(SETTLE_S)
-    (sent, opened), (yardstick, _) = _idle((links, reference_links), IDLE_WINDOW_S)
+    moved, (changes, reference_changes) = _idle(
+        (links, reference_links), IDLE_WINDOW_S, lambda window: _leadership_changes(sides, window)
+    )
+    (sent, opened), (yardstick, _) = moved
+    if changes and reference_changes:
+        log(f"both clusters changed leader in the idle second (a loaded machine): yours {changes[0]}; the "
+            f"reference {reference_changes[0]}")  # fmt: skip
+    expect(
+        not changes or bool(reference_changes),
+        f"an idle, healthy cluster did not keep its leader: node {sides[0][1]} led, and "
+        f"{changes[0] if changes else ''}; the reference kept its leader through the same second",
+        hint=STABLE_HINT,
+    )
     allowed = IDLE_RATIO * max(yardstick, 1)
     log(f"idle for {IDLE_WINDOW_S} s: yours moved {sent} bytes and opened {opened} connections over its six links; "
         f"the reference moved {yardstick} bytes")  # fmt: skip
@@ -63,7 +108,7 @@ def check_writes_cost_few_bytes_and_little_time(cluster, kv, links, reference, r
     _ready(reference, "the reference")
     time.sleep(SETTLE_S)
     window = IDLE_WINDOW_S / 2
-    idle = [sent / window for sent, _ in _idle((links, reference_links), window)]
+    idle = [sent / window for sent, _ in _idle((links, reference_links), window)[0]]
     pairs = {key: value.ljust(100, "x")[:100] for key, value in values(rng, "costly", WRITES).items()}
     clients = kv.client(), reference.client()
     bytes_before, started = links.bytes_moved(), reference_links.bytes_moved()
