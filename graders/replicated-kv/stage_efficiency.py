@@ -48,7 +48,7 @@ def _leadership_changes(sides, window):
     is answered at once and moves nothing between nodes): per cluster, the answers other than not_leader naming
     the leader found before, each with its time."""
     clients = [kv.client() for kv, _ in sides]
-    changes = [[] for _ in sides]
+    changes: list[list[str]] = [[] for _ in sides]
     began = time.monotonic()
     while time.monotonic() - began < window:
         for (kv, leader), client, seen in zip(sides, clients, changes, strict=True):

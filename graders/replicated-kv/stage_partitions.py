@@ -135,17 +135,16 @@ def _stale_cas(kv, leader, first):
     return kv.client().cas("swapped", first, "stale", via=leader, follow=False)
 
 
+def _puts_to(kv, node, pairs):
+    """One request per pair, each to be sent to ``node`` alone on a connection of its own."""
+    return [lambda k=k, v=v: kv.client().put(k, v, via=node, follow=False) for k, v in pairs.items()]
+
+
 def check_replaced_leader_drops_what_it_could_not_commit(cluster, kv, links, rng):
     """A leader cut off and replaced, healed while its requests wait, answers none with another's result and keeps
     none of them in place of its successor's operations"""
     leader, successor, client, first = _replace_the_leader(kv, links, rng)
-    waiting = [
-        lambda: _stale_cas(kv, leader, first),
-        *(
-            lambda k=k, v=v: kv.client().put(k, v, via=leader, follow=False)
-            for k, v in values(rng, "waiting", 2).items()
-        ),
-    ]
+    waiting = [lambda: _stale_cas(kv, leader, first), *_puts_to(kv, leader, values(rng, "waiting", 2))]
     keys = ["swapped"]
 
     def send_after(delay, request):
@@ -195,10 +194,7 @@ def check_longer_stale_log_loses_the_election(cluster, kv, links, rng):
     """A replaced leader whose log grew longer than the others' with operations it never committed does not win the
     next election against the node that holds the successor's committed cas"""
     leader, successor, client, first = _replace_the_leader(kv, links, rng, "reset", writes=0)
-    stale = [lambda: _stale_cas(kv, leader, first)]
-    stale += [
-        lambda k=k, v=v: kv.client().put(k, v, via=leader, follow=False) for k, v in values(rng, "stale", 5).items()
-    ]
+    stale = [lambda: _stale_cas(kv, leader, first), *_puts_to(kv, leader, values(rng, "stale", 5))]
     run_together(*stale)
     log(f"node {leader}, still cut off, was sent {len(stale)} requests at once; its log is now the longest")
     _kill_successor_then_heal(cluster, kv, links, (leader, successor), client, UP_TO_DATE_HINT)
