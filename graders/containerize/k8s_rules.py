@@ -61,6 +61,19 @@ def schema_rule(documents: list[Document]) -> list[Finding]:
     """kubernetes-validate --strict on every object: unknown (misspelled) fields and wrong types are errors."""
     found = []
     for document in documents:
+        # kubernetes-validate reads both keys before it validates anything, and fails on a missing one.
+        missing = [key for key in ("apiVersion", "kind") if not isinstance(document.body.get(key), str)]
+        if missing:
+            found.append(
+                Finding(
+                    "kubernetes-validate",
+                    document.file,
+                    document.line,
+                    f"{_name(document)}: no {' and no '.join(missing)} (text) at the top of this object",
+                    "start every object with its apiVersion and kind (apps/v1 Deployment, v1 Service, v1 ConfigMap)",
+                )
+            )
+            continue
         try:
             kubernetes_validate.validate(document.body, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
