@@ -339,3 +339,138 @@ def test_ssh_and_database_ports_closed_to_all_on_both_sides_of_each_range(
     )
     module = terraform_rules.load(tmp_path, ["main.tf"])
     assert len(terraform_rules.open_ports_rule(module)) == open_findings
+
+
+@pytest.fixture(scope="module")
+def k8s() -> Iterator[tuple[ModuleType, ModuleType]]:
+    """The lab's Kubernetes rules and its YAML reader, imported as stage 3 imports them, and forgotten afterwards."""
+    folder = str(KIT / "graders" / LAB)
+    sys.path.insert(0, folder)
+    try:
+        import k8s_rules
+        import yamldocs
+
+        yield k8s_rules, yamldocs
+    finally:
+        sys.path.remove(folder)
+        for name in ("k8s_rules", "yamldocs", "dockerfile", "findings"):
+            sys.modules.pop(name, None)
+
+
+def _manifests(k8s: tuple[ModuleType, ModuleType], tmp_path: Path, edits: dict[str, tuple[str, str]]) -> list[object]:
+    """The solution's k8s/ files, each with its (old, new) replacement applied; every old text must be there."""
+    _, yamldocs = k8s
+    documents = []
+    for path in sorted((SOLUTION / "k8s").glob("*.yaml")):
+        text = path.read_text()
+        old, new = edits.get(path.name, ("", ""))
+        assert old in text
+        (tmp_path / path.name).write_text(text.replace(old, new, 1) if old else text)
+        documents += yamldocs.load_documents(tmp_path / path.name, f"k8s/{path.name}")
+    return documents
+
+
+LIVENESS = "livenessProbe:\n            httpGet:\n              path: /healthz\n              port: http\n"
+READINESS = "readinessProbe:\n            httpGet:\n              path: /ready\n              port: http\n"
+ENV_FROM = "envFrom:\n            - configMapRef:\n                name: notes-config\n"
+REDIS_IN_CONFIG = "  REDIS_URL: redis://redis:6379/0\n"
+TCP_LIVENESS = "livenessProbe:\n            tcpSocket:\n              port: 8080\n"
+EXEC_LIVENESS = 'livenessProbe:\n            exec:\n              command: ["python", "-m", "app.healthcheck"]\n'
+METRICS_PORT = "containerPort: 8080\n            - name: metrics\n              containerPort: 9090"
+REDIS_ENV = "          env:\n            - name: REDIS_URL\n              value: redis://redis:6379/0\n"
+CONFIG_MAP = "kind: ConfigMap\nmetadata:\n  name: notes-config"
+CONFIG_MAP_AS = "kind: {kind}\nmetadata:\n  name: notes"  # the Service's name
+
+
+@pytest.mark.parametrize(
+    ("edits", "findings"),
+    [
+        ({}, 0),
+        ({"app.yaml": (LIVENESS, TCP_LIVENESS)}, 0),
+        ({"app.yaml": (LIVENESS, EXEC_LIVENESS)}, 0),
+        ({"app.yaml": (LIVENESS, LIVENESS.replace("/healthz", "/"))}, 1),
+        ({"app.yaml": (LIVENESS, LIVENESS.replace("/healthz", "/ready"))}, 1),
+        ({"app.yaml": (READINESS, READINESS.replace("port: http", "port: 8080"))}, 0),
+        ({"app.yaml": (READINESS, READINESS.replace("/ready", "/healthz"))}, 1),
+        ({"app.yaml": (READINESS, "readinessProbe:\n            tcpSocket:\n              port: http\n")}, 1),
+        ({"app.yaml": ("containerPort: 8080", "containerPort: 8081")}, 1),
+        ({"app.yaml": ("containerPort: 8080", METRICS_PORT)}, 0),
+        ({"configmap.yaml": (REDIS_IN_CONFIG, "")}, 1),
+        ({"configmap.yaml": (REDIS_IN_CONFIG, "  URL: redis://redis:6379/0\n"),
+          "app.yaml": (ENV_FROM, ENV_FROM + "              prefix: REDIS_\n")}, 0),
+        ({"configmap.yaml": (REDIS_IN_CONFIG, "  URL: redis://redis:6379/0\n")}, 1),
+        ({"app.yaml": (ENV_FROM, "envFrom:\n            - secretRef:\n                name: notes-redis\n")}, 0),
+        ({"configmap.yaml": (REDIS_IN_CONFIG, ""), "app.yaml": ("          env:\n", REDIS_ENV)}, 0),
+        ({"service.yaml": ("targetPort: http", "targetPort: 8080")}, 0),
+        ({"service.yaml": ("targetPort: http", "targetPort: 8081")}, 1),
+        ({"service.yaml": ("      targetPort: http\n", "")}, 1),  # port 80 is not where the service listens
+        ({"service.yaml": ("port: 80\n      targetPort: http", "port: 8080")}, 0),
+    ],
+)  # fmt: skip
+def test_the_service_container_rule_on_both_sides(
+    k8s: tuple[ModuleType, ModuleType], tmp_path: Path, edits: dict[str, tuple[str, str]], findings: int
+) -> None:
+    k8s_rules, _ = k8s
+    assert len(k8s_rules.service_container_rule(_manifests(k8s, tmp_path, edits))) == findings
+
+
+@pytest.mark.parametrize(
+    ("edits", "rule", "findings"),
+    [
+        ({"service.yaml": ("  name: notes\n", "  name: notes-web\n")}, "objects_rule", 0),
+        ({"service.yaml": ("  name: notes\n", "")}, "objects_rule", 1),
+        ({"service.yaml": ("  name: notes\n", '  name: ""\n')}, "objects_rule", 1),
+        ({"configmap.yaml": (CONFIG_MAP, CONFIG_MAP_AS.format(kind="Service"))}, "objects_rule", 1),  # two Services
+        ({"configmap.yaml": (CONFIG_MAP, CONFIG_MAP_AS.format(kind="ConfigMap"))}, "objects_rule", 0),  # two kinds
+        ({"app.yaml": ("                name: notes-config\n", "")}, "secrets_rule", 1),
+        ({"app.yaml": ("                  name: notes-db\n", "")}, "secrets_rule", 1),
+        ({"app.yaml": ("                  key: url\n", "")}, "secrets_rule", 1),
+        ({"app.yaml": (ENV_FROM, ENV_FROM + "            - secretRef: {}\n")}, "secrets_rule", 1),
+        ({"app.yaml": ("          env:\n", "          env:\n            - name: GREETING\n              valueFrom:\n"
+                       "                configMapKeyRef: {name: notes-config, key: GREETING}\n")}, "secrets_rule", 0),
+        ({"app.yaml": ("          env:\n", "          env:\n            - name: GREETING\n              valueFrom:\n"
+                       "                configMapKeyRef: {name: notes-config, key: greeting}\n")}, "secrets_rule", 1),
+    ],
+)  # fmt: skip
+def test_objects_are_named_and_references_resolve(
+    k8s: tuple[ModuleType, ModuleType], tmp_path: Path, edits: dict[str, tuple[str, str]], rule: str, findings: int
+) -> None:
+    k8s_rules, _ = k8s
+    assert len(getattr(k8s_rules, rule)(_manifests(k8s, tmp_path, edits))) == findings
+
+
+@pytest.mark.parametrize(
+    ("exposed", "passes"),
+    [("", True), ("EXPOSE 8080\n", True), ("EXPOSE 8080/tcp\n", True), ("EXPOSE 8081\n", False),
+     ("EXPOSE 8080 9090\n", False), ("EXPOSE 8080/udp\n", False), ("EXPOSE 80\n", False)],
+)  # fmt: skip
+def test_exposed_port_is_the_service_port_only(
+    rules: tuple[ModuleType, ModuleType], exposed: str, passes: bool
+) -> None:
+    dockerfile_rules, _ = rules
+    parse = sys.modules["dockerfile"].parse
+    instructions = parse(f'FROM x\n{exposed}CMD ["python", "-m", "app"]\n')
+    assert (dockerfile_rules.exposed_port_rule(dockerfile_rules.stages(instructions)[-1]) == []) is passes
+
+
+@pytest.mark.parametrize(
+    ("validation", "output", "findings"),
+    [
+        ('condition = length(var.db_password) >= 16\n    error_message = "Too short."', "value = 1", 0),
+        ('error_message = "Too short."', "value = 1", 1),
+        ("condition = length(var.db_password) >= 16", "value = 1", 1),
+        ('condition = length(var.db_password) >= 16\n    error_message = "Too short."', 'description = "x"', 1),
+    ],
+)
+def test_validations_are_whole_and_outputs_have_values(
+    rules: tuple[ModuleType, ModuleType], tmp_path: Path, validation: str, output: str, findings: int
+) -> None:
+    _, terraform_rules = rules
+    (tmp_path / "main.tf").write_text(
+        'variable "db_password" {\n  type = string\n  description = "d"\n  sensitive = true\n'
+        f"  validation {{\n    {validation}\n  }}\n}}\n"
+        f'output "db_endpoint" {{\n  {output}\n}}\n'
+    )
+    module = terraform_rules.load(tmp_path, ["main.tf"])
+    found = terraform_rules.variables_rule(module) + terraform_rules.outputs_rule(module)
+    assert len([f for f in found if "no variable" not in f.problem and "no output" not in f.problem]) == findings

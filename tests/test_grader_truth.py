@@ -47,5 +47,5 @@ def test_no_lab_publishes_stale_mutation_figures() -> None:
 
 @pytest.mark.parametrize("lab", CATALOG.labs, ids=lambda lab: lab.id)
 def test_every_reviewed_mutant_is_a_mutant_of_todays_solution(lab: Lab) -> None:
-    stale = stale_ledger_entries(lab, mutants_of(lab.solution_folder))
+    stale = stale_ledger_entries(lab, mutants_of(lab.solution_folder, lab.mutate))  # the files the lab names
     assert not stale, f"{lab.id}/mutants.toml reviews code that has changed: {stale}"

@@ -28,8 +28,8 @@ def _service(compose: Mapping, name: str) -> Mapping | None:
 
 
 def services_rule(compose: Mapping) -> list[Finding]:
-    """CZ201: the three services exist under their names."""
-    return [
+    """CZ201: the three services exist under their names, and every service says what it runs."""
+    found = [
         Finding(
             "CZ201",
             FILE,
@@ -40,6 +40,18 @@ def services_rule(compose: Mapping) -> list[Finding]:
         for name in SERVICES
         if _service(compose, name) is None
     ]
+    found += [
+        Finding(
+            "CZ201",
+            FILE,
+            service.line if isinstance(service, Mapping) else services(compose).line_of(str(name)),
+            f"service {name} has neither an image nor a build: Compose cannot start it",
+            f"give {name} an image (postgres:17.2, redis:7.4.1) or a build",
+        )
+        for name, service in services(compose).items()
+        if not isinstance(service, Mapping) or not (service.get("image") or service.get("build"))
+    ]
+    return found
 
 
 def healthcheck_rule(compose: Mapping) -> list[Finding]:

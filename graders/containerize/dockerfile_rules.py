@@ -31,6 +31,7 @@ MUST_EXCLUDE = (
 )
 MUST_INCLUDE = ("app/__init__.py", "app/__main__.py", "app/server.py", "app/healthcheck.py")
 BASE_ARG = "BASE_IMAGE"
+SERVICE_PORT = "8080"
 
 
 def base_image_rule(instructions: list[Instruction]) -> list[Finding]:
@@ -176,6 +177,23 @@ def exec_form_rule(final_stage: list[Instruction]) -> list[Finding]:
         )
         for ins in commands
         if exec_form(ins.text) is None
+    ]
+
+
+def exposed_port_rule(final_stage: list[Instruction]) -> list[Finding]:
+    """CZ107: EXPOSE, where present, names the port the service listens on and no other."""
+    return [
+        Finding(
+            "CZ107",
+            FILE,
+            ins.line,
+            f"EXPOSE {port} announces a port the service does not listen on",
+            f"the service listens on {SERVICE_PORT} (its PORT default): EXPOSE {SERVICE_PORT}, or no EXPOSE at all",
+        )
+        for ins in final_stage
+        if ins.keyword == "EXPOSE"
+        for port in ins.text.split()
+        if port.lower() not in {SERVICE_PORT, f"{SERVICE_PORT}/tcp"}
     ]
 
 

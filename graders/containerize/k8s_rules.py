@@ -20,6 +20,13 @@ KUBERNETES_VERSION = "1.31"
 KUBERNETES_REFERENCE = r"\$\([A-Za-z_][A-Za-z0-9_]*\)"  # $(VAR): another variable of the container
 WORKLOADS = ("Deployment", "StatefulSet")
 RESOURCES = ("cpu", "memory")
+SERVICE_PORT = 8080  # where the service listens (its PORT default): how its containers are recognised
+PROBE_PATHS = {"livenessProbe": "/healthz", "readinessProbe": "/ready"}
+PROBE_WHY = {
+    "livenessProbe": "/healthz answers while the process serves: a liveness probe on /ready restarts every pod "
+    "when the database is down",
+    "readinessProbe": "/ready fails while PostgreSQL or Redis is out of reach, so traffic goes elsewhere",
+}
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,36 @@ def objects_rule(documents: list[Document]) -> list[Finding]:
                 "add a Service (v1) selecting the pods, port 80 to the container's 8080",
             )
         )
+    seen: dict[tuple[str, str], Document] = {}
+    for document in documents:
+        if not isinstance(document.body, Mapping):
+            continue
+        name = _m(document.body.get("metadata")).get("name")
+        kind = str(document.body.get("kind", "?"))
+        if not isinstance(name, str) or not name:
+            found.append(
+                Finding(
+                    "CZ301",
+                    document.file,
+                    line_at(document.body, ["metadata"]),
+                    f"{kind} has no metadata.name: the API server refuses an object without one",
+                    "name every object: metadata: {name: notes}",
+                )
+            )
+        elif (kind, name) in seen:
+            first = seen[(kind, name)]
+            found.append(
+                Finding(
+                    "CZ301",
+                    document.file,
+                    line_at(document.body, ["metadata", "name"]),
+                    f"{kind} {name} is defined twice (first at {first.file}:{first.line}): "
+                    "the second replaces the first",
+                    "give each object of a kind its own name",
+                )
+            )
+        else:
+            seen[(kind, name)] = document
     return found
 
 
@@ -319,6 +356,60 @@ def ports_rule(documents: list[Document]) -> list[Finding]:
     return found
 
 
+def _config_maps(documents: list[Document]) -> dict[str, Mapping]:
+    """Each ConfigMap of k8s/ by name, with its data."""
+    return {
+        str(_m(d.body.get("metadata")).get("name")): _m(d.body.get("data"))
+        for d in documents
+        if isinstance(d.body, Mapping) and d.body.get("kind") == "ConfigMap"
+    }
+
+
+def _unnamed(c: Container, line: int, what: str) -> Finding:
+    return Finding(
+        "CZ308",
+        c.document.file,
+        line,
+        f"{c.where}: its {what} names no object",
+        "give the reference the name of its ConfigMap or Secret (and the key, for a ...KeyRef): "
+        "the pod cannot start without it",
+    )
+
+
+def _key_reference_findings(c: Container, entry: Mapping, name: str, config_maps: dict[str, Mapping]) -> list[Finding]:
+    """An env entry's configMapKeyRef or secretKeyRef: named, with a key; a ConfigMap's key must be defined."""
+    found = []
+    value_from = _m(entry.get("valueFrom"))
+    for kind in ("configMapKeyRef", "secretKeyRef"):
+        if kind not in value_from:
+            continue
+        reference = _m(value_from.get(kind))
+        if not reference.get("name") or not reference.get("key"):
+            found.append(_unnamed(c, entry.line, f"{name} {kind}"))
+        elif kind == "configMapKeyRef" and str(reference["name"]) not in config_maps:
+            found.append(
+                Finding(
+                    "CZ308",
+                    c.document.file,
+                    entry.line,
+                    f"{c.where}: ConfigMap {reference.get('name')!r} is not in k8s/",
+                    "reference a ConfigMap that k8s/ defines",
+                )
+            )
+        elif kind == "configMapKeyRef" and str(reference["key"]) not in config_maps[str(reference["name"])]:
+            found.append(
+                Finding(
+                    "CZ308",
+                    c.document.file,
+                    entry.line,
+                    f"{c.where}: {name} reads key {reference['key']!r}, which ConfigMap {reference['name']} "
+                    "does not define",
+                    f"add {reference['key']} to the ConfigMap's data, or read a key it has",
+                )
+            )
+    return found
+
+
 def _literal_secret(name: str, value: Any) -> bool:
     if name.upper().endswith("_URL"):
         return url_has_literal_password(str(value), KUBERNETES_REFERENCE)
@@ -328,11 +419,7 @@ def _literal_secret(name: str, value: Any) -> bool:
 def secrets_rule(documents: list[Document]) -> list[Finding]:
     """CZ308: secrets are referenced from a Secret created outside k8s/, never written in the manifests."""
     found = []
-    config_maps = {
-        str(_m(d.body.get("metadata")).get("name"))
-        for d in documents
-        if isinstance(d.body, Mapping) and d.body.get("kind") == "ConfigMap"
-    }
+    config_maps = _config_maps(documents)
     for document in documents:
         if not isinstance(document.body, Mapping):
             continue
@@ -377,17 +464,7 @@ def secrets_rule(documents: list[Document]) -> list[Finding]:
                         f"take {name} from a Secret: valueFrom.secretKeyRef",
                     )
                 )
-            reference = _m(_m(entry.get("valueFrom")).get("configMapKeyRef"))
-            if reference and str(reference.get("name")) not in config_maps:
-                found.append(
-                    Finding(
-                        "CZ308",
-                        c.document.file,
-                        entry.line,
-                        f"{c.where}: ConfigMap {reference.get('name')!r} is not in k8s/",
-                        "reference a ConfigMap that k8s/ defines",
-                    )
-                )
+            found += _key_reference_findings(c, entry, name, config_maps)
             if name == "DATABASE_URL" and not _m(entry.get("valueFrom")).get("secretKeyRef"):
                 found.append(
                     Finding(
@@ -399,18 +476,23 @@ def secrets_rule(documents: list[Document]) -> list[Finding]:
                     )
                 )
         for source in c.body.get("envFrom") or []:
-            reference = _m(_m(source).get("configMapRef"))
-            if reference and str(reference.get("name")) not in config_maps:
+            source = _m(source)
+            line = source.line or line_at(c.body, ["envFrom"])
+            for kind in ("configMapRef", "secretRef"):
+                if kind in source and not _m(source.get(kind)).get("name"):
+                    found.append(_unnamed(c, line, f"envFrom {kind}"))
+            reference = _m(source.get("configMapRef"))
+            if reference.get("name") and str(reference.get("name")) not in config_maps:
                 found.append(
                     Finding(
                         "CZ308",
                         c.document.file,
-                        line_at(c.body, ["envFrom"]),
+                        line,
                         f"{c.where}: ConfigMap {reference.get('name')!r} is not in k8s/",
                         "reference a ConfigMap that k8s/ defines",
                     )
                 )
-            if _m(source).get("secretRef"):
+            if _m(source.get("secretRef")).get("name"):
                 env_names.add("DATABASE_URL")
         if "DATABASE_URL" not in env_names:
             found.append(
@@ -420,6 +502,136 @@ def secrets_rule(documents: list[Document]) -> list[Finding]:
                     c.body.line,
                     f"{c.where} gets no DATABASE_URL",
                     "set env DATABASE_URL from the Secret notes-db, key url (secretKeyRef)",
+                )
+            )
+    return found
+
+
+def _service_port_names(c: Container) -> set[str]:
+    return {
+        str(port["name"])
+        for port in c.body.get("ports") or []
+        if isinstance(port, Mapping) and port.get("containerPort") == SERVICE_PORT and port.get("name")
+    }
+
+
+def _service_containers(documents: list[Document]) -> list[Container]:
+    """The containers that run the service: those declaring its port."""
+    return [
+        c
+        for c in containers(documents)
+        if any(
+            isinstance(port, Mapping) and port.get("containerPort") == SERVICE_PORT
+            for port in c.body.get("ports") or []
+        )
+    ]
+
+
+def _gets_redis_url(c: Container, config_maps: dict[str, Mapping]) -> bool:
+    for entry in c.body.get("env") or []:
+        if (
+            isinstance(entry, Mapping)
+            and entry.get("name") == "REDIS_URL"
+            and ("value" in entry or "valueFrom" in entry)
+        ):
+            return True
+    for source in c.body.get("envFrom") or []:
+        source = _m(source)
+        prefix = str(source.get("prefix") or "")
+        if _m(source.get("secretRef")).get("name"):
+            return True  # the Secret is made outside k8s/: it may hold REDIS_URL
+        config_map = config_maps.get(str(_m(source.get("configMapRef")).get("name")), Mapping())
+        if any(prefix + str(key) == "REDIS_URL" for key in config_map):
+            return True
+    return False
+
+
+def service_container_rule(documents: list[Document]) -> list[Finding]:
+    """CZ309: a container runs the service on its port, probed on the right paths, given REDIS_URL, behind a Service."""
+    service_containers = _service_containers(documents)
+    if not service_containers:
+        return [
+            Finding(
+                "CZ309",
+                "k8s/",
+                0,
+                f"no container of a Deployment or StatefulSet declares containerPort {SERVICE_PORT}, "
+                "the port the service listens on",
+                f"declare ports: [{{name: http, containerPort: {SERVICE_PORT}}}] on the service's container "
+                "(and do not change PORT)",
+            )
+        ]
+    found = []
+    config_maps = _config_maps(documents)
+    for c in service_containers:
+        for probe, path in PROBE_PATHS.items():
+            action = _m(c.body.get(probe)).get("httpGet")
+            if probe == "readinessProbe" and isinstance(c.body.get(probe), Mapping) and not isinstance(action, Mapping):
+                found.append(
+                    Finding(
+                        "CZ309",
+                        c.document.file,
+                        line_at(c.body, [probe]),
+                        f"{c.where}: its readinessProbe is not an httpGet of {path}",
+                        f"probe readiness with httpGet {path}: only it says whether PostgreSQL and Redis answer",
+                    )
+                )
+            elif (
+                isinstance(action, Mapping)
+                and _port_known(action.get("port"), *_container_ports(c.document))  # else CZ307 reports it
+                and not _port_known(action.get("port"), _service_port_names(c), {SERVICE_PORT})
+            ):
+                found.append(
+                    Finding(
+                        "CZ309",
+                        c.document.file,
+                        line_at(c.body, [probe, "httpGet"]),
+                        f"{c.where}: its {probe} asks port {action.get('port')!r}, where the service does not listen",
+                        f"probe port {SERVICE_PORT} (or the name of that containerPort)",
+                    )
+                )
+            elif isinstance(action, Mapping) and action.get("path", "/") != path:
+                found.append(
+                    Finding(
+                        "CZ309",
+                        c.document.file,
+                        line_at(c.body, [probe, "httpGet"]),
+                        f"{c.where}: its {probe} asks for {action.get('path', '/ (no path)')!r}, not {path}",
+                        f"use path: {path} ({PROBE_WHY[probe]})",
+                    )
+                )
+        if not _gets_redis_url(c, config_maps):
+            found.append(
+                Finding(
+                    "CZ309",
+                    c.document.file,
+                    c.body.line,
+                    f"{c.where} gets no REDIS_URL: /ready would answer 503 for ever",
+                    "set env REDIS_URL (a value, or a key of a ConfigMap in k8s/), or load it with envFrom",
+                )
+            )
+        names = _service_port_names(c)
+        reached = any(
+            document.body.get("kind") == "Service"
+            and (selector := _m(_m(document.body.get("spec")).get("selector")))
+            and all(_pod_labels(c.document).get(k) == v for k, v in selector.items())
+            and any(
+                isinstance(port, Mapping)
+                and _port_known(port.get("targetPort", port.get("port")), names, {SERVICE_PORT})
+                for port in _m(document.body.get("spec")).get("ports") or []
+            )
+            for document in documents
+            if isinstance(document.body, Mapping)
+        )
+        if not reached:
+            found.append(
+                Finding(
+                    "CZ309",
+                    c.document.file,
+                    c.body.line,
+                    f"{c.where}: no Service selects its pod with a targetPort of {SERVICE_PORT}",
+                    f"add a Service whose selector matches the pod's labels and whose targetPort is {SERVICE_PORT} "
+                    "(or the port's name)",
                 )
             )
     return found

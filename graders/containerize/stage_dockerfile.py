@@ -1,10 +1,11 @@
-"""Stage 1: the Dockerfile and .dockerignore, read statically (hadolint, and the lab's rules CZ101 to CZ106)."""
+"""Stage 1: the Dockerfile and .dockerignore, read statically (hadolint, and the lab's rules CZ101 to CZ107)."""
 
 from dockerfile_rules import (
     baked_config_rule,
     base_image_rule,
     dockerignore_rule,
     exec_form_rule,
+    exposed_port_rule,
     healthcheck_rule,
     user_rule,
 )
@@ -35,6 +36,11 @@ def check_image_has_a_health_check(final_stage):
 def check_command_is_in_exec_form(final_stage):
     """CMD and ENTRYPOINT are in exec form"""
     expect_no_findings(exec_form_rule(final_stage), "the command")
+
+
+def check_exposed_port_is_the_service_port(final_stage):
+    """EXPOSE names only the port the service listens on"""
+    expect_no_findings(exposed_port_rule(final_stage), "the exposed port")
 
 
 def check_no_secret_or_setting_is_baked_in(dockerfile):

@@ -65,6 +65,11 @@ def check_services_and_probes_target_declared_ports(manifests):
     expect_no_findings(rules.ports_rule(manifests), "ports")
 
 
+def check_the_service_container_is_wired(manifests):
+    """The service's container: its port, probe paths, REDIS_URL and a Service"""
+    expect_no_findings(rules.service_container_rule(manifests), "the service's container")
+
+
 def check_secrets_are_referenced_not_written(manifests):
     """Secrets are referenced, never written in k8s/"""
     expect_no_findings(rules.secrets_rule(manifests), "secrets and configuration")

@@ -17,6 +17,10 @@ from findings import Finding
 CLOSED_PORTS = {22: "SSH", 3306: "MySQL", 5432: "PostgreSQL", 6379: "Redis"}
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
 OUTPUTS = ("app_security_group_id", "db_endpoint")
+OUTPUT_EXAMPLES = {
+    "app_security_group_id": "value = aws_security_group.app.id",
+    "db_endpoint": "value = aws_db_instance.notes.endpoint",
+}
 VALIDATED = ("admin_cidr", "db_password")
 PROVIDER_CREDENTIALS = ("access_key", "secret_key", "token", "password")
 INTERPOLATED = re.compile(r"\A\$\{.*\}\Z", re.S)
@@ -150,6 +154,23 @@ def variables_rule(module: Module) -> list[Finding]:
                         f"give {name} a {attribute} (type = string, number, list(string), ...)",
                     )
                 )
+        for validation in body.get("validation") or []:
+            missing = [
+                key
+                for key in ("condition", "error_message")
+                if not isinstance(validation, dict) or key not in validation
+            ]
+            if missing:
+                found.append(
+                    Finding(
+                        "CZ402",
+                        file,
+                        line,
+                        f"a validation block of variable {name} has no {' and no '.join(missing)}",
+                        "terraform refuses a validation without both: condition = <a test of var."
+                        f'{name}>, error_message = "<what a good value looks like>."',
+                    )
+                )
         if name in VALIDATED and not body.get("validation"):
             found.append(
                 Finding(
@@ -280,9 +301,21 @@ def open_ports_rule(module: Module) -> list[Finding]:
 
 def outputs_rule(module: Module) -> list[Finding]:
     """CZ405: the outputs the README names."""
-    names = {name for _f, name, _b in _labelled(module, "output")}
-    return [
+    outputs = {name: (file, body) for file, name, body in _labelled(module, "output")}
+    found = [
         Finding("CZ405", "terraform/", 0, f"there is no output {name}", f'add output "{name}" as the README says')
         for name in OUTPUTS
-        if name not in names
+        if name not in outputs
     ]
+    found += [
+        Finding(
+            "CZ405",
+            file,
+            module.line(file, rf'^\s*output\s+"{re.escape(name)}"'),
+            f"output {name} has no value: terraform refuses it",
+            f"give it a value, e.g. {OUTPUT_EXAMPLES.get(name, 'value = <an attribute of a resource>')}",
+        )
+        for name, (file, body) in outputs.items()
+        if body.get("value") in (None, "")
+    ]
+    return found
