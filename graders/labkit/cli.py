@@ -516,7 +516,7 @@ def mutate_command(
         bool,
         typer.Option(
             help="keep every verdict in graders/LAB/sensitivity.json (a full run; verdicts recorded "
-            "on the same grader and solution are reused)"
+            "on the same grader and solution are reused, and a stopped run resumes where it stopped)"
         ),
     ] = False,
 ) -> None:
@@ -524,6 +524,7 @@ def mutate_command(
     catches (its sensitivity). Exit 0: no unreviewed survivor, 1: survivors to review, 2: usage error."""
     from labkit.mutants import mutants_of
     from labkit.mutation import (
+        Progress,
         load_summary,
         reusable_outcomes,
         run_mutation,
@@ -563,8 +564,22 @@ def mutate_command(
     try:
         reuse = reusable_outcomes(lab) if record else None
         earlier_s = float((load_summary(lab) or {}).get("elapsed_s", 0.0)) if reuse else 0.0
+        progress = Progress(lab) if record else None
+        if progress is not None and reuse is not None:
+            kept, kept_s = progress.load()
+            if kept:
+                console.print(f"resuming an unfinished run: {len(kept)} verdicts kept in {progress.path}")
+                reuse, earlier_s = {**kept, **reuse}, earlier_s + kept_s
         report = run_mutation(
-            lab, chosen, jobs=jobs, seed=seed, timeout_s=timeout, on_done=done, reuse=reuse, reused_elapsed_s=earlier_s
+            lab,
+            chosen,
+            jobs=jobs,
+            seed=seed,
+            timeout_s=timeout,
+            on_done=done,
+            reuse=reuse,
+            reused_elapsed_s=earlier_s,
+            progress=progress,
         )
     except HarnessError as error:
         errors.print(f"labkit mutate: {escape(str(error))}", highlight=False)
@@ -581,6 +596,8 @@ def mutate_command(
         out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     if record:
         console.print(f"figures kept in {write_summary(lab, report)}; `labkit truth --write` puts them in README.md")
+        if progress is not None:
+            progress.finish()
     figure = "n/a" if report.sensitivity is None else f"{report.sensitivity:.1%}"
     console.print(
         f"{lab_id}: {summary['mutants']} mutants: {summary['killed']} killed, {summary['timeout']} timed out, "

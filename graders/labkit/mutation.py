@@ -23,6 +23,7 @@ import random
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import Any
 from labkit.catalog import Lab, read_toml
 from labkit.errors import LabConfigError
 from labkit.mutants import Mutant
+from labkit.settings import cache_folder
 from labkit.subgrade import grade_all, run_grade
 
 LEDGER_FILE = "mutants.toml"
@@ -129,6 +131,53 @@ def select(mutants: list[Mutant], sample: int | None, seed: int, only: str | Non
     return chosen
 
 
+class Progress:
+    """The verdicts of an unfinished ``--record`` run, kept as each grading ends, so that a run stopped part way
+    (Ctrl-C, SIGTERM, a machine that went away) resumes where it stopped instead of grading everything again.
+
+    One JSON line per graded mutant in the cache folder, in a file named by the lab and its fingerprint: a change
+    to the grader or the solution starts afresh. Each line holds the seconds its run had taken by then, so the
+    figures count the time of every run that graded them."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.path = cache_folder() / "mutation" / f"{lab.id}-{fingerprint(lab)}.jsonl"
+        self._lock = threading.Lock()
+        self._run = f"{time.time_ns()}"
+
+    def load(self) -> tuple[dict[str, tuple[str, str | None]], float]:
+        """The verdicts kept so far, and the seconds the runs that graded them took."""
+        verdicts: dict[str, tuple[str, str | None]] = {}
+        runs: dict[str, float] = {}
+        if not self.path.is_file():
+            return verdicts, 0.0
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+                verdicts[entry["id"]] = (entry["verdict"], entry["stage"])
+                runs[entry["run"]] = max(runs.get(entry["run"], 0.0), float(entry["elapsed_s"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short when the run was stopped: that mutant is graded again
+        return verdicts, sum(runs.values())
+
+    def keep(self, outcome: Outcome, elapsed_s: float) -> None:
+        if outcome.verdict not in ("killed", "timeout", "survived"):
+            return  # reviewed, reused or broken: nothing graded to keep
+        line = json.dumps({"id": outcome.mutant.id, "verdict": outcome.verdict, "stage": outcome.stage,
+                           "run": self._run, "elapsed_s": round(elapsed_s, 1)})  # fmt: skip
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a+b") as kept:
+                if kept.seek(0, 2) > 0:
+                    kept.seek(-1, 2)
+                    if kept.read(1) != b"\n":  # a line a stopped run was writing: start a fresh one after it
+                        kept.write(b"\n")  # (append mode writes at the end whatever was read)
+                kept.write(line.encode() + b"\n")
+
+    def finish(self) -> None:
+        """The run is recorded in full: what was kept for a resumption is no longer needed."""
+        self.path.unlink(missing_ok=True)
+
+
 def run_mutation(
     lab: Lab,
     mutants: list[Mutant],
@@ -139,11 +188,13 @@ def run_mutation(
     on_done: Callable[[Outcome], None],
     reuse: dict[str, tuple[str, str | None]] | None = None,
     reused_elapsed_s: float = 0.0,
+    progress: Progress | None = None,
 ) -> MutationReport:
     """Grades the solution once (it must earn full marks: the baseline and its time), then every mutant: those
     reviewed in the ledger, and those in ``reuse`` (verdicts recorded on the same grader and solution), are not
     graded again. When any verdict is reused, the run's time adds ``reused_elapsed_s``, that of the recorded run
-    that graded them: the figures say how long grading every mutant took, not how long applying a review did."""
+    that graded them: the figures say how long grading every mutant took, not how long applying a review did.
+    With ``progress``, every verdict graded here is kept as soon as it is known."""
     report = MutationReport(lab.id)
     started = time.monotonic()
     baseline = _grade_copy(lab, None, seed, timeout_s or 600.0)
@@ -164,7 +215,11 @@ def run_mutation(
             return Outcome(mutant, verdict, stage, detail=REUSED)
         outcome = _grade_copy(lab, mutant, seed, budget)
         # A broken grading (the machine, not the mutant) is no verdict: one more try, then it is reported.
-        return _grade_copy(lab, mutant, seed, budget) if outcome.verdict == "error" else outcome
+        if outcome.verdict == "error":
+            outcome = _grade_copy(lab, mutant, seed, budget)
+        if progress is not None:
+            progress.keep(outcome, time.monotonic() - started)
+        return outcome
 
     report.outcomes = grade_all(mutants, judge, jobs, on_done)
     report.elapsed_s = time.monotonic() - started

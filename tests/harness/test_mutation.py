@@ -10,7 +10,16 @@ import pytest
 from labkit.catalog import load_catalog
 from labkit.errors import LabConfigError
 from labkit.mutants import mutants_of
-from labkit.mutation import MutationReport, Outcome, load_ledger, run_mutation, stale_ledger_entries, write_summary
+from labkit.mutation import (
+    MutationReport,
+    Outcome,
+    Progress,
+    load_ledger,
+    load_summary,
+    run_mutation,
+    stale_ledger_entries,
+    write_summary,
+)
 from labkit.truth import stale_labs, truth_table
 from support import session_env
 from throwaway import Stage, ThrowawayKit, write
@@ -283,6 +292,44 @@ def test_a_run_that_reuses_recorded_verdicts_counts_the_time_that_graded_them(
     assert [outcome.verdict for outcome in reused.outcomes] == ["killed", "killed"]
     assert 1000.0 < reused.elapsed_s < 1000.0 + 60
     assert run(None).elapsed_s < 60, "a run that reuses nothing counts only its own time"
+
+
+@pytest.mark.slow
+def test_a_stopped_record_run_resumes_with_the_verdicts_it_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each graded verdict is kept as it is known; a later --record run grades only the rest, counts the time of
+    both runs, and removes what it kept once the figures are written."""
+    kit = _calc_kit(tmp_path)
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for name, value in {**session_env(), **kit.env, **cache}.items():
+        monkeypatch.setenv(name, value)
+    lab = load_catalog(kit.root).get("calc")
+    every = mutants_of(lab.solution_folder)
+    first_two = every[:2]
+    progress = Progress(lab)
+    graded = run_mutation(lab, first_two, jobs=2, seed=1, timeout_s=None, on_done=lambda _: None, progress=progress)
+    kept, kept_s = progress.load()
+    assert kept == {o.mutant.id: (o.verdict, o.stage) for o in graded.outcomes}
+    assert 0 < kept_s <= graded.elapsed_s + 0.05  # kept to a tenth of a second
+    with progress.path.open("a", encoding="utf-8") as cut_short:  # the line a stopped run was writing
+        cut_short.write('{"id": "calc.py:')
+    assert progress.load()[0] == kept
+    # A made-up verdict shows that the resumed run takes the kept ones as they are, without grading them again.
+    fake = every[2]
+    progress.keep(Outcome(fake, "timeout", "admit"), elapsed_s=500.0)
+
+    done = kit.labkit("mutate", "calc", "--record", "--jobs", "2", env=cache)
+    assert f"resuming an unfinished run: {len(kept) + 1} verdicts kept" in done.stdout, done.stdout + done.stderr
+    summary = load_summary(lab)
+    assert summary is not None
+    assert summary["verdicts"][fake.id] == {"verdict": "timeout", "stage": "admit"}
+    assert set(summary["verdicts"]) == {mutant.id for mutant in every}
+    assert summary["elapsed_s"] > kept_s + 500.0
+    assert not progress.path.exists()
+    # Another solution is another fingerprint: nothing kept for the old one is taken for it.
+    write(lab.solution_folder / "calc.py", CALC + "\n# changed\n")
+    assert Progress(lab).path != progress.path
 
 
 def test_recorded_figures_go_stale_when_the_grader_or_solution_changes(tmp_path: Path) -> None:
