@@ -2,8 +2,8 @@
 
 Each mutant is a copy of ``solutions/<lab>`` with one change (labkit.mutants), graded by ``labkit grade`` in its own
 process, several at once, each within a time budget. A mutant is killed (at the first stage that failed), timed
-out (the grading did not finish: a grader with a deadline would not pass it either), survived (full marks: the
-grader cannot tell it from the solution), or broke the harness. A survivor is either a hole in the grader or an
+out (the grading did not finish, twice, the second time with twice the budget: a grader with a deadline would not
+pass it either), survived (full marks: the grader cannot tell it from the solution), or broke the harness. A survivor is either a hole in the grader or an
 equivalent mutant, one no outside observer can tell apart; reviewed ones are recorded in
 ``graders/<lab>/mutants.toml`` with the reason, and so are mutants out of reach of a grader that only sees
 behaviour (a log message changed, say)::
@@ -217,6 +217,10 @@ def run_mutation(
         # A broken grading (the machine, not the mutant) is no verdict: one more try, then it is reported.
         if outcome.verdict == "error":
             outcome = _grade_copy(lab, mutant, seed, budget)
+        # A busy machine can push a grading past the budget: a timeout counts as a kill only when a second
+        # grading, with twice the budget, times out too.
+        if outcome.verdict == "timeout":
+            outcome = _grade_copy(lab, mutant, seed, CONFIRM_FACTOR * budget)
         if progress is not None:
             progress.keep(outcome, time.monotonic() - started)
         return outcome
@@ -229,6 +233,7 @@ def run_mutation(
 
 
 REUSED = "as recorded on this grader and solution"
+CONFIRM_FACTOR = 2  # a timed-out mutant is graded again with this many times the budget
 
 
 def _grade_copy(lab: Lab, mutant: Mutant | None, seed: int, timeout_s: float) -> Outcome:

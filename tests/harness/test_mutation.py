@@ -392,3 +392,28 @@ def test_a_public_mutant_says_what_changed_in_one_line(tmp_path: Path) -> None:
     ]
     shifted = {m.id: m.line for m in mutants("# one more line first\n" + source)}
     assert {m.id: m.line + 1 for m in mutants(source)} == shifted
+
+
+@pytest.mark.parametrize(
+    ("second", "verdict"), [("timeout", "timeout"), ("survived", "survived"), ("killed", "killed")]
+)
+def test_a_timeout_counts_only_when_a_grading_with_twice_the_budget_times_out_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second: str, verdict: str
+) -> None:
+    """A busy machine can push one grading past the budget; the verdict is that of a second, longer grading."""
+    from labkit import mutation
+
+    lab = load_catalog(_calc_kit(tmp_path).root).get("calc")
+    mutant = mutants_of(lab.solution_folder)[0]
+    budgets: list[float] = []
+
+    def grade(_lab: object, graded: object, _seed: int, budget: float) -> Outcome:
+        budgets.append(budget)
+        if graded is None:
+            return Outcome(mutant, "survived", seconds=10.0)  # the solution, at full marks in 10 s
+        return Outcome(mutant, "timeout" if len(budgets) == 2 else second, "admit" if second == "killed" else None)
+
+    monkeypatch.setattr(mutation, "_grade_copy", grade)
+    report = run_mutation(lab, [mutant], jobs=1, seed=1, timeout_s=None, on_done=lambda _: None)
+    assert [outcome.verdict for outcome in report.outcomes] == [verdict]
+    assert budgets == [600.0, 40.0, 80.0]  # the solution's, then 10 s + 30 s, then twice that
