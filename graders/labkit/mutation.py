@@ -3,10 +3,10 @@
 Each mutant is a copy of ``solutions/<lab>`` with one change (labkit.mutants), graded by ``labkit grade`` in its own
 process, several at once, each within a time budget. A mutant is killed (at the first stage that failed), timed
 out (the grading did not finish, twice, the second time with twice the budget: a grader with a deadline would not
-pass it either), survived (full marks: the grader cannot tell it from the solution), or broke the harness. A survivor is either a hole in the grader or an
-equivalent mutant, one no outside observer can tell apart; reviewed ones are recorded in
-``graders/<lab>/mutants.toml`` with the reason, and so are mutants out of reach of a grader that only sees
-behaviour (a log message changed, say)::
+pass it either), survived (full marks: the grader cannot tell it from the solution), or broke the harness. A
+survivor is either a hole in the grader or an equivalent mutant, one no outside observer can tell apart; reviewed
+ones are recorded in ``graders/<lab>/mutants.toml`` with the reason, and so are mutants out of reach of a grader
+that only sees behaviour (a log message changed, say)::
 
     [[equivalent]]
     id = "server.py:core/NumberReplacer:1a2b3c4d5e"
