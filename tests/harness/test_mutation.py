@@ -315,9 +315,10 @@ def test_a_stopped_record_run_resumes_with_the_verdicts_it_kept(
     with progress.path.open("a", encoding="utf-8") as cut_short:  # the line a stopped run was writing
         cut_short.write('{"id": "calc.py:')
     assert progress.load()[0] == kept
-    # A made-up verdict shows that the resumed run takes the kept ones as they are, without grading them again.
+    # A made-up verdict, kept by another (stopped) run, shows that the resumed run takes the kept ones as they are,
+    # without grading them again, and counts the time of every run that kept them.
     fake = every[2]
-    progress.keep(Outcome(fake, "timeout", "admit"), elapsed_s=500.0)
+    Progress(lab).keep(Outcome(fake, "timeout", "admit"), elapsed_s=500.0)
 
     done = kit.labkit("mutate", "calc", "--record", "--jobs", "2", env=cache)
     assert f"resuming an unfinished run: {len(kept) + 1} verdicts kept" in done.stdout, done.stdout + done.stderr
