@@ -12,5 +12,5 @@ RULES = {
     "S9": "S9 free_slots: maximal gaps inside the window, in order, at least min_length long",
     "S10": "S10 usage: minutes booked inside the window per room, rooms with none left out",
     "S11": "S11 utilization: the booked fraction of the window",
-    "S12": "S12 invariants: free and booked minutes fill the window exactly, and never overlap",
+    "S12": "S12 invariants: free and booked minutes fill the window, free slots lie inside it, clear of bookings",
 }

@@ -33,5 +33,7 @@ def check_properties_catch_their_bugs(suite):
             f" {', '.join(sorted({variant.rule for variant in survivors}))}",
             expected="the property tests of rule S12 alone fail on each",
             got="rules they break:\n" + "\n".join(sorted({RULES[variant.rule] for variant in survivors})),
-            hint="generate bookings of any length (up to several hours) and windows that start or end inside one",
+            hint="generate bookings of any length (up to several hours) and windows that start or end inside one,"
+            " and assert every S12 invariant: the minutes add up, each free slot lies inside the window and"
+            " overlaps no booking",
         )

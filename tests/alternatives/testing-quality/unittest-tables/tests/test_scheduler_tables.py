@@ -113,7 +113,7 @@ class TestValidation(unittest.TestCase):
 
     def test_min_length_must_be_a_positive_int(self) -> None:
         scheduler = laid_out()
-        for min_length in [0, -1, 2.0, False]:
+        for min_length in [0, -1, 2.0, False, True]:
             with self.assertRaises(sc.InvalidInterval):
                 scheduler.free_slots("Ada", 0, 60, min_length=min_length)
         self.assertEqual(scheduler.free_slots("Ada", 0, 60, min_length=1), [(0, 60)])
