@@ -7,7 +7,7 @@ from verdicts import expect_green
 
 
 def check_kills_enough_mutants(suite, run_info):
-    """Kills at least 80 % of the mutants of scheduler.py"""
+    """Kills at least 90 % of the mutants of scheduler.py"""
     folder = prepare(run_info)
     graded = write_mutants(folder, UNIT_FILE, (folder / CORRECT / UNIT_FILE).read_text())
     rounds = [
