@@ -29,16 +29,25 @@ class Ranges(unittest.TestCase):
     def test_the_whole_day_can_be_booked(self) -> None:
         self.assertTrue(self.scheduler.book("Ada", 0, 1440))
 
+    def test_past_the_day_and_floats_are_refused(self) -> None:
+        for start, end in ((0, 1441), (0.0, 5)):
+            with self.assertRaises(sc.InvalidInterval):
+                self.scheduler.book("Ada", start, end)
+        self.assertFalse(self.scheduler.bookings("Ada"))
+
 
 class Rooms(unittest.TestCase):
     def setUp(self) -> None:
         self.scheduler = sc.Scheduler()
 
     def test_bad_names_are_refused(self) -> None:
-        for name in ("r" * 33, "Ada "):
+        for name in ("r" * 33, "Ada ", ""):
             with self.assertRaises(sc.InvalidRoom):
                 self.scheduler.book(name, 0, 30)
         self.assertFalse(self.scheduler.usage(0, 30))
+
+    def test_a_long_name_is_taken(self) -> None:
+        self.assertTrue(self.scheduler.book("r" * 32, 0, 30))
 
     def test_rooms_are_independent(self) -> None:
         self.scheduler.book("Ada", 600, 660)
@@ -81,6 +90,9 @@ class Ids(unittest.TestCase):
             self.scheduler.book("Ada", 5, 15)
         self.assertEqual(self.scheduler.book("Ada", 10, 20).id, first.id + 1)
 
+    def test_a_new_scheduler_starts_low(self) -> None:
+        self.assertLess(sc.Scheduler().book("Ada", 0, 10).id, 2)
+
     def test_an_unknown_id_is_refused(self) -> None:
         with self.assertRaises(sc.UnknownBooking):
             self.scheduler.cancel(12)
@@ -113,6 +125,9 @@ class Figures(unittest.TestCase):
     def test_a_free_room_has_a_slot(self) -> None:
         self.assertTrue(self.scheduler.free_slots("Ada", 100, 200))
         self.assertTrue(self.scheduler.free_slots("Ada", 100, 130, min_length=30))
+        for min_length in (0, True):
+            with self.assertRaises(sc.InvalidInterval):
+                self.scheduler.free_slots("Ada", 100, 130, min_length=min_length)
 
     def test_usage_leaves_idle_rooms_out_and_is_clipped(self) -> None:
         self.scheduler.book("Ada", 0, 100)

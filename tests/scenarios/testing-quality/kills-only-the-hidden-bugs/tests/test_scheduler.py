@@ -27,6 +27,18 @@ def test_a_negative_start_is_refused(scheduler: Scheduler) -> None:
     assert scheduler.bookings("Ada") == []
 
 
+def test_an_end_past_the_day_is_refused(scheduler: Scheduler) -> None:
+    with pytest.raises(InvalidInterval):
+        scheduler.book("Ada", 0, 1441)
+    assert scheduler.bookings("Ada") == []
+
+
+def test_a_float_is_refused(scheduler: Scheduler) -> None:
+    with pytest.raises(InvalidInterval):
+        scheduler.book("Ada", 10.0, 20)
+    assert scheduler.bookings("Ada") == []
+
+
 def test_a_boolean_is_refused(scheduler: Scheduler) -> None:
     with pytest.raises(InvalidInterval):
         scheduler.book("Ada", True, 10)
@@ -39,6 +51,16 @@ def test_a_long_room_name_is_refused(scheduler: Scheduler) -> None:
     assert scheduler.usage(0, 10) == {}
 
 
+def test_a_room_name_of_32_characters_is_taken(scheduler: Scheduler) -> None:
+    assert scheduler.book("x" * 32, 0, 10).room == "x" * 32
+
+
+def test_an_empty_room_name_is_refused(scheduler: Scheduler) -> None:
+    with pytest.raises(InvalidRoom):
+        scheduler.book("", 0, 10)
+    assert scheduler.usage(0, 10) == {}
+
+
 def test_a_padded_room_name_is_refused(scheduler: Scheduler) -> None:
     with pytest.raises(InvalidRoom):
         scheduler.book(" Ada", 0, 10)
@@ -48,6 +70,11 @@ def test_a_padded_room_name_is_refused(scheduler: Scheduler) -> None:
 def test_touching_ranges_do_not_conflict(scheduler: Scheduler) -> None:
     scheduler.book("Ada", 600, 660)
     assert scheduler.book("Ada", 660, 720).start == 660
+
+
+def test_a_range_that_ends_where_another_starts_does_not_conflict(scheduler: Scheduler) -> None:
+    scheduler.book("Ada", 600, 660)
+    assert scheduler.book("Ada", 540, 600).start == 540
 
 
 def test_an_enclosing_range_conflicts(scheduler: Scheduler) -> None:
@@ -75,6 +102,11 @@ def test_ids_are_not_reused(scheduler: Scheduler) -> None:
     first = scheduler.book("Ada", 10, 20)
     scheduler.cancel(first.id)
     assert scheduler.book("Ada", 10, 20).id == 3
+
+
+def test_each_scheduler_counts_its_own_ids() -> None:
+    Scheduler().book("Ada", 0, 10)
+    assert Scheduler().book("Ada", 0, 10).id == 1
 
 
 def test_a_conflict_uses_no_id(scheduler: Scheduler) -> None:
@@ -116,6 +148,18 @@ def test_a_slot_of_exactly_min_length_is_kept(scheduler: Scheduler) -> None:
     assert scheduler.free_slots("Ada", 100, 130, min_length=30) == [(100, 130)]
 
 
+def test_a_min_length_of_zero_is_refused(scheduler: Scheduler) -> None:
+    with pytest.raises(InvalidInterval):
+        scheduler.free_slots("Ada", 100, 130, min_length=0)
+    assert scheduler.bookings("Ada") == []
+
+
+def test_a_boolean_min_length_is_refused(scheduler: Scheduler) -> None:
+    with pytest.raises(InvalidInterval):
+        scheduler.free_slots("Ada", 100, 130, min_length=True)
+    assert scheduler.bookings("Ada") == []
+
+
 def test_idle_rooms_are_left_out_of_usage(scheduler: Scheduler) -> None:
     scheduler.book("Ada", 0, 10)
     assert "Ada" not in scheduler.usage(100, 200)
@@ -146,6 +190,10 @@ def test_free_and_booked_minutes_fill_the_window(booked: list[tuple[int, int]], 
         except Conflict:
             assert any(b.start < end and start < b.end for b in kept)
     low, high = window[0], min(DAY_MINUTES, window[0] + window[1])
-    free = sum(end - start for start, end in scheduler.free_slots("Ada", low, high))
+    slots = scheduler.free_slots("Ada", low, high)
+    free = sum(end - start for start, end in slots)
     busy = sum(max(0, min(b.end, high) - max(b.start, low)) for b in kept)
     assert free + busy == high - low
+    for start, end in slots:
+        assert low <= start < end <= high
+        assert not any(b.start < end and start < b.end for b in kept)

@@ -58,7 +58,7 @@ def test_cancel(example: Scheduler) -> None:
 # What the example does not show
 
 
-@pytest.mark.parametrize(("start", "end"), [(10, 10), (-30, 10), (True, 10)])
+@pytest.mark.parametrize(("start", "end"), [(10, 10), (-30, 10), (True, 10), (0, 1441), (10.0, 20)])
 def test_bad_ranges(start: int, end: int) -> None:
     scheduler = Scheduler()
     with pytest.raises(InvalidInterval):
@@ -70,7 +70,18 @@ def test_the_whole_day() -> None:
     assert Scheduler().book("Ada", 0, 1440).end == 1440
 
 
-@pytest.mark.parametrize("room", ["x" * 33, "Ada "])
+def test_a_32_character_room() -> None:
+    assert Scheduler().book("x" * 32, 0, 10).room == "x" * 32
+
+
+@pytest.mark.parametrize("min_length", [0, True])
+def test_bad_min_lengths(example: Scheduler, min_length: int) -> None:
+    with pytest.raises(InvalidInterval):
+        example.free_slots("Ada", 540, 780, min_length=min_length)
+    assert len(example.bookings("Ada")) == 2
+
+
+@pytest.mark.parametrize("room", ["x" * 33, "Ada ", ""])
 def test_bad_rooms(room: str) -> None:
     scheduler = Scheduler()
     with pytest.raises(InvalidRoom):
@@ -108,6 +119,10 @@ def test_free_and_booked_minutes_fill_the_window(requests: list[tuple[int, int]]
         except Conflict:
             assert any(b.start < end and start < b.end for b in kept)
     high = min(1440, low + 300)
-    free = sum(end - start for start, end in scheduler.free_slots("Ada", low, high))
+    slots = scheduler.free_slots("Ada", low, high)
+    free = sum(end - start for start, end in slots)
     busy = sum(max(0, min(b.end, high) - max(b.start, low)) for b in kept)
     assert free + busy == high - low
+    for start, end in slots:
+        assert low <= start < end <= high
+        assert not any(b.start < end and start < b.end for b in kept)
