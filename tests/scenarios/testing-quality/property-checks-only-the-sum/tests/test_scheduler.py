@@ -1,4 +1,5 @@
-"""Tests of scheduler.py, rule by rule; the property test checks that the minutes add up, not where the free slots are."""
+"""Tests of scheduler.py, rule by rule; the property test checks that the minutes add up, not where the free
+slots are."""
 
 import dataclasses
 
