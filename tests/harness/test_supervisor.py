@@ -115,16 +115,24 @@ def test_double_forked_daemon_is_swept(started) -> None:  # type: ignore[no-unty
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
+            with open("daemon.pid.part", "w") as announced:
+                announced.write(str(os.getpid()))
+            os.rename("daemon.pid.part", "daemon.pid")
             time.sleep(120)
         os._exit(0)
     os._exit(0)
     """
     process = started(daemon)
     process.wait_exit(5)
-    deadline = time.monotonic() + 5
-    while not marked_processes(process.spec.marker) and time.monotonic() < deadline:
+    # Wait for the daemon itself: the process between the two forks carries the marker too, for a moment, and a
+    # scan that saw only it could be followed by one that sees neither (it exited; the daemon was not yet listed).
+    announced = process.spec.cwd / "daemon.pid"
+    deadline = time.monotonic() + 10
+    while not announced.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert marked_processes(process.spec.marker), "the daemon should be running before the sweep"
+    assert announced.exists(), "the daemon should have started"
+    daemon_pid = int(announced.read_text())
+    assert daemon_pid in [found.pid for found in marked_processes(process.spec.marker)], "the daemon carries the marker"
     process.stop()
     assert not marked_processes(process.spec.marker)
 
