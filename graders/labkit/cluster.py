@@ -192,7 +192,9 @@ class NodeOutput:
 def _signal_group(process: LearnerProcess, sig: signal.Signals) -> None:
     """Signals the program's process group (it leads one), so a launcher such as `go run` and the server it
     started stop and continue together. In the sandbox ``pid`` is the program's pid on the host, which names
-    the same group."""
+    the same group. A node that has exited is left alone: its pid may already be another process's."""
+    if process.exit_code() is not None:
+        return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
 

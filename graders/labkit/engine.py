@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labkit.catalog import Lab
-from labkit.errors import HarnessError, LabConfigError
+from labkit.errors import HarnessError, LabConfigError, SandboxLost
 from labkit.results import LabResult, lab_from_dict
 from labkit.run_config import RunConfig
 from labkit.settings import SANDBOX_CPUS, SANDBOX_POD, cache_folder
@@ -121,6 +121,7 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
     config_path = config.write()
     log_path = config.run_dir / f"{request.lab.id}.pytest.log"
     network = _sandbox_network(config)
+    lost: str | None = None
     read_fd, write_fd = os.pipe()
     try:
         with log_path.open("wb") as log:
@@ -145,8 +146,12 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
         if write_fd >= 0:
             os.close(write_fd)
         if network is not None:
+            lost = network.lost()
             network.close()
-    return _read_results(config.results_path, log_path, code)
+    result = _read_results(config.results_path, log_path, code)
+    if lost is not None and result.harness_failed:
+        raise SandboxLost(f"the sandbox's network holder {lost} during the grading of {request.lab.id}")
+    return result
 
 
 class Terminated(KeyboardInterrupt):

@@ -35,6 +35,11 @@ class ServiceUnavailable(HarnessError):
     """A PostgreSQL or Redis provider could not start or reach its server."""
 
 
+class SandboxLost(HarnessError):
+    """The container holding a sandboxed run's network stopped mid-run, and checks that came after could not start
+    the learner's program: no check of the run can be trusted, and the whole lab is graded again."""
+
+
 class CheckFailed(LabkitError):
     """The learner's implementation did not behave as specified."""
 

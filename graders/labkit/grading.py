@@ -19,7 +19,7 @@ from labkit import __version__
 from labkit.artifacts import keep_artifacts
 from labkit.catalog import Catalog, Lab
 from labkit.engine import GradeRequest, run_grader
-from labkit.errors import HarnessError
+from labkit.errors import HarnessError, SandboxLost
 from labkit.progress import record_progress
 from labkit.results import LabResult, RunResult
 from labkit.run_config import RunChoices, RunConfig
@@ -63,6 +63,18 @@ def grade_labs(catalog: Catalog, targets: list[tuple[Lab, Path]], options: Grade
 
 
 def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, console: Console) -> LabResult:
+    try:
+        return _grade_once(catalog, lab, impl, options, console)
+    except SandboxLost as lost:
+        # The engine, or something on this machine, stopped the container that holds the run's network: the
+        # checks after it could not start the program. Once more from the start, with a network of its own.
+        print(f"labkit: {lost.message}; grading {lab.id} again from the start", file=sys.stderr)
+        return _grade_once(catalog, lab, impl, options, console, last_try=True)
+
+
+def _grade_once(
+    catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, console: Console, *, last_try: bool = False
+) -> LabResult:
     run_id = new_run_id()
     run_dir = Path(tempfile.mkdtemp(prefix=f"labkit-{lab.id}-"))
     config = RunConfig(lab.id, impl, catalog.root, run_dir, run_id, options.choices)
@@ -78,6 +90,8 @@ def _grade_one(catalog: Catalog, lab: Lab, impl: Path, options: GradeOptions, co
         if options.artifacts is not None:
             keep_artifacts(result, run_dir, options.artifacts)
     except HarnessError as error:
+        if isinstance(error, SandboxLost) and not last_try:
+            raise  # after the clean-up below
         keep = True
         result = LabResult(id=lab.id, title=lab.title, impl=str(impl), error=f"{error} (logs kept in {run_dir})")
     finally:

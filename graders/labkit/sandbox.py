@@ -141,8 +141,11 @@ class SandboxNetwork:
         name = pod_name(run_id)
 
         def start_holder() -> int:
+            # sleep, not labkit-init: PID 1 of its namespace that installs no handler at all, so the kernel drops
+            # every signal sent to it, from the host too, but SIGKILL and SIGSTOP, from its first instruction on.
+            # A stray SIGTERM or SIGINT (a reused pid, a process group on a busy host) cannot end the run's network.
             holder = client.containers.run(
-                image, ["--hold"], name=name, detach=True, network_mode="none", read_only=True,
+                image, ["infinity"], entrypoint=["sleep"], name=name, detach=True, network_mode="none", read_only=True,
                 cap_drop=["ALL"], security_opt=["no-new-privileges"], pids_limit=4, mem_limit="32m",
                 labels=run_labels(run_id), user=SANDBOX_USER,
             )  # fmt: skip
@@ -171,6 +174,12 @@ class SandboxNetwork:
         if self._setns(self._fd, CLONE_NEWNET) != 0:
             raise OSError(ctypes.get_errno(), "setns into the sandbox network namespace failed")
 
+    def lost(self) -> str | None:
+        """The holder and how it ended, if it did before :meth:`close` (see :func:`holder_stopped`)."""
+        pod = pod_name(self._run_id)
+        stopped = holder_stopped(pod)
+        return None if stopped is None else f"{pod} {stopped}"
+
     def close(self) -> None:
         """Removes the holder and anything else still labelled with this run (learners, services)."""
         os.close(self._fd)
@@ -178,6 +187,33 @@ class SandboxNetwork:
             remove_labelled(self._client, f"labkit.run={self._run_id}")
         finally:
             self._client.close()
+
+
+def holder_stopped(pod: str) -> str | None:
+    """How the run's network holder ended, in words ("stopped (killed by SIGKILL, at ...)"); None while it runs, or
+    when the engine cannot say."""
+    try:
+        state = _shared_engine().containers.get(pod).attrs["State"]
+    except NotFound:
+        return "was removed"
+    except (DockerException, HarnessError, KeyError):
+        return None
+    if state.get("Running"):
+        return None
+    how = _ending(int(state.get("ExitCode") or 0))
+    if state.get("OOMKilled"):
+        how += ", out of memory"
+    if state.get("Error"):
+        how += f", engine error: {state['Error']}"
+    return f"stopped ({how}, at {state.get('FinishedAt', 'an unknown time')})"
+
+
+def _ending(code: int) -> str:
+    """A container's exit code in words: above 128, the signal that killed its first process."""
+    if code > 128:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(code - 128).name}"
+    return f"exit code {code}"
 
 
 _engine: Any = None
@@ -328,13 +364,20 @@ class SandboxedProcess(LearnerProcess):
     """
 
     def __init__(
-        self, spec: LaunchSpec, popen: subprocess.Popen[bytes], name: str, report: Path, choice: SandboxChoice
+        self,
+        spec: LaunchSpec,
+        popen: subprocess.Popen[bytes],
+        names: tuple[str, str],
+        report: Path,
+        choice: SandboxChoice,
     ) -> None:
+        name, pod = names  # the program's container, and the holder of the network it joins
         super().__init__(spec, popen, spec.logs / "stdout.log", spec.logs / "stderr.log")
         self.choice = choice
         self.container = name
+        self._pod = pod
         self._report = report
-        self._host_pid: int | None = None
+        self._program: psutil.Process | None = None  # on the host; psutil tells it from a later owner of its pid
         self._code: int | None = None
         self._oom_killed = False
         self._watch: _LimitWatch | None = None
@@ -355,10 +398,8 @@ class SandboxedProcess(LearnerProcess):
             _share_with_sandbox(folder, 0o770)
         env_file, report = spec.logs / "sandbox.env", spec.logs / "sandbox.log"
         _write_env_file(env_file, container_env(spec))
-        name = "labkit-" + spec.marker.replace(".", "-")
-        argv = docker_run_argv(
-            spec, name, pod_name(run_id), env_file, run_labels(run_id), run_dir, sandbox_image(choice)
-        )
+        name, pod = "labkit-" + spec.marker.replace(".", "-"), pod_name(run_id)
+        argv = docker_run_argv(spec, name, pod, env_file, run_labels(run_id), run_dir, sandbox_image(choice))
 
         def start() -> SandboxedProcess:
             for output in ("stdout.log", "stderr.log"):
@@ -370,7 +411,7 @@ class SandboxedProcess(LearnerProcess):
                     stdout=subprocess.PIPE if spec.pipes else subprocess.DEVNULL, stderr=sink,
                     start_new_session=True,
                 )  # fmt: skip
-            process = cls(spec, popen, name, report, choice)
+            process = cls(spec, popen, (name, pod), report, choice)
             try:
                 process._await_start()
             except BaseException:
@@ -412,6 +453,13 @@ class SandboxedProcess(LearnerProcess):
             )
         code = self.popen.poll()
         if code == DOCKER_RUN_FAILED:
+            if (stopped := holder_stopped(self._pod)) is not None:
+                raise HarnessError(
+                    f"the sandbox's network holder {self._pod} {stopped}, so no program of this run can join its "
+                    "network any more (labkit grades the lab again once)",
+                    hint="nothing in labkit stops it before the run ends: look at the engine's log (journalctl -u "
+                    "docker, or dockerd's output) and at what else on this machine may kill processes",
+                )
             raise EngineRefused(f"docker run failed:\n{self._report_text()}")
         if code is not None:
             raise HarnessError(f"the sandbox container did not start:\n{self._report_text()}")
@@ -431,12 +479,12 @@ class SandboxedProcess(LearnerProcess):
             children = init.children()
         except (DockerException, psutil.Error, KeyError):
             return  # already gone: exit_code() tells the story
-        self._host_pid = children[0].pid if children else init.pid
+        self._program = children[0] if children else init
         self._watch = _LimitWatch(init.pid, lambda: self.popen.poll() is None)
 
     @property
     def pid(self) -> int:
-        return self._host_pid if self._host_pid is not None else self.popen.pid
+        return self._program.pid if self._program is not None else self.popen.pid
 
     def exit_code(self) -> int | None:
         """The program's exit code (negative: the signal that killed it), as soon as labkit-init reports it.
@@ -468,10 +516,10 @@ class SandboxedProcess(LearnerProcess):
         return exits[-1] if exits and exits[-1].lstrip("-").isdigit() else None
 
     def _program_gone(self) -> bool:
-        if self._host_pid is None:
+        if self._program is None:
             return False
         try:
-            return psutil.Process(self._host_pid).status() == psutil.STATUS_ZOMBIE
+            return not self._program.is_running() or self._program.status() == psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
             return True
 
@@ -489,9 +537,9 @@ class SandboxedProcess(LearnerProcess):
         return self.exit_code()
 
     def send_signal(self, sig: signal.Signals) -> None:
-        if self._host_pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._host_pid, sig)
+        if self._program is not None:
+            with contextlib.suppress(psutil.NoSuchProcess):  # gone: its pid may be another process's by now
+                self._program.send_signal(sig)
             return
         try:
             _shared_engine().containers.get(self.container).kill(signal=int(sig))

@@ -179,7 +179,7 @@ def test_sandbox_network_churn_survives_an_engine_refusing_every_fourth_holder_s
             for _ in range(2):  # straight to the engine: only the harness's own starts meet the refusals
                 subprocess.run(
                     ["docker", "run", "-d", "--network", f"container:{pod_name(run_id)}", "--user", SANDBOX_USER,
-                     *labels, sandbox_image(), "--hold"],
+                     *labels, "--entrypoint", "sleep", sandbox_image(), "infinity"],
                     env={key: value for key, value in os.environ.items() if key != "DOCKER_HOST"},
                     capture_output=True, check=True, timeout=60,
                 )  # fmt: skip
