@@ -146,8 +146,10 @@ def run_grader(request: GradeRequest, on_event: EventHandler | None = None) -> L
         if write_fd >= 0:
             os.close(write_fd)
         if network is not None:
-            lost = network.lost()
-            network.close()
+            try:
+                lost = network.lost()
+            finally:
+                network.close()
     result = _read_results(config.results_path, log_path, code)
     if lost is not None and result.harness_failed:
         raise SandboxLost(f"the sandbox's network holder {lost} during the grading of {request.lab.id}")

@@ -196,7 +196,7 @@ def holder_stopped(pod: str) -> str | None:
         state = _shared_engine().containers.get(pod).attrs["State"]
     except NotFound:
         return "was removed"
-    except (DockerException, HarnessError, KeyError):
+    except (DockerException, HarnessError, KeyError, OSError):  # OSError: requests' own, an engine out of reach
         return None
     if state.get("Running"):
         return None
