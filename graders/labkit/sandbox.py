@@ -176,9 +176,7 @@ class SandboxNetwork:
 
     def lost(self) -> str | None:
         """The holder and how it ended, if it did before :meth:`close` (see :func:`holder_stopped`)."""
-        pod = pod_name(self._run_id)
-        stopped = holder_stopped(pod)
-        return None if stopped is None else f"{pod} {stopped}"
+        return holder_stopped(pod_name(self._run_id))
 
     def close(self) -> None:
         """Removes the holder and anything else still labelled with this run (learners, services)."""
@@ -190,12 +188,12 @@ class SandboxNetwork:
 
 
 def holder_stopped(pod: str) -> str | None:
-    """How the run's network holder ended, in words ("stopped (killed by SIGKILL, at ...)"); None while it runs, or
-    when the engine cannot say."""
+    """The run's network holder and how it ended, in words ("labkit-<run>-net stopped (killed by SIGKILL, at ...)");
+    None while it runs, or when the engine cannot say."""
     try:
         state = _shared_engine().containers.get(pod).attrs["State"]
     except NotFound:
-        return "was removed"
+        return f"{pod} was removed"
     except (DockerException, HarnessError, KeyError, OSError):  # OSError: requests' own, an engine out of reach
         return None
     if state.get("Running"):
@@ -205,7 +203,7 @@ def holder_stopped(pod: str) -> str | None:
         how += ", out of memory"
     if state.get("Error"):
         how += f", engine error: {state['Error']}"
-    return f"stopped ({how}, at {state.get('FinishedAt', 'an unknown time')})"
+    return f"{pod} stopped ({how}, at {state.get('FinishedAt', 'an unknown time')})"
 
 
 def _ending(code: int) -> str:
@@ -455,7 +453,7 @@ class SandboxedProcess(LearnerProcess):
         if code == DOCKER_RUN_FAILED:
             if (stopped := holder_stopped(self._pod)) is not None:
                 raise HarnessError(
-                    f"the sandbox's network holder {self._pod} {stopped}, so no program of this run can join its "
+                    f"the sandbox's network holder {stopped}, so no program of this run can join its "
                     "network any more (labkit grades the lab again once)",
                     hint="nothing in labkit stops it before the run ends: look at the engine's log (journalctl -u "
                     "docker, or dockerd's output) and at what else on this machine may kill processes",

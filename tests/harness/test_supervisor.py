@@ -15,6 +15,7 @@ from labkit.errors import CheckFailed
 from labkit.ports import free_port
 from labkit.supervisor import LaunchSpec, LearnerProcess
 from labkit.sweep import marked_processes
+from labkit.wait import until
 from support import RUN_PREFIX
 
 _numbers = itertools.count()
@@ -127,10 +128,7 @@ def test_double_forked_daemon_is_swept(started) -> None:  # type: ignore[no-unty
     # Wait for the daemon itself: the process between the two forks carries the marker too, for a moment, and a
     # scan that saw only it could be followed by one that sees neither (it exited; the daemon was not yet listed).
     announced = process.spec.cwd / "daemon.pid"
-    deadline = time.monotonic() + 10
-    while not announced.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert announced.exists(), "the daemon should have started"
+    assert until(announced.exists, 10), "the daemon should have started"
     daemon_pid = int(announced.read_text())
     assert daemon_pid in [found.pid for found in marked_processes(process.spec.marker)], "the daemon carries the marker"
     process.stop()
